@@ -42,11 +42,11 @@ function asText(result: unknown): unknown {
 }
 function retypeCharColumns<T extends { queryRaw: (q: never) => Promise<unknown> }>(adapter: T): T {
   const queryRaw = adapter.queryRaw.bind(adapter);
-  adapter.queryRaw = (async (q: never) => {
+  adapter.queryRaw = async (q: never) => {
     const out = (await queryRaw(q)) as { columnTypes: number[]; rows: object };
     for (const i of charColumns.get(out.rows) ?? []) out.columnTypes[i] = CHARACTER_COLUMN;
     return out;
-  }) as T['queryRaw'];
+  };
   return adapter;
 }
 class CatalogueSafeClient extends pg.Client {
@@ -58,9 +58,8 @@ class CatalogueSafeClient extends pg.Client {
       const cb = args[last] as (err: unknown, res: unknown) => void;
       args[last] = (err: unknown, res: unknown) => cb(err, err ? res : asText(res));
     }
-    // eslint-disable-next-line @typescript-eslint/no-unsafe-argument, @typescript-eslint/no-explicit-any
-    const out = (super.query as any)(...args);
-    return out && typeof out.then === 'function' ? out.then(asText) : out;
+    const out = (super.query as (...a: unknown[]) => unknown)(...(args as unknown[]));
+    return out instanceof Promise ? out.then(asText) : out;
   }
 }
 

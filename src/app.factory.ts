@@ -1,0 +1,89 @@
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { SwaggerModule } from '@nestjs/swagger';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { Logger } from 'nestjs-pino';
+import { AppModule } from './app.module';
+import { CATALOGUE } from './catalogue';
+import { AppConfig } from './config/config';
+import { buildOpenApiDocument } from './platform/docs/openapi';
+import { AllExceptionsFilter } from './platform/errors/all-exceptions.filter';
+import { AppError } from './platform/errors/app-error';
+import { GeneralErrors } from './platform/errors/general.errors';
+import { resolveRequestId } from './platform/http/request-id';
+import { RouteRegistry } from './platform/http/route-registry';
+import { AppValidationPipe } from './platform/http/validation.pipe';
+
+export const API_PREFIX = 'api/v1';
+const JSON_BODY_LIMIT = 1024 * 1024;
+
+/**
+ * Builds the HTTP application (used by main.ts and by the e2e tests, so both run the same
+ * stack): Fastify with request ids, the raw body kept for webhook signatures, one error filter,
+ * one validation pipe, and the OpenAPI document at /api/v1/docs (also /docs).
+ */
+export interface CreateAppOptions {
+  /** extra Fastify hooks, registered before the routes (the e2e harness records error codes) */
+  configure?: (fastify: FastifyInstance) => void;
+}
+
+export async function createApp(
+  config: AppConfig,
+  options: CreateAppOptions = {},
+): Promise<NestFastifyApplication> {
+  const routes = new RouteRegistry();
+  const adapter = new FastifyAdapter({
+    genReqId: (req: { headers: Record<string, string | string[] | undefined> }) =>
+      resolveRequestId(req.headers['x-request-id']),
+    requestIdHeader: false,
+    trustProxy: config.trustProxy,
+    bodyLimit: JSON_BODY_LIMIT,
+    routerOptions: { ignoreTrailingSlash: true },
+  });
+  const fastify = adapter.getInstance();
+  fastify.addHook('onRoute', (route) => routes.add(route.method, route.url));
+  fastify.addHook('onRequest', (req, reply, done) => {
+    void reply.header('X-Request-Id', req.id);
+    // pino-http (request logs) reads the id from the raw request
+    (req.raw as { id?: string }).id = req.id;
+    done();
+  });
+  options.configure?.(fastify);
+
+  // Our own JSON parser instead of Nest's: it keeps the raw bytes (webhook signatures are
+  // computed over them) and reports malformed JSON as invalid_json rather than a bare 400.
+  const parseJson = fastify.getDefaultJsonParser('error', 'error');
+  fastify.addContentTypeParser(
+    'application/json',
+    { parseAs: 'buffer', bodyLimit: JSON_BODY_LIMIT },
+    (req, body, done) => {
+      const raw = body as Buffer;
+      (req as FastifyRequest & { rawBody?: Buffer }).rawBody = raw;
+      if (raw.length === 0) return done(new AppError(GeneralErrors.invalidJson), undefined);
+      void parseJson(req, raw.toString('utf8'), (err, value) =>
+        err ? done(new AppError(GeneralErrors.invalidJson), undefined) : done(null, value),
+      );
+    },
+  );
+
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
+    bodyParser: false,
+    bufferLogs: true,
+  });
+  app.useLogger(app.get(Logger));
+  app.setGlobalPrefix(API_PREFIX);
+  app.useGlobalFilters(new AllExceptionsFilter(routes));
+  app.useGlobalPipes(new AppValidationPipe());
+
+  await SwaggerModule.loadPluginMetadata(async () => (await import('./metadata')).default());
+  const document = buildOpenApiDocument(app, CATALOGUE);
+  for (const path of [`${API_PREFIX}/docs`, 'docs']) {
+    SwaggerModule.setup(path, app, document, {
+      jsonDocumentUrl: `${path}/openapi.json`,
+      yamlDocumentUrl: `${path}/openapi.yaml`,
+    });
+  }
+
+  await app.init();
+  return app;
+}

@@ -1,0 +1,39 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
+import { CATALOGUE } from './catalogue';
+import { AppConfig } from './config/config';
+import { AccountsModule } from './modules/accounts/accounts.module';
+import { AdminModule } from './modules/admin/admin.module';
+import { AuthModule } from './modules/auth/auth.module';
+import { BillingModule } from './modules/billing/billing.module';
+import { AccessGuard } from './platform/access/access.guard';
+import { TimeoutInterceptor } from './platform/http/timeout.interceptor';
+import { IdempotencyInterceptor } from './platform/idempotency/idempotency.interceptor';
+import { PlatformModule } from './platform/platform.module';
+import { RateLimitGuard } from './platform/rate-limit/rate-limit.guard';
+
+/**
+ * Wires the modules. Guards run in order (who is calling, then their request budget);
+ * interceptors nest in order (idempotency outside the request deadline).
+ */
+@Module({})
+export class AppModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        PlatformModule.forRoot(config, CATALOGUE),
+        AuthModule,
+        AccountsModule,
+        AdminModule,
+        BillingModule,
+      ],
+      providers: [
+        { provide: APP_GUARD, useClass: AccessGuard },
+        { provide: APP_GUARD, useExisting: RateLimitGuard },
+        { provide: APP_INTERCEPTOR, useExisting: IdempotencyInterceptor },
+        { provide: APP_INTERCEPTOR, useExisting: TimeoutInterceptor },
+      ],
+    };
+  }
+}

@@ -1,0 +1,31 @@
+import { AccessErrors } from './platform/access/access.errors';
+import type { ErrorDefinition } from './platform/errors/app-error';
+import { GeneralErrors } from './platform/errors/general.errors';
+import { IdempotencyErrors } from './platform/idempotency/idempotency.errors';
+import { AccountsErrors } from './modules/accounts/accounts.errors';
+import { AdminErrors } from './modules/admin/admin.errors';
+import { AuthErrors } from './modules/auth/auth.errors';
+import { BillingErrors } from './modules/billing/billing.errors';
+
+/**
+ * The error catalogue: every code the API answers, gathered from the modules that raise them.
+ * GET /errors and the OpenAPI error responses are generated from this list; the exception filter
+ * reads each error's own definition.
+ */
+export const CATALOGUE: readonly ErrorDefinition[] = (() => {
+  const all = [
+    GeneralErrors,
+    IdempotencyErrors,
+    AccessErrors,
+    AuthErrors,
+    AdminErrors,
+    AccountsErrors,
+    BillingErrors,
+  ].flatMap((set) => Object.values(set) as ErrorDefinition[]);
+  const seen = new Set<string>();
+  for (const e of all) {
+    if (seen.has(e.code)) throw new Error(`error code ${e.code} is declared twice`);
+    seen.add(e.code);
+  }
+  return all;
+})();

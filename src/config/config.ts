@@ -1,0 +1,242 @@
+import { resolve } from 'node:path';
+
+/**
+ * Typed, validated configuration. Built once from the environment at boot (or from an explicit
+ * map in tests, so several apps can run side by side with different settings) and injected as
+ * `AppConfig`. A bad value fails fast with one line naming the variable.
+ */
+export class ConfigError extends Error {}
+
+export interface Limits {
+  /** per user per minute, every authenticated route */
+  ratePerMinute: number;
+  rateLoginPerMinute: number;
+  ratePasswordResetPerMinute: number;
+  rateAnonymousPerMinute: number;
+  loginFailures: number;
+  loginFailureWindowSeconds: number;
+  accessTokenSeconds: number;
+  refreshTokenDays: number;
+  emailTokenSeconds: number;
+  patDefaultDays: number;
+  patMaxDays: number;
+  idempotencySeconds: number;
+  uploadBytes: number;
+  reconSimilarity: number;
+  duplicateSimilarity: number;
+  platformFeeBps: number;
+  checkoutSeconds: number;
+  downloadLinkSeconds: number;
+  submissionsPerRequest: number;
+  messageChars: number;
+  messagesPerMinute: number;
+  libraryItems: number;
+  playlists: number;
+  playlistTracks: number;
+  playlistEditors: number;
+  reinviteCooldownSeconds: number;
+  invitationSeconds: number;
+  following: number;
+  followsPerHour: number;
+  repostsPerHour: number;
+  repostsPerDay: number;
+  streamHeartbeatSeconds: number;
+}
+
+/** Injection token and type of the validated configuration. */
+export abstract class AppConfig {
+  port!: number;
+  host!: string;
+  /** unset → an embedded PostgreSQL is started under dataDir */
+  databaseUrl?: string;
+  redisUrl?: string;
+  appUrl!: string;
+  dataDir!: string;
+  storageDir!: string;
+  smtpUrl?: string;
+  mailFrom!: string;
+  adminEmail?: string;
+  adminPassword?: string;
+  /** HMAC secret for access tokens and signed links; unset → generated once under dataDir */
+  jwtSecret?: string;
+  stripeSecretKey!: string;
+  stripeWebhookSecret!: string;
+  stripeApiBaseUrl?: string;
+  testHooks!: boolean;
+  jobsAutorun!: boolean;
+  requestTimeoutMs!: number;
+  logLevel!: string;
+  migrateOnStart!: boolean;
+  trustProxy!: boolean;
+  limits!: Limits;
+}
+
+type Env = Record<string, string | undefined>;
+
+type Parser<T> = (raw: string, name: string) => T;
+
+const int =
+  (min: number, max: number): Parser<number> =>
+  (raw, name) => {
+    const n = Number(raw);
+    if (!/^-?\d+$/.test(raw.trim()) || !Number.isSafeInteger(n) || n < min || n > max) {
+      throw new ConfigError(`${name} must be an integer between ${min} and ${max} (got "${raw}")`);
+    }
+    return n;
+  };
+
+const num =
+  (min: number, max: number): Parser<number> =>
+  (raw, name) => {
+    const n = Number(raw);
+    if (raw.trim() === '' || !Number.isFinite(n) || n < min || n > max) {
+      throw new ConfigError(`${name} must be a number between ${min} and ${max} (got "${raw}")`);
+    }
+    return n;
+  };
+
+const bool: Parser<boolean> = (raw, name) => {
+  const v = raw.trim().toLowerCase();
+  if (['1', 'true', 'yes', 'on'].includes(v)) return true;
+  if (['0', 'false', 'no', 'off', ''].includes(v)) return false;
+  throw new ConfigError(`${name} must be 1 or 0 (got "${raw}")`);
+};
+
+const url =
+  (...protocols: string[]): Parser<string> =>
+  (raw, name) => {
+    let parsed: URL;
+    try {
+      parsed = new URL(raw);
+    } catch {
+      throw new ConfigError(`${name} must be a URL (got "${raw}")`);
+    }
+    if (!protocols.includes(parsed.protocol)) {
+      throw new ConfigError(
+        `${name} must be a ${protocols.join(' or ')}// URL (got "${parsed.protocol}//…")`,
+      );
+    }
+    return raw;
+  };
+
+const str: Parser<string> = (raw) => raw;
+
+const email: Parser<string> = (raw, name) => {
+  if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(raw.trim()))
+    throw new ConfigError(`${name} must be an email address`);
+  return raw.trim().toLowerCase();
+};
+
+function read<T>(env: Env, name: string, parse: Parser<T>): T | undefined;
+function read<T>(env: Env, name: string, parse: Parser<T>, fallback: T): T;
+function read<T>(env: Env, name: string, parse: Parser<T>, fallback?: T): T | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  return parse(raw, name);
+}
+
+const LIMITS: { [K in keyof Limits]: [env: string, fallback: number, parser: Parser<number>] } = {
+  ratePerMinute: ['LIMIT_RATE_PER_MINUTE', 300, int(1, 1e9)],
+  rateLoginPerMinute: ['LIMIT_RATE_LOGIN_PER_MINUTE', 5, int(1, 1e9)],
+  ratePasswordResetPerMinute: ['LIMIT_RATE_PASSWORD_RESET_PER_MINUTE', 3, int(1, 1e9)],
+  rateAnonymousPerMinute: ['LIMIT_RATE_ANONYMOUS_PER_MINUTE', 60, int(1, 1e9)],
+  loginFailures: ['LIMIT_LOGIN_FAILURES', 5, int(1, 1e6)],
+  loginFailureWindowSeconds: ['LIMIT_LOGIN_FAILURE_WINDOW_SECONDS', 60, int(1, 86_400)],
+  accessTokenSeconds: ['LIMIT_ACCESS_TOKEN_SECONDS', 3600, int(60, 86_400)],
+  refreshTokenDays: ['LIMIT_REFRESH_TOKEN_DAYS', 30, int(1, 365)],
+  emailTokenSeconds: ['LIMIT_EMAIL_TOKEN_SECONDS', 86_400, int(60, 30 * 86_400)],
+  patDefaultDays: ['LIMIT_PAT_DEFAULT_DAYS', 90, int(1, 3650)],
+  patMaxDays: ['LIMIT_PAT_MAX_DAYS', 365, int(1, 3650)],
+  idempotencySeconds: ['LIMIT_IDEMPOTENCY_SECONDS', 86_400, int(60, 30 * 86_400)],
+  uploadBytes: ['LIMIT_UPLOAD_BYTES', 256 * 1024 * 1024, int(1024, 8 * 1024 ** 3)],
+  reconSimilarity: ['LIMIT_RECON_SIMILARITY', 0.8, num(0, 1)],
+  duplicateSimilarity: ['LIMIT_DUPLICATE_SIMILARITY', 0.95, num(0, 1)],
+  platformFeeBps: ['LIMIT_PLATFORM_FEE_BPS', 1500, int(0, 10_000)],
+  checkoutSeconds: ['LIMIT_CHECKOUT_SECONDS', 1800, int(1, 86_400)],
+  downloadLinkSeconds: ['LIMIT_DOWNLOAD_LINK_SECONDS', 900, int(1, 86_400)],
+  submissionsPerRequest: ['LIMIT_SUBMISSIONS_PER_REQUEST', 5, int(1, 1000)],
+  messageChars: ['LIMIT_MESSAGE_CHARS', 2000, int(1, 100_000)],
+  messagesPerMinute: ['LIMIT_MESSAGES_PER_MINUTE', 30, int(1, 1e6)],
+  libraryItems: ['LIMIT_LIBRARY_ITEMS', 10_000, int(1, 1e7)],
+  playlists: ['LIMIT_PLAYLISTS', 100, int(1, 1e6)],
+  playlistTracks: ['LIMIT_PLAYLIST_TRACKS', 500, int(1, 1e6)],
+  playlistEditors: ['LIMIT_PLAYLIST_EDITORS', 10, int(1, 1000)],
+  reinviteCooldownSeconds: ['LIMIT_REINVITE_COOLDOWN_SECONDS', 86_400, int(0, 365 * 86_400)],
+  invitationSeconds: ['LIMIT_INVITATION_SECONDS', 7 * 86_400, int(1, 365 * 86_400)],
+  following: ['LIMIT_FOLLOWING', 5000, int(1, 1e7)],
+  followsPerHour: ['LIMIT_FOLLOWS_PER_HOUR', 60, int(1, 1e6)],
+  repostsPerHour: ['LIMIT_REPOSTS_PER_HOUR', 20, int(1, 1e6)],
+  repostsPerDay: ['LIMIT_REPOSTS_PER_DAY', 100, int(1, 1e6)],
+  streamHeartbeatSeconds: ['LIMIT_STREAM_HEARTBEAT_SECONDS', 60, int(1, 86_400)],
+};
+
+/** Every variable the application reads, for the README and for typo detection in tests. */
+export const CONFIG_VARIABLES = [
+  'PORT',
+  'HOST',
+  'DATABASE_URL',
+  'REDIS_URL',
+  'APP_URL',
+  'DATA_DIR',
+  'STORAGE_DIR',
+  'SMTP_URL',
+  'MAIL_FROM',
+  'ADMIN_EMAIL',
+  'ADMIN_PASSWORD',
+  'JWT_SECRET',
+  'STRIPE_SECRET_KEY',
+  'STRIPE_WEBHOOK_SECRET',
+  'STRIPE_API_BASE_URL',
+  'TEST_HOOKS',
+  'JOBS_AUTORUN',
+  'REQUEST_TIMEOUT_MS',
+  'LOG_LEVEL',
+  'MIGRATE_ON_START',
+  'TRUST_PROXY',
+  ...Object.values(LIMITS).map(([name]) => name),
+];
+
+export function loadConfig(env: Env): AppConfig {
+  const dataDir = resolve(read(env, 'DATA_DIR', str, './.data'));
+  const limits = Object.fromEntries(
+    Object.entries(LIMITS).map(([key, [name, fallback, parse]]) => [key, read(env, name, parse, fallback)]),
+  ) as unknown as Limits;
+
+  const adminEmail = read(env, 'ADMIN_EMAIL', email);
+  const adminPassword = read(env, 'ADMIN_PASSWORD', str);
+  if ((adminEmail === undefined) !== (adminPassword === undefined)) {
+    throw new ConfigError('ADMIN_EMAIL and ADMIN_PASSWORD must be set together');
+  }
+  if (adminPassword !== undefined && adminPassword.length < 8) {
+    throw new ConfigError('ADMIN_PASSWORD must be at least 8 characters');
+  }
+  const jwtSecret = read(env, 'JWT_SECRET', str);
+  if (jwtSecret !== undefined && jwtSecret.length < 32) {
+    throw new ConfigError('JWT_SECRET must be at least 32 characters');
+  }
+
+  return {
+    port: read(env, 'PORT', int(0, 65_535), 3000),
+    host: read(env, 'HOST', str, '0.0.0.0'),
+    databaseUrl: read(env, 'DATABASE_URL', url('postgres:', 'postgresql:')),
+    redisUrl: read(env, 'REDIS_URL', url('redis:', 'rediss:')),
+    appUrl: read(env, 'APP_URL', url('http:', 'https:'), 'http://localhost:3000').replace(/\/+$/, ''),
+    dataDir,
+    storageDir: resolve(read(env, 'STORAGE_DIR', str, `${dataDir}/storage`)),
+    smtpUrl: read(env, 'SMTP_URL', url('smtp:', 'smtps:')),
+    mailFrom: read(env, 'MAIL_FROM', str, 'Beat Platform <no-reply@beat-platform.local>'),
+    adminEmail,
+    adminPassword,
+    jwtSecret,
+    stripeSecretKey: read(env, 'STRIPE_SECRET_KEY', str, 'sk_test_placeholder'),
+    stripeWebhookSecret: read(env, 'STRIPE_WEBHOOK_SECRET', str, 'whsec_placeholder'),
+    stripeApiBaseUrl: read(env, 'STRIPE_API_BASE_URL', url('http:', 'https:')),
+    testHooks: read(env, 'TEST_HOOKS', bool, false),
+    jobsAutorun: read(env, 'JOBS_AUTORUN', bool, true),
+    requestTimeoutMs: read(env, 'REQUEST_TIMEOUT_MS', int(100, 600_000), 30_000),
+    logLevel: read(env, 'LOG_LEVEL', str, 'info'),
+    migrateOnStart: read(env, 'MIGRATE_ON_START', bool, true),
+    trustProxy: read(env, 'TRUST_PROXY', bool, false),
+    limits,
+  };
+}

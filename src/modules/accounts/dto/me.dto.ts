@@ -1,0 +1,41 @@
+import { Transform } from 'class-transformer';
+import { IsOptional, IsString, MaxLength, MinLength, ValidateIf } from 'class-validator';
+
+export class PlanSummaryDto {
+  id!: string;
+  name!: string;
+}
+
+export class MeDto {
+  id!: string;
+  email!: string;
+  display_name!: string;
+  role!: 'user' | 'admin';
+  status!: 'active' | 'suspended';
+  email_verified!: boolean;
+  plan!: PlanSummaryDto;
+  permissions!: string[];
+  created_at!: string;
+}
+
+export class UpdateMeDto {
+  @IsOptional()
+  @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value))
+  @IsString()
+  @MinLength(1)
+  @MaxLength(100)
+  display_name?: string;
+
+  /** At least 8 characters; needs current_password. Signs out the caller's other sessions. */
+  @IsOptional()
+  @IsString()
+  @MinLength(8)
+  @MaxLength(200)
+  new_password?: string;
+
+  /** Required with new_password. */
+  @ValidateIf((o: UpdateMeDto) => o.new_password !== undefined)
+  @IsString({ message: 'current_password is required to change the password' })
+  @MaxLength(200)
+  current_password?: string;
+}

@@ -1,0 +1,48 @@
+import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Post, Query } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Access, CurrentPrincipal } from '../../platform/access/access.decorator';
+import type { Principal } from '../../platform/access/principal';
+import { ApiErrors } from '../../platform/docs/api-errors.decorator';
+import { IdPipe } from '../../platform/http/id.pipe';
+import { Idempotent } from '../../platform/idempotency/idempotent.decorator';
+import { PageQueryDto } from '../../platform/pagination/page.dto';
+import { AuthErrors } from './auth.errors';
+import { AuthService } from './auth.service';
+import { AccessTokenListDto, CreateAccessTokenDto, CreatedAccessTokenDto } from './dto/access-token.dto';
+
+@ApiTags('account')
+@Controller('me/access-tokens')
+export class AccessTokensController {
+  constructor(private readonly auth: AuthService) {}
+
+  @Post()
+  @Access.user('account:write')
+  @Idempotent()
+  @ApiOperation({
+    summary: 'Create a personal access token (shown once)',
+    description:
+      'Default expiry 90 days (max 365); default scopes: every scope except `admin`. Requesting `admin` as a non-admin, or (with a token) scopes the calling token lacks, is `forbidden`.',
+  })
+  create(
+    @CurrentPrincipal() principal: Principal,
+    @Body() dto: CreateAccessTokenDto,
+  ): Promise<CreatedAccessTokenDto> {
+    return this.auth.createAccessToken(principal, dto);
+  }
+
+  @Get()
+  @Access.user('account:read')
+  @ApiOperation({ summary: "The caller's live personal access tokens (without their values)" })
+  list(@CurrentPrincipal() principal: Principal, @Query() query: PageQueryDto): Promise<AccessTokenListDto> {
+    return this.auth.listAccessTokens(principal, query);
+  }
+
+  @Delete(':id')
+  @HttpCode(HttpStatus.NO_CONTENT)
+  @Access.user('account:write')
+  @ApiOperation({ summary: 'Revoke a personal access token; it stops working on the next request' })
+  @ApiErrors(AuthErrors.accessTokenNotFound)
+  async revoke(@CurrentPrincipal() principal: Principal, @Param('id', IdPipe) id: string): Promise<void> {
+    await this.auth.revokeAccessToken(principal, id);
+  }
+}

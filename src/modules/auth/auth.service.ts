@@ -1,0 +1,322 @@
+import { Injectable } from '@nestjs/common';
+import { AppConfig } from '../../config/config';
+import { DEFAULT_TOKEN_SCOPES, Principal, type Scope } from '../../platform/access/principal';
+import { addSeconds, Clock } from '../../platform/clock/clock';
+import {
+  dummyPasswordHash,
+  hashPassword,
+  randomToken,
+  sha256,
+  verifyPassword,
+} from '../../platform/crypto/secrets';
+import { AppError } from '../../platform/errors/app-error';
+import { GeneralErrors } from '../../platform/errors/general.errors';
+import { MailService } from '../../platform/mail/mail.service';
+import { MaintenanceService } from '../../platform/maintenance/maintenance.service';
+import { decodeCursor, Page, pageLimit, toPage } from '../../platform/pagination/pagination';
+import type { PageQueryDto } from '../../platform/pagination/page.dto';
+import type { Tx } from '../../platform/prisma/prisma.service';
+import { AccessErrors, AuthErrors } from './auth.errors';
+import { AuthRepository, CredentialRow } from './auth.repository';
+import type { AccessTokenDto, CreateAccessTokenDto, CreatedAccessTokenDto } from './dto/access-token.dto';
+import type {
+  LoginDto,
+  RegisterDto,
+  RegisteredUserDto,
+  ResetPasswordDto,
+  TokenPairDto,
+} from './dto/auth.dto';
+import { TokenService } from './token.service';
+
+const toRegistered = (u: CredentialRow): RegisteredUserDto => ({
+  id: u.id,
+  email: u.email,
+  display_name: u.displayName,
+  email_verified: u.emailVerifiedAt !== null,
+  created_at: u.createdAt.toISOString(),
+});
+
+@Injectable()
+export class AuthService {
+  constructor(
+    private readonly repo: AuthRepository,
+    private readonly tokens: TokenService,
+    private readonly mail: MailService,
+    private readonly maintenance: MaintenanceService,
+    private readonly clock: Clock,
+    private readonly config: AppConfig,
+  ) {}
+
+  // ---- registration and verification ------------------------------------------------------
+
+  async register(dto: RegisterDto): Promise<RegisteredUserDto> {
+    const passwordHash = await hashPassword(dto.password);
+    const now = this.clock.now();
+    const user = await this.repo.transaction(async (tx) => {
+      const created = await this.repo.createUser(tx, {
+        email: dto.email,
+        passwordHash,
+        displayName: dto.display_name,
+        now,
+      });
+      await this.sendVerification(tx, created, now);
+      return created;
+    });
+    return toRegistered(user);
+  }
+
+  async verifyEmail(token: string): Promise<void> {
+    const now = this.clock.now();
+    await this.repo.transaction(async (tx) => {
+      const userId = await this.repo.consumeEmailToken(tx, 'verify_email', sha256(token), now);
+      if (!userId) throw new AppError(AuthErrors.invalidOrExpiredToken);
+      await this.repo.markVerified(tx, userId, now);
+    });
+  }
+
+  /** Always accepted, whether or not the address has an account (no enumeration). */
+  async resendVerification(email: string): Promise<void> {
+    const user = await this.repo.findUserByEmail(email);
+    if (!user || user.emailVerifiedAt) return;
+    const now = this.clock.now();
+    await this.repo.transaction(async (tx) => {
+      await this.repo.invalidateEmailTokens(tx, user.id, 'verify_email', now);
+      await this.sendVerification(tx, user, now);
+    });
+  }
+
+  private async sendVerification(tx: Tx, user: CredentialRow, now: Date): Promise<void> {
+    const token = randomToken(32);
+    await this.repo.createEmailToken(
+      tx,
+      user.id,
+      'verify_email',
+      sha256(token),
+      now,
+      this.mailTokenExpiry(now),
+    );
+    await this.mail.send(
+      {
+        to: user.email,
+        subject: 'Confirm your email address',
+        text: `Hi ${user.displayName},\n\nConfirm your email address to start using your account:\n${this.config.appUrl}/verify-email?token=${token}\n\nThe link is valid for 24 hours.`,
+      },
+      tx,
+    );
+  }
+
+  private mailTokenExpiry(now: Date): Date {
+    return addSeconds(now, this.config.limits.emailTokenSeconds);
+  }
+
+  // ---- login, refresh, logout ---------------------------------------------------------------
+
+  /**
+   * Checks, in order: the failed-login budget of the email (reserved atomically before the
+   * password is checked, so concurrent guesses cannot exceed it), the credentials, suspension,
+   * email verification, maintenance mode.
+   */
+  async login(dto: LoginDto): Promise<TokenPairDto> {
+    const now = this.clock.now();
+    const window = this.config.limits.loginFailureWindowSeconds;
+    const { attempts, windowStart } = await this.repo.reserveLoginAttempt(
+      dto.email,
+      now,
+      addSeconds(now, -window),
+    );
+    if (attempts > this.config.limits.loginFailures) {
+      const retryAfter = Math.max(
+        1,
+        Math.ceil((windowStart.getTime() + window * 1000 - now.getTime()) / 1000),
+      );
+      throw new AppError(AuthErrors.tooManyLoginAttempts, {
+        context: { retry_after: retryAfter },
+        headers: { 'Retry-After': String(retryAfter) },
+      });
+    }
+
+    const user = await this.repo.findUserByEmail(dto.email);
+    const valid = await verifyPassword(user?.passwordHash ?? (await dummyPasswordHash()), dto.password);
+    if (!user || !valid) throw new AppError(AuthErrors.invalidCredentials);
+    await this.repo.clearLoginFailures(dto.email);
+
+    if (user.status === 'suspended') throw new AppError(AccessErrors.accountSuspended);
+    if (!user.emailVerifiedAt) throw new AppError(AuthErrors.emailVerificationPending);
+    if (user.role !== 'admin') await this.maintenance.assertOpen();
+
+    const refresh = this.tokens.newRefreshToken();
+    const sessionId = await this.repo.createSession(user.id, refresh.hash, now, refresh.expiresAt);
+    return this.tokenPair(user.id, sessionId, refresh.token);
+  }
+
+  /** Rotates the refresh token; presenting an already-rotated one revokes its whole family. */
+  async refresh(refreshToken: string): Promise<TokenPairDto> {
+    const now = this.clock.now();
+    const next = this.tokens.newRefreshToken();
+    const result = await this.repo.rotateRefreshToken(sha256(refreshToken), next.hash, now, next.expiresAt);
+    switch (result.outcome) {
+      case 'reused':
+        await this.repo.revokeSession(result.sessionId, 'refresh_token_reuse', now);
+        throw new AppError(AccessErrors.unauthenticated);
+      case 'expired':
+        throw new AppError(AccessErrors.tokenExpired);
+      case 'invalid':
+        throw new AppError(AccessErrors.unauthenticated);
+    }
+    if (result.status === 'suspended') throw new AppError(AccessErrors.accountSuspended);
+    return this.tokenPair(result.userId, result.sessionId, next.token);
+  }
+
+  async logout(principal: Principal): Promise<void> {
+    if (principal.sessionId) await this.repo.revokeSession(principal.sessionId, 'logout', this.clock.now());
+  }
+
+  private tokenPair(userId: string, sessionId: string, refreshToken: string): TokenPairDto {
+    const access = this.tokens.issueAccessToken(userId, sessionId);
+    return {
+      access_token: access.token,
+      token_type: 'Bearer',
+      expires_in: access.expiresIn,
+      refresh_token: refreshToken,
+    };
+  }
+
+  // ---- passwords ------------------------------------------------------------------------------
+
+  /** Always accepted (no enumeration); a reset mail goes out only to an existing account. */
+  async forgotPassword(email: string): Promise<void> {
+    const user = await this.repo.findUserByEmail(email);
+    if (!user) return;
+    const now = this.clock.now();
+    const token = randomToken(32);
+    await this.repo.transaction(async (tx) => {
+      await this.repo.invalidateEmailTokens(tx, user.id, 'reset_password', now);
+      await this.repo.createEmailToken(
+        tx,
+        user.id,
+        'reset_password',
+        sha256(token),
+        now,
+        this.mailTokenExpiry(now),
+      );
+      await this.mail.send(
+        {
+          to: user.email,
+          subject: 'Reset your password',
+          text: `Hi ${user.displayName},\n\nSomeone asked to reset the password of your account. If it was you, choose a new one here:\n${this.config.appUrl}/reset-password?token=${token}\n\nThe link is valid for 24 hours. If it was not you, ignore this mail.`,
+        },
+        tx,
+      );
+    });
+  }
+
+  /** Sets the new password and signs out every session (personal access tokens stay). */
+  async resetPassword(dto: ResetPasswordDto): Promise<void> {
+    const passwordHash = await hashPassword(dto.password);
+    const now = this.clock.now();
+    await this.repo.transaction(async (tx) => {
+      const userId = await this.repo.consumeEmailToken(tx, 'reset_password', sha256(dto.token), now);
+      if (!userId) throw new AppError(AuthErrors.invalidOrExpiredToken);
+      await this.repo.setPassword(tx, userId, passwordHash, now);
+      // following the emailed link proves the address too
+      await this.repo.markVerified(tx, userId, now);
+      await this.repo.revokeUserSessions(tx, userId, 'password_reset', now);
+    });
+  }
+
+  /** PATCH /me with new_password: other sessions are signed out, the current one stays. */
+  async changePassword(
+    tx: Tx,
+    principal: Principal,
+    currentPassword: string,
+    newPassword: string,
+  ): Promise<void> {
+    const user = await this.repo.findUserById(principal.userId);
+    if (!user || !(await verifyPassword(user.passwordHash, currentPassword))) {
+      throw new AppError(AuthErrors.currentPasswordIncorrect);
+    }
+    const now = this.clock.now();
+    await this.repo.setPassword(tx, user.id, await hashPassword(newPassword), now);
+    await this.repo.revokeUserSessions(tx, user.id, 'password_changed', now, principal.sessionId);
+  }
+
+  // ---- personal access tokens -------------------------------------------------------------
+
+  async createAccessToken(principal: Principal, dto: CreateAccessTokenDto): Promise<CreatedAccessTokenDto> {
+    const days = dto.expires_in_days ?? this.config.limits.patDefaultDays;
+    if (days > this.config.limits.patMaxDays) {
+      throw new AppError(GeneralErrors.validationFailed, {
+        errors: {
+          expires_in_days: [`expires_in_days must not be greater than ${this.config.limits.patMaxDays}`],
+        },
+      });
+    }
+    const scopes: readonly Scope[] = dto.scopes ?? DEFAULT_TOKEN_SCOPES;
+    // A token never holds more than its creator: admin scope only for admins, and a token
+    // minted with a token only within that token's scopes.
+    if (scopes.includes('admin') && principal.role !== 'admin') throw new AppError(GeneralErrors.forbidden);
+    if (principal.scopes && scopes.some((s) => !principal.scopes!.includes(s)))
+      throw new AppError(GeneralErrors.forbidden);
+
+    const now = this.clock.now();
+    const secret = this.tokens.newPersonalAccessToken();
+    const row = await this.repo.createPersonalAccessToken({
+      userId: principal.userId,
+      name: dto.name,
+      tokenHash: secret.hash,
+      prefix: secret.prefix,
+      scopes: [...scopes],
+      now,
+      expiresAt: addSeconds(now, days * 86_400),
+    });
+    return { ...this.toAccessTokenDto(row), token: secret.token };
+  }
+
+  async listAccessTokens(principal: Principal, query: PageQueryDto): Promise<Page<AccessTokenDto>> {
+    const limit = pageLimit(query);
+    const rows = await this.repo.listPersonalAccessTokens(
+      principal.userId,
+      this.clock.now(),
+      limit + 1,
+      decodeCursor(query.cursor),
+    );
+    return toPage(
+      rows,
+      limit,
+      (r) => ({ at: r.createdAt, id: r.id }),
+      (r) => this.toAccessTokenDto(r),
+    );
+  }
+
+  async revokeAccessToken(principal: Principal, id: string): Promise<void> {
+    if (!(await this.repo.revokePersonalAccessToken(principal.userId, id, this.clock.now()))) {
+      throw new AppError(AuthErrors.accessTokenNotFound);
+    }
+  }
+
+  private toAccessTokenDto(r: {
+    id: string;
+    name: string;
+    prefix: string;
+    scopes: string[];
+    createdAt: Date;
+    expiresAt: Date;
+    lastUsedAt: Date | null;
+  }): AccessTokenDto {
+    return {
+      id: r.id,
+      name: r.name,
+      prefix: r.prefix,
+      scopes: r.scopes,
+      created_at: r.createdAt.toISOString(),
+      expires_at: r.expiresAt.toISOString(),
+      last_used_at: r.lastUsedAt?.toISOString() ?? null,
+    };
+  }
+
+  // ---- bootstrap --------------------------------------------------------------------------
+
+  async ensureAdmin(email: string, password: string): Promise<void> {
+    await this.repo.ensureAdmin(email, await hashPassword(password), this.clock.now());
+  }
+}

@@ -1,0 +1,131 @@
+import type { INestApplication } from '@nestjs/common';
+import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
+import type { ErrorDefinition } from '../errors/app-error';
+import { ERROR_CODES_EXTENSION } from './api-errors.decorator';
+
+const DESCRIPTION = `
+Backend of a beat marketplace and music community.
+
+**Conventions.** JSON bodies with \`snake_case\` fields; ids are opaque strings. Authenticate with
+\`Authorization: Bearer <token>\` — an access token from \`POST /auth/login\` (1 h) or a personal
+access token (\`pat_…\`, limited to its scopes; each operation's \`x-access\` names the scope it needs).
+Every response carries \`X-Request-Id\` (a well-formed inbound one is echoed).
+
+**Errors** have one body: \`{ "message", "code", "errors"?, "request_id", ...context }\`. Match on
+\`code\`; \`errors\` (field path → messages) only on validation failures. The whole catalogue is
+served at \`GET /api/v1/errors\`. A 500 never carries its cause: quote the request id to support.
+
+**Rate limits** (per minute, fixed windows, shared by all instances): 300 per signed-in user,
+60 per IP for anonymous calls, 5 logins per IP, 3 password-reset mails per address. Limited
+responses carry \`X-RateLimit-Limit/Remaining/Reset\` (Reset in epoch seconds); a 429 adds
+\`Retry-After\` and \`retry_after\`.
+
+**Lists** take \`?limit=\` (1–100, default 20) and \`?cursor=\` and answer
+\`{ "data": [...], "next_cursor": string|null }\`, newest first unless stated.
+
+**Idempotency.** POSTs that create something or move money take \`Idempotency-Key\` (see each
+operation). **Optimistic concurrency:** shared mutable resources return \`ETag\`; send it back as
+\`If-Match\` to get \`409 stale_version\` instead of overwriting someone else's change.
+
+**Time.** Every time rule reads the application clock (movable in tests through the test hooks,
+which exist only when the server runs with \`TEST_HOOKS=1\`).
+`.trim();
+
+interface Operation {
+  security?: unknown[];
+  requestBody?: unknown;
+  parameters?: { name: string; in: string }[];
+  responses: Record<string, unknown>;
+  [ERROR_CODES_EXTENSION]?: string[];
+  'x-access'?: string;
+  'x-rate-limit'?: boolean;
+}
+
+/** The errors every operation of a kind can answer, on top of the ones it declares itself. */
+function genericCodes(op: Operation): string[] {
+  const codes = ['internal_error', 'service_unavailable', 'request_timeout'];
+  const access = op['x-access'] ?? '';
+  if (!access.startsWith('public')) codes.push('unauthenticated', 'token_expired', 'account_suspended');
+  if (access.startsWith('user') || access.startsWith('admin')) codes.push('forbidden');
+  if (access.startsWith('admin')) codes.push('route_not_found');
+  if (!access.includes('maintenance-exempt')) codes.push('maintenance_mode');
+  if (op['x-rate-limit'] !== false) codes.push('too_many_requests');
+  if (op.requestBody)
+    codes.push('invalid_json', 'validation_failed', 'payload_too_large', 'unsupported_media_type');
+  const params = op.parameters ?? [];
+  if (params.some((p) => p.in === 'query')) codes.push('validation_failed');
+  if (params.some((p) => p.in === 'path')) codes.push('bad_request');
+  if (params.some((p) => p.name === 'Idempotency-Key')) {
+    codes.push('idempotency_key_too_long', 'idempotency_key_reused', 'idempotency_request_in_progress');
+  }
+  return codes;
+}
+
+export function buildOpenApiDocument(
+  app: INestApplication,
+  catalogue: readonly ErrorDefinition[],
+): OpenAPIObject {
+  const config = new DocumentBuilder()
+    .setTitle('Beat platform API')
+    .setDescription(DESCRIPTION)
+    .setVersion('1.0.0')
+    .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'Access token or personal access token' })
+    .build();
+  const document = SwaggerModule.createDocument(app, config, {
+    operationIdFactory: (controller, method) => `${controller.replace(/Controller$/, '')}_${method}`,
+  });
+
+  const byCode = new Map(catalogue.map((d) => [d.code, d]));
+  document.components ??= {};
+  document.components.schemas ??= {};
+  document.components.schemas.ErrorEnvelope = {
+    type: 'object',
+    required: ['message', 'code', 'request_id'],
+    properties: {
+      message: { type: 'string', description: 'Human-readable; do not match on it.' },
+      code: {
+        type: 'string',
+        enum: catalogue.map((d) => d.code),
+        description: 'Stable machine-readable code.',
+      },
+      errors: {
+        type: 'object',
+        additionalProperties: { type: 'array', items: { type: 'string' } },
+        description: 'Validation failures only: field path → messages.',
+      },
+      request_id: { type: 'string', description: 'Same as the X-Request-Id response header.' },
+    },
+    additionalProperties: true,
+  };
+
+  for (const item of Object.values(document.paths)) {
+    for (const op of Object.values(item as Record<string, Operation>)) {
+      if (!op || typeof op !== 'object' || !op.responses) continue;
+      const codes = new Set([...(op[ERROR_CODES_EXTENSION] ?? []), ...genericCodes(op)]);
+      const byStatus = new Map<number, ErrorDefinition[]>();
+      for (const code of codes) {
+        const def = byCode.get(code);
+        if (!def) throw new Error(`OpenAPI: operation declares unknown error code ${code}`);
+        byStatus.set(def.status, [...(byStatus.get(def.status) ?? []), def]);
+      }
+      for (const [status, defs] of [...byStatus].sort(([a], [b]) => a - b)) {
+        op.responses[String(status)] = {
+          description: defs.map((d) => `\`${d.code}\` — ${d.description}`).join('\n\n'),
+          content: {
+            'application/json': {
+              schema: { $ref: '#/components/schemas/ErrorEnvelope' },
+              examples: Object.fromEntries(
+                defs.map((d) => [
+                  d.code,
+                  { value: { message: d.message, code: d.code, request_id: 'b0c2…' } },
+                ]),
+              ),
+            },
+          },
+        };
+      }
+      op[ERROR_CODES_EXTENSION] = [...codes];
+    }
+  }
+  return document;
+}

@@ -1,0 +1,42 @@
+import { ArgumentsHost, Catch, ExceptionFilter, Logger, NotFoundException } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { RouteRegistry } from '../http/route-registry';
+import { AppError } from './app-error';
+import { toErrorResponse } from './error-response';
+import { GeneralErrors } from './general.errors';
+
+/**
+ * Every error leaves through here: the envelope, the request id, a 405 for a known path with the
+ * wrong method, and — for 500s — the cause in the log, never in the body.
+ */
+@Catch()
+export class AllExceptionsFilter implements ExceptionFilter {
+  private readonly logger = new Logger('HTTP');
+
+  constructor(private readonly routes: RouteRegistry) {}
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const http = host.switchToHttp();
+    const req = http.getRequest<FastifyRequest>();
+    const reply = http.getResponse<FastifyReply>();
+
+    let error = exception;
+    // Nest's not-found handler throws a NotFoundException for any unmatched request.
+    if (exception instanceof NotFoundException && !req.routeOptions?.url) {
+      const allowed = this.routes.allowedMethods(req.url);
+      if (allowed.length) {
+        error = new AppError(GeneralErrors.methodNotAllowed, { headers: { Allow: allowed.join(', ') } });
+      }
+    }
+
+    const response = toErrorResponse(error, req.id);
+    if (response.logCause) {
+      this.logger.error(
+        { err: exception, request_id: req.id, method: req.method, url: req.url },
+        `${req.method} ${req.url} failed with ${String(response.body.code)}`,
+      );
+    }
+    if (reply.sent) return;
+    void reply.status(response.status).headers(response.headers).send(response.body);
+  }
+}

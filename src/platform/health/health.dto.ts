@@ -1,0 +1,14 @@
+export class CheckDto {
+  ok!: boolean;
+  latency_ms?: number;
+}
+
+export class HealthChecksDto {
+  db!: CheckDto;
+  redis?: CheckDto;
+}
+
+export class HealthDto {
+  status!: 'ok';
+  checks!: HealthChecksDto;
+}

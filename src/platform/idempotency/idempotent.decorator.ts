@@ -1,0 +1,19 @@
+import { applyDecorators, SetMetadata } from '@nestjs/common';
+import { ApiHeader } from '@nestjs/swagger';
+
+export const IDEMPOTENT_METADATA = 'idempotency:enabled';
+
+/**
+ * The route accepts an `Idempotency-Key` header: the same key and body within 24 h replay the
+ * first response (with `Idempotent-Replayed: true`) instead of running again.
+ */
+export const Idempotent = () =>
+  applyDecorators(
+    SetMetadata(IDEMPOTENT_METADATA, true),
+    ApiHeader({
+      name: 'Idempotency-Key',
+      required: false,
+      description:
+        'Up to 255 characters, unique per operation (a UUID). Same key + same body within 24 h replays the first response with `Idempotent-Replayed: true`; a different body → 400 idempotency_key_reused; while the first is still running → 409 idempotency_request_in_progress. Validation failures and server errors are not stored.',
+    }),
+  );

@@ -1,0 +1,123 @@
+import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { fromPrisma, PgBoss } from 'pg-boss';
+import { AppConfig } from '../../config/config';
+import type { Tx } from '../prisma/prisma.service';
+
+export interface JobContext {
+  id: string;
+  retryCount: number;
+}
+
+export interface JobDefinition<T extends object = object> {
+  name: string;
+  handler: (data: T, job: JobContext) => Promise<void>;
+  /** attempts after the first; default 5 */
+  retryLimit?: number;
+  /** seconds before a retry (doubling when backoff); default 10 */
+  retryDelay?: number;
+  retryBackoff?: boolean;
+  /** a job running longer is considered crashed and retried; default 15 min */
+  expireInSeconds?: number;
+}
+
+export interface EnqueueOptions {
+  /** enqueue inside this transaction: the job exists iff the transaction commits */
+  tx?: Tx;
+  /** at most one queued job with this key */
+  singletonKey?: string;
+  startAfterSeconds?: number;
+}
+
+/**
+ * Background jobs on pg-boss, in the application's own PostgreSQL. Modules register handlers at
+ * init; with JOBS_AUTORUN=1 (default) workers poll for them, with 0 nothing runs until the
+ * test hook calls `drain()`. Jobs can be enqueued inside a Prisma transaction (outbox).
+ */
+@Injectable()
+export class JobsService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(JobsService.name);
+  private readonly definitions = new Map<string, JobDefinition>();
+  private readonly boss: PgBoss;
+  private started = false;
+
+  constructor(private readonly config: AppConfig) {
+    this.boss = new PgBoss({
+      connectionString: config.databaseUrl,
+      max: 4,
+      application_name: 'beat-platform-jobs',
+    });
+    this.boss.on('error', (err: Error) => this.logger.error(`pg-boss: ${err.message}`));
+  }
+
+  register<T extends object>(definition: JobDefinition<T>): void {
+    this.definitions.set(definition.name, definition as unknown as JobDefinition);
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.boss.start();
+    this.started = true;
+    for (const def of this.definitions.values()) {
+      await this.boss.createQueue(def.name, {
+        retryLimit: def.retryLimit ?? 5,
+        retryDelay: def.retryDelay ?? 10,
+        retryBackoff: def.retryBackoff ?? true,
+        expireInSeconds: def.expireInSeconds ?? 15 * 60,
+      });
+      if (this.config.jobsAutorun) {
+        await this.boss.work<object>(def.name, { batchSize: 1, pollingIntervalSeconds: 1 }, async ([job]) => {
+          await this.run(def, job.data, {
+            id: job.id,
+            retryCount: (job as { retryCount?: number }).retryCount ?? 0,
+          });
+        });
+      }
+    }
+  }
+
+  async enqueue(name: string, data: object, options: EnqueueOptions = {}): Promise<string | null> {
+    if (!this.definitions.has(name)) throw new Error(`no job named ${name} is registered`);
+    return this.boss.send(name, data, {
+      singletonKey: options.singletonKey,
+      startAfter: options.startAfterSeconds,
+      ...(options.tx ? { db: fromPrisma(options.tx) } : {}),
+    });
+  }
+
+  /** Runs every queued job of every queue now, until all queues are empty (test hook). */
+  async drain(): Promise<number> {
+    let processed = 0;
+    for (let round = 0; round < 1000; round++) {
+      let found = 0;
+      for (const def of this.definitions.values()) {
+        const jobs = await this.boss.fetch<object>(def.name, { batchSize: 20, includeMetadata: true });
+        for (const job of jobs) {
+          found++;
+          try {
+            await this.run(def, job.data, { id: job.id, retryCount: job.retryCount });
+            await this.boss.complete(def.name, job.id);
+          } catch (err) {
+            await this.boss.fail(def.name, job.id, { message: (err as Error).message });
+          }
+        }
+      }
+      processed += found;
+      if (!found) break;
+    }
+    return processed;
+  }
+
+  private async run(def: JobDefinition, data: object, job: JobContext): Promise<void> {
+    try {
+      await def.handler(data, job);
+    } catch (err) {
+      this.logger.warn(
+        `job ${def.name} ${job.id} failed (attempt ${job.retryCount + 1}): ${(err as Error).message}`,
+      );
+      throw err;
+    }
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    if (this.started) await this.boss.stop({ graceful: true, timeout: 10_000 });
+  }
+}

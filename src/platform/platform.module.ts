@@ -1,0 +1,83 @@
+import { DynamicModule, Global, Module, RequestMethod } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
+import { LoggerModule } from 'nestjs-pino';
+import type { IncomingMessage } from 'node:http';
+import { AppConfig } from '../config/config';
+import { AccessAudit } from './access/access-audit';
+import { AuditRepository } from './audit/audit.repository';
+import { Clock } from './clock/clock';
+import { AppSecret, loadAppSecret } from './crypto/app-secret';
+import type { ErrorDefinition } from './errors/app-error';
+import { ERROR_CATALOGUE, ErrorsController } from './errors/errors.controller';
+import { HealthModule } from './health/health.module';
+import { TimeoutInterceptor } from './http/timeout.interceptor';
+import { IdempotencyModule } from './idempotency/idempotency.module';
+import { JobsModule } from './jobs/jobs.module';
+import { MailModule } from './mail/mail.module';
+import { MaintenanceRepository } from './maintenance/maintenance.repository';
+import { MaintenanceService } from './maintenance/maintenance.service';
+import { PrismaModule } from './prisma/prisma.module';
+import { RateLimitModule } from './rate-limit/rate-limit.module';
+import { RedisModule } from './redis/redis.module';
+import { TestHooksModule } from './test-hooks/test-hooks.module';
+
+/** Cross-cutting infrastructure every domain module may inject. */
+@Global()
+@Module({})
+export class PlatformModule {
+  static forRoot(config: AppConfig, catalogue: readonly ErrorDefinition[]): DynamicModule {
+    const shared = [
+      { provide: AppConfig, useValue: config },
+      { provide: ERROR_CATALOGUE, useValue: catalogue },
+      { provide: AppSecret, useFactory: () => loadAppSecret(config) },
+      Clock,
+      MaintenanceRepository,
+      MaintenanceService,
+      TimeoutInterceptor,
+      AuditRepository,
+    ];
+    return {
+      module: PlatformModule,
+      global: true,
+      imports: [
+        LoggerModule.forRoot({
+          forRoutes: [{ path: '{*path}', method: RequestMethod.ALL }],
+          pinoHttp: {
+            level: config.logLevel,
+            // the same id fastify assigned (and echoes in X-Request-Id)
+            genReqId: (req: IncomingMessage) => (req as IncomingMessage & { id?: string }).id ?? 'unknown',
+            customAttributeKeys: { reqId: 'request_id' },
+            redact: ['req.headers.authorization', 'req.headers.cookie', 'req.headers["stripe-signature"]'],
+            serializers: {
+              req: (req: { id: string; method: string; url: string }) => ({
+                id: req.id,
+                method: req.method,
+                url: req.url,
+              }),
+            },
+          },
+        }),
+        DiscoveryModule,
+        PrismaModule,
+        RedisModule,
+        JobsModule,
+        MailModule,
+        IdempotencyModule,
+        RateLimitModule,
+        HealthModule,
+        ...(config.testHooks ? [TestHooksModule] : []),
+      ],
+      controllers: [ErrorsController],
+      providers: [...shared, AccessAudit],
+      exports: [
+        ...shared,
+        PrismaModule,
+        RedisModule,
+        JobsModule,
+        MailModule,
+        IdempotencyModule,
+        RateLimitModule,
+      ],
+    };
+  }
+}

@@ -1,0 +1,66 @@
+import { Body, Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsInt, IsNumber, Max, Min } from 'class-validator';
+import { Access } from '../access/access.decorator';
+import { Clock } from '../clock/clock';
+import { JobsService } from '../jobs/jobs.service';
+import { NoRateLimit } from '../rate-limit/rate-limit.decorator';
+
+class AdvanceClockDto {
+  @IsNumber()
+  @Min(0)
+  @Max(10 * 365 * 86_400)
+  advance_seconds!: number;
+}
+
+class SleepQueryDto {
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(600_000)
+  ms!: number;
+}
+
+/**
+ * Mounted only with TEST_HOOKS=1 (never in production): move the application clock, run queued
+ * jobs now, and two probes that let tests produce the 500 and 504 envelopes.
+ */
+@ApiExcludeController()
+@Controller('__test')
+@Access.public({ maintenanceExempt: true })
+@NoRateLimit()
+export class TestHooksController {
+  constructor(
+    private readonly clock: Clock,
+    private readonly jobs: JobsService,
+  ) {}
+
+  @Get('clock')
+  now(): { now: string } {
+    return { now: this.clock.now().toISOString() };
+  }
+
+  @Post('clock')
+  @HttpCode(200)
+  advance(@Body() body: AdvanceClockDto): { now: string } {
+    return { now: this.clock.advance(body.advance_seconds).toISOString() };
+  }
+
+  @Post('jobs/drain')
+  @HttpCode(200)
+  async drain(): Promise<{ processed: number }> {
+    return { processed: await this.jobs.drain() };
+  }
+
+  @Get('boom')
+  boom(): never {
+    throw new Error('secret internal detail: connection string postgres://user:hunter2@db');
+  }
+
+  @Get('sleep')
+  async sleep(@Query() q: SleepQueryDto): Promise<{ slept: number }> {
+    await new Promise((resolve) => setTimeout(resolve, q.ms));
+    return { slept: q.ms };
+  }
+}

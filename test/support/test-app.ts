@@ -1,0 +1,151 @@
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import request from 'supertest';
+import { createApp } from '../../src/app.factory';
+import { loadConfig } from '../../src/config/config';
+import {
+  adminQuery,
+  assertTestDatabase,
+  CODES_DIR,
+  serverFromEnv,
+  withDatabase,
+} from '../setup/test-database';
+import { SmtpSink } from './smtp-sink';
+
+export const TEST_JWT_SECRET = 'e2e-secret-e2e-secret-e2e-secret-0123456789';
+
+/** Generous budgets so tests only meet the limits they are about. */
+const DEFAULT_ENV: Record<string, string> = {
+  TEST_HOOKS: '1',
+  JOBS_AUTORUN: '0',
+  LOG_LEVEL: 'silent',
+  JWT_SECRET: TEST_JWT_SECRET,
+  LIMIT_RATE_PER_MINUTE: '100000',
+  LIMIT_RATE_ANONYMOUS_PER_MINUTE: '100000',
+  LIMIT_RATE_LOGIN_PER_MINUTE: '100000',
+  LIMIT_RATE_PASSWORD_RESET_PER_MINUTE: '100000',
+  ADMIN_EMAIL: 'admin@test.local',
+  ADMIN_PASSWORD: 'admin-password-1',
+};
+
+export interface TestDatabase {
+  name: string;
+  url: string;
+  drop(): Promise<void>;
+}
+
+/** A fresh database cloned from the migrated template. */
+export async function createTestDatabase(): Promise<TestDatabase> {
+  const { adminUrl, template } = serverFromEnv();
+  const name = `${template.replace(/_tpl_.*/, '')}_${basename(expect.getState().testPath ?? 'x')
+    .replace(/\W+/g, '_')
+    .slice(0, 30)}_${Math.random().toString(36).slice(2, 8)}`.toLowerCase();
+  const url = withDatabase(adminUrl, name);
+  assertTestDatabase(url);
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await adminQuery(adminUrl, (c) => c.query(`CREATE DATABASE "${name}" TEMPLATE "${template}"`));
+      break;
+    } catch (err) {
+      // two workers cloning the same template at once: PostgreSQL refuses the second, retry
+      if (attempt > 50 || !/being accessed by other users/.test((err as Error).message)) throw err;
+      await new Promise((r) => setTimeout(r, 100 + Math.random() * 200));
+    }
+  }
+  return {
+    name,
+    url,
+    drop: () =>
+      adminQuery(adminUrl, (c) => c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)).then(
+        () => undefined,
+      ),
+  };
+}
+
+export interface TestApp {
+  app: NestFastifyApplication;
+  url: string;
+  http: ReturnType<typeof request>;
+  mail: SmtpSink;
+  env: Record<string, string>;
+  databaseUrl: string;
+  /** run every queued background job now (mail delivery, processing) */
+  drain(): Promise<number>;
+  advanceClock(seconds: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+const recorded = new Set<string>();
+
+/** Writes the error codes this test file's servers answered, for the catalogue check. */
+function flushCodes(): void {
+  const file = join(
+    CODES_DIR,
+    `${basename(expect.getState().testPath ?? 'unknown')}-${process.pid}-${Date.now()}.json`,
+  );
+  writeFileSync(file, JSON.stringify([...recorded]));
+}
+
+/**
+ * Boots the real application (same factory as `npm start`) on a free port, against its own
+ * database and a local SMTP server. `env` overrides the configuration.
+ */
+export async function startTestApp(
+  env: Record<string, string> = {},
+  shared?: { database?: TestDatabase; smtp?: SmtpSink },
+): Promise<TestApp> {
+  const database = shared?.database ?? (await createTestDatabase());
+  const mail = shared?.smtp ?? new SmtpSink();
+  const smtpUrl = shared?.smtp ? `smtp://127.0.0.1:${mail.port}` : await mail.start();
+  const dataDir = mkdtempSync(join(tmpdir(), 'beat-e2e-'));
+  const fullEnv = {
+    ...DEFAULT_ENV,
+    DATA_DIR: dataDir,
+    SMTP_URL: smtpUrl,
+    DATABASE_URL: database.url,
+    ...env,
+  };
+  const config = loadConfig(fullEnv);
+
+  const app = await createApp(config, {
+    configure: (fastify) =>
+      fastify.addHook('onSend', async (_req, reply, payload) => {
+        if (reply.statusCode >= 400 && typeof payload === 'string') {
+          try {
+            const code = (JSON.parse(payload) as { code?: unknown }).code;
+            if (typeof code === 'string') recorded.add(code);
+          } catch {
+            // not JSON
+          }
+        }
+        return payload;
+      }),
+  });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const address = app.getHttpServer().address() as { port: number };
+  const url = `http://127.0.0.1:${address.port}`;
+  const http = request(url);
+
+  return {
+    app,
+    url,
+    http,
+    mail,
+    env: fullEnv,
+    databaseUrl: database.url,
+    drain: async () =>
+      ((await http.post('/api/v1/__test/jobs/drain').expect(200)).body as { processed: number }).processed,
+    advanceClock: async (seconds) => {
+      await http.post('/api/v1/__test/clock').send({ advance_seconds: seconds }).expect(200);
+    },
+    close: async () => {
+      flushCodes();
+      await app.close();
+      if (!shared?.smtp) await mail.stop();
+      if (!shared?.database) await database.drop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
