@@ -94,6 +94,8 @@ class MigrationAdapter extends PrismaPg {
     const database = `prisma_migrate_shadow_db_${globalThis.crypto.randomUUID().replace(/-/g, '')}`;
     await main.executeScript(`CREATE DATABASE "${database}"`);
     const pool = new pg.Pool({ ...this.cfg, database });
+    // idle clients see the FORCE drop as an error event; it is expected
+    pool.on('error', () => undefined);
     // The adapter class is not exported; reuse the constructor of the one we already hold.
     const Adapter = main.constructor as new (
       pool: pg.Pool,

@@ -52,6 +52,8 @@ export async function createApp(
 
   // Our own JSON parser instead of Nest's: it keeps the raw bytes (webhook signatures are
   // computed over them) and reports malformed JSON as invalid_json rather than a bare 400.
+  // Only JSON (and, on upload routes, multipart) bodies: anything else is 415.
+  fastify.removeContentTypeParser(['text/plain']);
   const parseJson = fastify.getDefaultJsonParser('error', 'error');
   fastify.addContentTypeParser(
     'application/json',

@@ -20,7 +20,26 @@ export class AccountsRepository {
   }
 
   async updateDisplayName(tx: Tx, userId: string, displayName: string, now: Date): Promise<void> {
-    await tx.user.update({ where: { id: userId }, data: { displayName, updatedAt: now } });
+    await tx.user.update({
+      where: { id: userId },
+      data: { displayName, updatedAt: now, version: { increment: 1 } },
+    });
+  }
+
+  /**
+   * Locks the user row for the rest of the transaction and compares its version under the lock:
+   * of two concurrent writers sending the same If-Match, the second waits, then sees the version
+   * the first wrote ('stale').
+   */
+  async lockVersion(
+    tx: Tx,
+    userId: string,
+    expected: number | undefined,
+  ): Promise<'locked' | 'stale' | 'missing'> {
+    const rows = await tx.$queryRaw<{ version: number }[]>`
+      SELECT version FROM users WHERE id = ${userId} FOR UPDATE`;
+    if (!rows.length) return 'missing';
+    return expected === undefined || rows[0].version === expected ? 'locked' : 'stale';
   }
 
   permissionOverrides(userId: string) {

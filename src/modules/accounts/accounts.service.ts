@@ -2,6 +2,8 @@ import { Injectable } from '@nestjs/common';
 import type { Principal } from '../../platform/access/principal';
 import { Clock } from '../../platform/clock/clock';
 import { AppError } from '../../platform/errors/app-error';
+import { GeneralErrors } from '../../platform/errors/general.errors';
+import type { Tx } from '../../platform/prisma/prisma.service';
 import { AuthService } from '../auth/auth.service';
 import { AccountsErrors } from './accounts.errors';
 import { AccountsRepository } from './accounts.repository';
@@ -28,13 +30,25 @@ export class AccountsService {
       email_verified: user.emailVerifiedAt !== null,
       plan: { id: user.plan.id, name: user.plan.name },
       permissions: effectivePermissions(user.emailVerifiedAt !== null, user.permissions),
+      version: user.version,
       created_at: user.createdAt.toISOString(),
     };
   }
 
+  /**
+   * Locks the user row for the caller's transaction; with `expectedVersion` (If-Match) refuses
+   * with stale_version unless it is the current version.
+   */
+  async lockUser(tx: Tx, userId: string, expectedVersion?: number): Promise<void> {
+    const outcome = await this.repo.lockVersion(tx, userId, expectedVersion);
+    if (outcome === 'missing') throw new AppError(AccountsErrors.userNotFound);
+    if (outcome === 'stale') throw new AppError(GeneralErrors.staleVersion);
+  }
+
   /** Applies every change of the request in one transaction, or none. */
-  async update(principal: Principal, dto: UpdateMeDto): Promise<MeDto> {
+  async update(principal: Principal, dto: UpdateMeDto, expectedVersion?: number): Promise<MeDto> {
     await this.repo.transaction(async (tx) => {
+      await this.lockUser(tx, principal.userId, expectedVersion);
       if (dto.new_password !== undefined) {
         await this.auth.changePassword(tx, principal, dto.current_password ?? '', dto.new_password);
       }

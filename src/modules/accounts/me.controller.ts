@@ -3,6 +3,7 @@ import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Access, CurrentPrincipal } from '../../platform/access/access.decorator';
 import type { Principal } from '../../platform/access/principal';
 import { ApiErrors } from '../../platform/docs/api-errors.decorator';
+import { AcceptsIfMatch, ETagged, IfMatch } from '../../platform/http/etag';
 import { AuthErrors } from '../auth/auth.errors';
 import { AccountsService } from './accounts.service';
 import { MeDto, UpdateMeDto } from './dto/me.dto';
@@ -14,6 +15,7 @@ export class MeController {
 
   @Get()
   @Access.user('account:read')
+  @ETagged()
   @ApiOperation({ summary: "The caller's account: profile, plan, permissions" })
   me(@CurrentPrincipal() principal: Principal): Promise<MeDto> {
     return this.accounts.me(principal.userId);
@@ -21,13 +23,19 @@ export class MeController {
 
   @Patch()
   @Access.user('account:write')
+  @ETagged()
+  @AcceptsIfMatch()
   @ApiOperation({
     summary: 'Update the display name and/or the password',
     description:
       'A new password needs current_password and signs out the caller’s other sessions. All or nothing.',
   })
   @ApiErrors(AuthErrors.currentPasswordIncorrect)
-  update(@CurrentPrincipal() principal: Principal, @Body() dto: UpdateMeDto): Promise<MeDto> {
-    return this.accounts.update(principal, dto);
+  update(
+    @CurrentPrincipal() principal: Principal,
+    @Body() dto: UpdateMeDto,
+    @IfMatch() ifMatch: number | undefined,
+  ): Promise<MeDto> {
+    return this.accounts.update(principal, dto, ifMatch);
   }
 }

@@ -3,6 +3,7 @@ import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Access, CurrentPrincipal } from '../../platform/access/access.decorator';
 import type { Principal } from '../../platform/access/principal';
 import { ApiErrors } from '../../platform/docs/api-errors.decorator';
+import { AcceptsIfMatch, ETagged, IfMatch } from '../../platform/http/etag';
 import { IdPipe } from '../../platform/http/id.pipe';
 import { AccountsErrors } from '../accounts/accounts.errors';
 import { BillingErrors } from '../billing/billing.errors';
@@ -26,6 +27,7 @@ import {
 @ApiTags('admin')
 @Controller('admin')
 @Access.admin()
+@ETagged()
 export class AdminController {
   constructor(private readonly admin: AdminService) {}
 
@@ -43,6 +45,7 @@ export class AdminController {
   }
 
   @Post('users/:id/suspend')
+  @AcceptsIfMatch()
   @HttpCode(HttpStatus.OK)
   @ApiOperation({
     summary: 'Suspend a user (audit-logged); every request of theirs is refused from the next one on',
@@ -52,11 +55,13 @@ export class AdminController {
     @CurrentPrincipal() actor: Principal,
     @Param('id', IdPipe) id: string,
     @Body() dto: SuspendDto,
+    @IfMatch() ifMatch: number | undefined,
   ): Promise<AdminUserDto> {
-    return this.admin.suspend(actor, id, dto.reason);
+    return this.admin.suspend(actor, id, dto.reason, ifMatch);
   }
 
   @Post('users/:id/reinstate')
+  @AcceptsIfMatch()
   @HttpCode(HttpStatus.OK)
   @ApiOperation({ summary: 'Reinstate a suspended user (audit-logged)' })
   @ApiErrors(AdminErrors.cannotModifySelf, AccountsErrors.userNotFound)
@@ -64,30 +69,35 @@ export class AdminController {
     @CurrentPrincipal() actor: Principal,
     @Param('id', IdPipe) id: string,
     @Body() dto: ReinstateDto,
+    @IfMatch() ifMatch: number | undefined,
   ): Promise<AdminUserDto> {
-    return this.admin.reinstate(actor, id, dto.note);
+    return this.admin.reinstate(actor, id, dto.note, ifMatch);
   }
 
   @Put('users/:id/permissions')
+  @AcceptsIfMatch()
   @ApiOperation({ summary: 'Grant and/or revoke permissions (e.g. backstage_requests.create)' })
   @ApiErrors(AccountsErrors.userNotFound)
   setPermissions(
     @CurrentPrincipal() actor: Principal,
     @Param('id', IdPipe) id: string,
     @Body() dto: PermissionsDto,
+    @IfMatch() ifMatch: number | undefined,
   ): Promise<AdminUserDto> {
-    return this.admin.setPermissions(actor, id, dto);
+    return this.admin.setPermissions(actor, id, dto, ifMatch);
   }
 
   @Put('users/:id/plan')
+  @AcceptsIfMatch()
   @ApiOperation({ summary: "Support override of a user's plan" })
   @ApiErrors(AccountsErrors.userNotFound, BillingErrors.planNotFound)
   setPlan(
     @CurrentPrincipal() actor: Principal,
     @Param('id', IdPipe) id: string,
     @Body() dto: PlanOverrideDto,
+    @IfMatch() ifMatch: number | undefined,
   ): Promise<AdminUserDto> {
-    return this.admin.setPlan(actor, id, dto.plan);
+    return this.admin.setPlan(actor, id, dto.plan, ifMatch);
   }
 
   @Get('audit-log')

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { AccountsModule } from '../accounts/accounts.module';
 import { AuthModule } from '../auth/auth.module';
 import { BillingModule } from '../billing/billing.module';
 import { AdminBootstrap } from './admin.bootstrap';
@@ -7,7 +8,7 @@ import { AdminRepository } from './admin.repository';
 import { AdminService } from './admin.service';
 
 @Module({
-  imports: [AuthModule, BillingModule],
+  imports: [AuthModule, AccountsModule, BillingModule],
   controllers: [AdminController],
   providers: [AdminRepository, AdminService, AdminBootstrap],
 })

@@ -61,12 +61,14 @@ export class AdminRepository {
         suspendedAt: to === 'suspended' ? now : null,
         suspendedReason: to === 'suspended' ? reason : null,
         updatedAt: now,
+        version: { increment: 1 },
       },
     });
     return count === 1;
   }
 
   async setPermissions(tx: Tx, userId: string, grant: string[], revoke: string[], now: Date): Promise<void> {
+    await tx.user.update({ where: { id: userId }, data: { version: { increment: 1 }, updatedAt: now } });
     for (const [permissions, granted] of [
       [grant, true],
       [revoke, false],

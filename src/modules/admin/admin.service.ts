@@ -6,8 +6,8 @@ import { AppError } from '../../platform/errors/app-error';
 import { GeneralErrors } from '../../platform/errors/general.errors';
 import { MaintenanceService } from '../../platform/maintenance/maintenance.service';
 import { decodeCursor, Page, pageLimit, toPage } from '../../platform/pagination/pagination';
-import type { Tx } from '../../platform/prisma/prisma.service';
 import { AccountsErrors } from '../accounts/accounts.errors';
+import { AccountsService } from '../accounts/accounts.service';
 import { effectivePermissions } from '../accounts/permissions';
 import { BillingService } from '../billing/billing.service';
 import { AdminErrors } from './admin.errors';
@@ -33,6 +33,7 @@ const toUserDto = (u: AdminUserRow): AdminUserDto => ({
   permissions: effectivePermissions(u.emailVerifiedAt !== null, u.permissions),
   suspended_at: u.suspendedAt?.toISOString() ?? null,
   suspended_reason: u.suspendedReason,
+  version: u.version,
   created_at: u.createdAt.toISOString(),
 });
 
@@ -42,6 +43,7 @@ export class AdminService {
     private readonly repo: AdminRepository,
     private readonly audit: AuditRepository,
     private readonly billing: BillingService,
+    private readonly accounts: AccountsService,
     private readonly maintenance: MaintenanceService,
     private readonly clock: Clock,
   ) {}
@@ -66,12 +68,12 @@ export class AdminService {
    * Suspension takes effect on the user's very next request (every request re-reads the status).
    * Suspending an already suspended user changes nothing and logs nothing.
    */
-  suspend(actor: Principal, id: string, reason: string): Promise<AdminUserDto> {
-    return this.changeStatus(actor, id, 'active', 'suspended', reason, 'user.suspend');
+  suspend(actor: Principal, id: string, reason: string, ifMatch?: number): Promise<AdminUserDto> {
+    return this.changeStatus(actor, id, 'active', 'suspended', reason, 'user.suspend', ifMatch);
   }
 
-  reinstate(actor: Principal, id: string, note: string): Promise<AdminUserDto> {
-    return this.changeStatus(actor, id, 'suspended', 'active', note, 'user.reinstate');
+  reinstate(actor: Principal, id: string, note: string, ifMatch?: number): Promise<AdminUserDto> {
+    return this.changeStatus(actor, id, 'suspended', 'active', note, 'user.reinstate', ifMatch);
   }
 
   private async changeStatus(
@@ -81,11 +83,12 @@ export class AdminService {
     to: 'active' | 'suspended',
     why: string,
     action: string,
+    ifMatch: number | undefined,
   ): Promise<AdminUserDto> {
     if (actor.userId === id) throw new AppError(AdminErrors.cannotModifySelf);
     const now = this.clock.now();
     return this.repo.transaction(async (tx) => {
-      await this.requireUser(tx, id);
+      await this.accounts.lockUser(tx, id, ifMatch);
       if (await this.repo.setStatus(tx, id, from, to, to === 'suspended' ? why : null, now)) {
         await this.audit.record(tx, {
           actorId: actor.userId,
@@ -100,7 +103,12 @@ export class AdminService {
     });
   }
 
-  async setPermissions(actor: Principal, id: string, dto: PermissionsDto): Promise<AdminUserDto> {
+  async setPermissions(
+    actor: Principal,
+    id: string,
+    dto: PermissionsDto,
+    ifMatch?: number,
+  ): Promise<AdminUserDto> {
     const grant = dto.grant ?? [];
     const revoke = dto.revoke ?? [];
     const both = grant.filter((p) => revoke.includes(p));
@@ -111,7 +119,7 @@ export class AdminService {
     }
     const now = this.clock.now();
     return this.repo.transaction(async (tx) => {
-      await this.requireUser(tx, id);
+      await this.accounts.lockUser(tx, id, ifMatch);
       await this.repo.setPermissions(tx, id, grant, revoke, now);
       await this.audit.record(tx, {
         actorId: actor.userId,
@@ -126,10 +134,10 @@ export class AdminService {
   }
 
   /** Support override of a user's plan, through the same path as Stripe's subscription events. */
-  async setPlan(actor: Principal, id: string, planId: string): Promise<AdminUserDto> {
+  async setPlan(actor: Principal, id: string, planId: string, ifMatch?: number): Promise<AdminUserDto> {
     const now = this.clock.now();
     return this.repo.transaction(async (tx) => {
-      await this.requireUser(tx, id);
+      await this.accounts.lockUser(tx, id, ifMatch);
       const previous = await this.billing.changePlan(tx, id, planId);
       await this.audit.record(tx, {
         actorId: actor.userId,
@@ -187,9 +195,5 @@ export class AdminService {
     });
     this.maintenance.remember(state);
     return state;
-  }
-
-  private async requireUser(tx: Tx, id: string): Promise<void> {
-    if (!(await this.repo.findUser(id, tx))) throw new AppError(AccountsErrors.userNotFound);
   }
 }

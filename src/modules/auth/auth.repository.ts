@@ -78,7 +78,10 @@ export class AuthRepository {
   }
 
   async setPassword(tx: Tx, userId: string, passwordHash: string, now: Date): Promise<void> {
-    await tx.user.update({ where: { id: userId }, data: { passwordHash, updatedAt: now } });
+    await tx.user.update({
+      where: { id: userId },
+      data: { passwordHash, updatedAt: now, version: { increment: 1 } },
+    });
   }
 
   async markVerified(tx: Tx, userId: string, now: Date): Promise<void> {
@@ -94,7 +97,8 @@ export class AuthRepository {
       INSERT INTO users (id, email, password_hash, display_name, role, status, plan_id, email_verified_at, created_at, updated_at)
       VALUES (${newId('usr')}, ${email}, ${passwordHash}, 'Administrator', 'admin', 'active', 'explorer', ${now}, ${now}, ${now})
       ON CONFLICT (email) DO UPDATE
-        SET role = 'admin', email_verified_at = COALESCE(users.email_verified_at, EXCLUDED.email_verified_at)`;
+        SET role = 'admin', email_verified_at = COALESCE(users.email_verified_at, EXCLUDED.email_verified_at),
+            version = users.version + 1`;
   }
 
   // ---- one-time mail tokens -------------------------------------------------------------

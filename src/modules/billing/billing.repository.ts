@@ -16,7 +16,7 @@ export class BillingRepository {
   /** Returns the previous plan id, or null when the user does not exist. */
   async setUserPlan(tx: Tx, userId: string, planId: string, now: Date): Promise<string | null> {
     const rows = await tx.$queryRaw<{ previous: string }[]>`
-      UPDATE users u SET plan_id = ${planId}, updated_at = ${now}
+      UPDATE users u SET plan_id = ${planId}, updated_at = ${now}, version = u.version + 1
       FROM users old WHERE old.id = u.id AND u.id = ${userId}
       RETURNING old.plan_id AS previous`;
     return rows[0]?.previous ?? null;

@@ -55,6 +55,7 @@ function genericCodes(op: Operation): string[] {
   const params = op.parameters ?? [];
   if (params.some((p) => p.in === 'query')) codes.push('validation_failed');
   if (params.some((p) => p.in === 'path')) codes.push('bad_request');
+  if (params.some((p) => p.name === 'If-Match')) codes.push('stale_version');
   if (params.some((p) => p.name === 'Idempotency-Key')) {
     codes.push('idempotency_key_too_long', 'idempotency_key_reused', 'idempotency_request_in_progress');
   }

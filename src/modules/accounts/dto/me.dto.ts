@@ -15,6 +15,8 @@ export class MeDto {
   email_verified!: boolean;
   plan!: PlanSummaryDto;
   permissions!: string[];
+  /** also the `ETag`; send it as `If-Match` with PATCH */
+  version!: number;
   created_at!: string;
 }
 

@@ -37,6 +37,8 @@ export class AdminUserDto {
   permissions!: string[];
   suspended_at!: string | null;
   suspended_reason!: string | null;
+  /** also the `ETag`; send it as `If-Match` with a change */
+  version!: number;
   created_at!: string;
 }
 

@@ -1,0 +1,61 @@
+import {
+  CallHandler,
+  createParamDecorator,
+  ExecutionContext,
+  Injectable,
+  NestInterceptor,
+  UseInterceptors,
+} from '@nestjs/common';
+import { ApiHeader } from '@nestjs/swagger';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Observable, tap } from 'rxjs';
+
+const STRONG = /^"(\d+)"$/;
+const WEAK = /^W\/"(\d+)"$/;
+
+/**
+ * Optimistic concurrency. Versioned resources carry `version`; the response's `ETag` is that
+ * version, and a write may send it back as `If-Match`. The check itself is part of the write's
+ * conditional update in the database (see the repositories), never a read before the write.
+ *
+ * Returns undefined when no precondition is given (or `*`), and -1 for a malformed one (which
+ * then matches no version: stale_version).
+ */
+export function parseIfMatch(header: string | string[] | undefined): number | undefined {
+  const value = (Array.isArray(header) ? header[0] : header)?.trim();
+  if (value === undefined || value === '' || value === '*') return undefined;
+  const match = STRONG.exec(value) ?? WEAK.exec(value);
+  return match ? Number(match[1]) : -1;
+}
+
+export const etagOf = (version: number): string => `"${version}"`;
+
+/** The If-Match precondition of the request (see parseIfMatch). */
+export const IfMatch = createParamDecorator((_data: unknown, ctx: ExecutionContext): number | undefined =>
+  parseIfMatch(ctx.switchToHttp().getRequest<FastifyRequest>().headers['if-match']),
+);
+
+@Injectable()
+class ETagInterceptor implements NestInterceptor {
+  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    const reply = context.switchToHttp().getResponse<FastifyReply>();
+    return next.handle().pipe(
+      tap((body: unknown) => {
+        const version = (body as { version?: unknown } | undefined)?.version;
+        if (typeof version === 'number') void reply.header('ETag', etagOf(version));
+      }),
+    );
+  }
+}
+
+/** The response carries `ETag` (its body's version). */
+export const ETagged = () => UseInterceptors(ETagInterceptor);
+
+/** The write honours `If-Match` (409 stale_version when it is not the current version). */
+export const AcceptsIfMatch = () =>
+  ApiHeader({
+    name: 'If-Match',
+    required: false,
+    description:
+      'The ETag you last read; the write is refused with 409 stale_version if the resource changed since.',
+  });

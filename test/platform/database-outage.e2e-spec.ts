@@ -1,0 +1,59 @@
+import { TcpProxy } from '../support/tcp-proxy';
+import { createTestDatabase, startTestApp, TestApp, TestDatabase } from '../support/test-app';
+import { expectError } from '../support/expect-error';
+import { registerUser, TestUser } from '../support/users';
+
+/** PostgreSQL goes away and comes back: 503 service_unavailable meanwhile, no crash, recovery by itself. */
+describe('database outage', () => {
+  let db: TestDatabase;
+  let proxy: TcpProxy;
+  let t: TestApp;
+  let user: TestUser;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    const target = new URL(db.url);
+    proxy = new TcpProxy(target.hostname, Number(target.port || 5432));
+    await proxy.start();
+    const viaProxy = new URL(db.url);
+    viaProxy.host = `127.0.0.1:${proxy.port}`;
+    t = await startTestApp(
+      { DATABASE_URL: viaProxy.toString() },
+      { database: { ...db, url: viaProxy.toString(), drop: async () => undefined } },
+    );
+    user = await registerUser(t);
+  });
+
+  afterAll(async () => {
+    await t?.close();
+    await proxy?.stop();
+    await db?.drop();
+  });
+
+  it('reports the failing check and refuses requests while the database is unreachable, then recovers', async () => {
+    await t.http.get('/api/v1/health').expect(200);
+    await t.http.get('/api/v1/me').set(user.auth).expect(200);
+
+    await proxy.cut();
+
+    const health = await t.http.get('/api/v1/health');
+    expectError(health, 503, 'service_unavailable');
+    expect(health.body.checks.db.ok).toBe(false);
+    expect(health.headers['retry-after']).toBeDefined();
+
+    const me = await t.http.get('/api/v1/me').set(user.auth);
+    expectError(me, 503, 'service_unavailable');
+    expect(JSON.stringify(me.body)).not.toMatch(/ECONNREFUSED|127\.0\.0\.1|postgres/);
+
+    await proxy.restore();
+
+    // the pool reconnects on its own
+    let recovered = false;
+    for (let i = 0; i < 50 && !recovered; i++) {
+      recovered = (await t.http.get('/api/v1/health')).status === 200;
+      if (!recovered) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(recovered).toBe(true);
+    await t.http.get('/api/v1/me').set(user.auth).expect(200);
+  });
+});
