@@ -9,7 +9,9 @@ export default tseslint.config(
   {
     languageOptions: {
       parserOptions: {
-        projectService: { allowDefaultProject: ['*.mjs', '*.js', 'scripts/*.mjs', 'bench/*.mjs'] },
+        projectService: {
+          allowDefaultProject: ['*.mjs', '*.js', 'scripts/*.mjs', 'bench/*.mjs', 'bench/workloads/*.mjs'],
+        },
         tsconfigRootDir: import.meta.dirname,
       },
     },

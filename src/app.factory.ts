@@ -1,8 +1,7 @@
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { SwaggerModule } from '@nestjs/swagger';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { Logger } from 'nestjs-pino';
+import { LogController, type FastifyInstance, type FastifyRequest } from 'fastify';
 import { AppModule } from './app.module';
 import { CATALOGUE } from './catalogue';
 import { AppConfig } from './config/config';
@@ -13,6 +12,7 @@ import { GeneralErrors } from './platform/errors/general.errors';
 import { resolveRequestId } from './platform/http/request-id';
 import { RouteRegistry } from './platform/http/route-registry';
 import { AppValidationPipe } from './platform/http/validation.pipe';
+import { createRootLogger, NestPinoLogger } from './platform/logging/logger';
 
 export const API_PREFIX = 'api/v1';
 const JSON_BODY_LIMIT = 1024 * 1024;
@@ -32,7 +32,11 @@ export async function createApp(
   options: CreateAppOptions = {},
 ): Promise<NestFastifyApplication> {
   const routes = new RouteRegistry();
+  const logger = createRootLogger(config.logLevel);
   const adapter = new FastifyAdapter({
+    loggerInstance: logger,
+    // one line per request only where it matters (see the onResponse hook below)
+    logController: new LogController({ disableRequestLogging: true }),
     genReqId: (req: { headers: Record<string, string | string[] | undefined> }) =>
       resolveRequestId(req.headers['x-request-id']),
     requestIdHeader: false,
@@ -44,8 +48,17 @@ export async function createApp(
   fastify.addHook('onRoute', (route) => routes.add(route.method, route.url));
   fastify.addHook('onRequest', (req, reply, done) => {
     void reply.header('X-Request-Id', req.id);
-    // pino-http (request logs) reads the id from the raw request
-    (req.raw as { id?: string }).id = req.id;
+    done();
+  });
+  fastify.addHook('onResponse', (req, reply, done) => {
+    const line = {
+      method: req.method,
+      url: req.url,
+      status: reply.statusCode,
+      ms: Math.round(reply.elapsedTime),
+    };
+    if (reply.statusCode >= 500 || reply.elapsedTime > 1000) req.log.warn(line, 'request completed');
+    else req.log.debug(line, 'request completed');
     done();
   });
   options.configure?.(fastify);
@@ -70,9 +83,8 @@ export async function createApp(
 
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
     bodyParser: false,
-    bufferLogs: true,
+    logger: new NestPinoLogger(logger),
   });
-  app.useLogger(app.get(Logger));
   app.setGlobalPrefix(API_PREFIX);
   app.useGlobalFilters(new AllExceptionsFilter(routes));
   app.useGlobalPipes(new AppValidationPipe());

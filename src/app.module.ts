@@ -8,13 +8,11 @@ import { AuthModule } from './modules/auth/auth.module';
 import { BillingModule } from './modules/billing/billing.module';
 import { AccessGuard } from './platform/access/access.guard';
 import { TimeoutInterceptor } from './platform/http/timeout.interceptor';
-import { IdempotencyInterceptor } from './platform/idempotency/idempotency.interceptor';
 import { PlatformModule } from './platform/platform.module';
 import { RateLimitGuard } from './platform/rate-limit/rate-limit.guard';
 
 /**
- * Wires the modules. Guards run in order (who is calling, then their request budget);
- * interceptors nest in order (idempotency outside the request deadline).
+ * Wires the modules. Guards run in order: who is calling, then their request budget.
  */
 @Module({})
 export class AppModule {
@@ -31,7 +29,6 @@ export class AppModule {
       providers: [
         { provide: APP_GUARD, useClass: AccessGuard },
         { provide: APP_GUARD, useExisting: RateLimitGuard },
-        { provide: APP_INTERCEPTOR, useExisting: IdempotencyInterceptor },
         { provide: APP_INTERCEPTOR, useExisting: TimeoutInterceptor },
       ],
     };

@@ -1,7 +1,5 @@
-import { DynamicModule, Global, Module, RequestMethod } from '@nestjs/common';
+import { DynamicModule, Global, Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
-import { LoggerModule } from 'nestjs-pino';
-import type { IncomingMessage } from 'node:http';
 import { AppConfig } from '../config/config';
 import { AccessAudit } from './access/access-audit';
 import { AuditRepository } from './audit/audit.repository';
@@ -40,23 +38,6 @@ export class PlatformModule {
       module: PlatformModule,
       global: true,
       imports: [
-        LoggerModule.forRoot({
-          forRoutes: [{ path: '{*path}', method: RequestMethod.ALL }],
-          pinoHttp: {
-            level: config.logLevel,
-            // the same id fastify assigned (and echoes in X-Request-Id)
-            genReqId: (req: IncomingMessage) => (req as IncomingMessage & { id?: string }).id ?? 'unknown',
-            customAttributeKeys: { reqId: 'request_id' },
-            redact: ['req.headers.authorization', 'req.headers.cookie', 'req.headers["stripe-signature"]'],
-            serializers: {
-              req: (req: { id: string; method: string; url: string }) => ({
-                id: req.id,
-                method: req.method,
-                url: req.url,
-              }),
-            },
-          },
-        }),
         DiscoveryModule,
         PrismaModule,
         RedisModule,

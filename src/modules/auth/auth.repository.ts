@@ -250,12 +250,16 @@ export class AuthRepository {
   }
 
   async sessionPrincipal(sessionId: string, userId: string): Promise<SessionPrincipalRow | null> {
-    const rows = await this.prisma.$queryRaw<
-      { role: 'user' | 'admin'; status: 'active' | 'suspended'; revoked_at: Date | null }[]
-    >`
-      SELECT u.role, u.status, s.revoked_at
-      FROM auth_sessions s JOIN users u ON u.id = s.user_id
-      WHERE s.id = ${sessionId} AND s.user_id = ${userId}`;
+    const rows = await this.prisma.sql<{
+      role: 'user' | 'admin';
+      status: 'active' | 'suspended';
+      revoked_at: Date | null;
+    }>(
+      `SELECT u.role, u.status, s.revoked_at
+       FROM auth_sessions s JOIN users u ON u.id = s.user_id
+       WHERE s.id = $1 AND s.user_id = $2`,
+      [sessionId, userId],
+    );
     const row = rows[0];
     return row ? { role: row.role, status: row.status, revokedAt: row.revoked_at } : null;
   }
@@ -286,19 +290,14 @@ export class AuthRepository {
   }
 
   async tokenPrincipal(tokenHash: string): Promise<TokenPrincipalRow | null> {
-    const row = await this.prisma.personalAccessToken.findUnique({
-      where: { tokenHash },
-      select: {
-        id: true,
-        userId: true,
-        scopes: true,
-        expiresAt: true,
-        revokedAt: true,
-        lastUsedAt: true,
-        user: { select: { role: true, status: true } },
-      },
-    });
-    return row ? { ...row, role: row.user.role, status: row.user.status } : null;
+    const rows = await this.prisma.sql<TokenPrincipalRow>(
+      `SELECT t.id, t.user_id AS "userId", t.scopes, t.expires_at AS "expiresAt", t.revoked_at AS "revokedAt",
+              t.last_used_at AS "lastUsedAt", u.role, u.status
+       FROM personal_access_tokens t JOIN users u ON u.id = t.user_id
+       WHERE t.token_hash = $1`,
+      [tokenHash],
+    );
+    return rows[0] ?? null;
   }
 
   /** Records use at most once a minute per token, so reads do not turn into a write each. */

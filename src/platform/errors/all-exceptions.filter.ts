@@ -1,4 +1,4 @@
-import { ArgumentsHost, Catch, ExceptionFilter, Logger, NotFoundException } from '@nestjs/common';
+import { ArgumentsHost, Catch, ExceptionFilter, NotFoundException } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { RouteRegistry } from '../http/route-registry';
 import { AppError } from './app-error';
@@ -11,8 +11,6 @@ import { GeneralErrors } from './general.errors';
  */
 @Catch()
 export class AllExceptionsFilter implements ExceptionFilter {
-  private readonly logger = new Logger('HTTP');
-
   constructor(private readonly routes: RouteRegistry) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
@@ -31,9 +29,10 @@ export class AllExceptionsFilter implements ExceptionFilter {
 
     const response = toErrorResponse(error, req.id);
     if (response.logCause) {
-      this.logger.error(
-        { err: exception, request_id: req.id, method: req.method, url: req.url },
-        `${req.method} ${req.url} failed with ${String(response.body.code)}`,
+      // req.log carries the request id (reqId)
+      req.log.error(
+        { err: exception, method: req.method, url: req.url },
+        `request failed with ${String(response.body.code)}`,
       );
     }
     if (reply.sent) return;

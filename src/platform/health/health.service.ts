@@ -20,7 +20,7 @@ export class HealthService {
 
   async check(): Promise<HealthDto> {
     const [db, redis] = await Promise.all([
-      timed(async () => (await this.prisma.$queryRaw<{ ok: number }[]>`SELECT 1 AS ok`).length === 1),
+      timed(async () => (await this.prisma.sql<{ ok: number }>('SELECT 1 AS ok')).length === 1),
       this.redis.client ? timed(() => this.redis.ping()) : Promise.resolve(undefined),
     ]);
     const checks = { db, ...(redis ? { redis } : {}) };

