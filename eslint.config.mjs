@@ -46,6 +46,8 @@ export default tseslint.config(
         URL: 'readonly',
         setTimeout: 'readonly',
         Buffer: 'readonly',
+        fetch: 'readonly',
+        performance: 'readonly',
         module: 'writable',
         require: 'readonly',
         __dirname: 'readonly',
