@@ -1,0 +1,20 @@
+# Production image: the built server. Migrations are applied on start (MIGRATE_ON_START=1).
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+COPY prisma ./prisma
+COPY prisma.config.ts tsconfig.json tsconfig.build.json ./
+RUN npm install --no-audit --no-fund
+COPY src ./src
+RUN npm run build && npm prune --omit=dev
+
+FROM node:20-bookworm-slim
+WORKDIR /app
+ENV NODE_ENV=production PORT=3000
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+COPY package.json prisma.config.ts ./
+COPY prisma ./prisma
+USER node
+EXPOSE 3000
+CMD ["node", "dist/main.js"]
