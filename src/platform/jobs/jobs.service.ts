@@ -46,7 +46,11 @@ export class JobsService implements OnApplicationBootstrap, OnApplicationShutdow
       max: 4,
       application_name: 'beat-platform-jobs',
     });
-    this.boss.on('error', (err: Error) => this.logger.error(`pg-boss: ${err.message}`));
+    this.boss.on('error', (err: Error & { code?: string }) => {
+      // 57P01: the database is shutting down (Ctrl-C reaches the embedded PostgreSQL too)
+      if (err.code === '57P01') this.logger.debug?.(`pg-boss: ${err.message}`);
+      else this.logger.error(`pg-boss: ${err.message}`);
+    });
   }
 
   register<T extends object>(definition: JobDefinition<T>): void {
