@@ -8,12 +8,7 @@ export default tseslint.config(
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {
-      parserOptions: {
-        projectService: {
-          allowDefaultProject: ['*.mjs', '*.js', 'scripts/*.mjs', 'bench/*.mjs', 'bench/workloads/*.mjs'],
-        },
-        tsconfigRootDir: import.meta.dirname,
-      },
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
     },
     rules: {
       '@typescript-eslint/no-floating-promises': 'error',
@@ -40,6 +35,8 @@ export default tseslint.config(
     files: ['**/*.mjs', '**/*.js'],
     ...tseslint.configs.disableTypeChecked,
     languageOptions: {
+      // plain JavaScript (scripts, benchmarks, the audio worker): no type information
+      parserOptions: { projectService: false, project: null },
       globals: {
         process: 'readonly',
         console: 'readonly',

@@ -1,3 +1,4 @@
+import fastifyMultipart from '@fastify/multipart';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { SwaggerModule } from '@nestjs/swagger';
@@ -84,6 +85,19 @@ export async function createApp(
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
     bodyParser: false,
     logger: new NestPinoLogger(logger),
+  });
+  // Uploads stream through @fastify/multipart; its own limits apply (the file size is also
+  // enforced while storing, see StorageService.receive).
+  await app.register(fastifyMultipart, {
+    limits: {
+      fileSize: config.limits.uploadBytes,
+      files: 1,
+      fields: 20,
+      fieldSize: 64 * 1024,
+      parts: 25,
+      headerPairs: 100,
+    },
+    throwFileSizeLimit: true,
   });
   app.setGlobalPrefix(API_PREFIX);
   app.useGlobalFilters(new AllExceptionsFilter(routes));

@@ -4,8 +4,11 @@ import { CATALOGUE } from './catalogue';
 import { AppConfig } from './config/config';
 import { AccountsModule } from './modules/accounts/accounts.module';
 import { AdminModule } from './modules/admin/admin.module';
+import { ArtistsModule } from './modules/artists/artists.module';
+import { AudioModule } from './modules/audio/audio.module';
 import { AuthModule } from './modules/auth/auth.module';
 import { BillingModule } from './modules/billing/billing.module';
+import { TracksModule } from './modules/tracks/tracks.module';
 import { AccessGuard } from './platform/access/access.guard';
 import { TimeoutInterceptor } from './platform/http/timeout.interceptor';
 import { PlatformModule } from './platform/platform.module';
@@ -25,6 +28,9 @@ export class AppModule {
         AccountsModule,
         AdminModule,
         BillingModule,
+        ArtistsModule,
+        AudioModule,
+        TracksModule,
       ],
       providers: [
         { provide: APP_GUARD, useClass: AccessGuard },

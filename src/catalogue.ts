@@ -3,9 +3,11 @@ import type { ErrorDefinition } from './platform/errors/app-error';
 import { GeneralErrors } from './platform/errors/general.errors';
 import { IdempotencyErrors } from './platform/idempotency/idempotency.errors';
 import { AccountsErrors } from './modules/accounts/accounts.errors';
+import { ArtistsErrors } from './modules/artists/artists.errors';
 import { AdminErrors } from './modules/admin/admin.errors';
 import { AuthErrors } from './modules/auth/auth.errors';
 import { BillingErrors } from './modules/billing/billing.errors';
+import { TracksErrors } from './modules/tracks/tracks.errors';
 
 /**
  * The error catalogue: every code the API answers, gathered from the modules that raise them.
@@ -21,6 +23,8 @@ export const CATALOGUE: readonly ErrorDefinition[] = (() => {
     AdminErrors,
     AccountsErrors,
     BillingErrors,
+    TracksErrors,
+    ArtistsErrors,
   ].flatMap((set) => Object.values(set) as ErrorDefinition[]);
   const seen = new Set<string>();
   for (const e of all) {

@@ -41,6 +41,7 @@ export interface Limits {
   repostsPerHour: number;
   repostsPerDay: number;
   streamHeartbeatSeconds: number;
+  processingTimeoutSeconds: number;
 }
 
 /** Injection token and type of the validated configuration. */
@@ -64,6 +65,8 @@ export abstract class AppConfig {
   stripeApiBaseUrl?: string;
   testHooks!: boolean;
   jobsAutorun!: boolean;
+  /** how often pg-boss looks for expired (crashed) jobs, seconds */
+  jobsSuperviseSeconds!: number;
   requestTimeoutMs!: number;
   logLevel!: string;
   migrateOnStart!: boolean;
@@ -168,6 +171,8 @@ const LIMITS: { [K in keyof Limits]: [env: string, fallback: number, parser: Par
   repostsPerHour: ['LIMIT_REPOSTS_PER_HOUR', 20, int(1, 1e6)],
   repostsPerDay: ['LIMIT_REPOSTS_PER_DAY', 100, int(1, 1e6)],
   streamHeartbeatSeconds: ['LIMIT_STREAM_HEARTBEAT_SECONDS', 60, int(1, 86_400)],
+  /** a processing job running longer is taken for crashed and retried */
+  processingTimeoutSeconds: ['LIMIT_PROCESSING_TIMEOUT_SECONDS', 900, int(1, 86_400)],
 };
 
 /** Every variable the application reads, for the README and for typo detection in tests. */
@@ -189,6 +194,7 @@ export const CONFIG_VARIABLES = [
   'STRIPE_API_BASE_URL',
   'TEST_HOOKS',
   'JOBS_AUTORUN',
+  'JOBS_SUPERVISE_SECONDS',
   'REQUEST_TIMEOUT_MS',
   'LOG_LEVEL',
   'MIGRATE_ON_START',
@@ -233,6 +239,7 @@ export function loadConfig(env: Env): AppConfig {
     stripeApiBaseUrl: read(env, 'STRIPE_API_BASE_URL', url('http:', 'https:')),
     testHooks: read(env, 'TEST_HOOKS', bool, false),
     jobsAutorun: read(env, 'JOBS_AUTORUN', bool, true),
+    jobsSuperviseSeconds: read(env, 'JOBS_SUPERVISE_SECONDS', int(1, 3600), 30),
     requestTimeoutMs: read(env, 'REQUEST_TIMEOUT_MS', int(100, 600_000), 30_000),
     logLevel: read(env, 'LOG_LEVEL', str, 'info'),
     migrateOnStart: read(env, 'MIGRATE_ON_START', bool, true),

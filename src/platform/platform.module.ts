@@ -17,6 +17,7 @@ import { MaintenanceService } from './maintenance/maintenance.service';
 import { PrismaModule } from './prisma/prisma.module';
 import { RateLimitModule } from './rate-limit/rate-limit.module';
 import { RedisModule } from './redis/redis.module';
+import { StorageModule } from './storage/storage.module';
 import { TestHooksModule } from './test-hooks/test-hooks.module';
 
 /** Cross-cutting infrastructure every domain module may inject. */
@@ -46,6 +47,7 @@ export class PlatformModule {
         IdempotencyModule,
         RateLimitModule,
         HealthModule,
+        StorageModule,
         ...(config.testHooks ? [TestHooksModule] : []),
       ],
       controllers: [ErrorsController],
@@ -58,6 +60,7 @@ export class PlatformModule {
         MailModule,
         IdempotencyModule,
         RateLimitModule,
+        StorageModule,
       ],
     };
   }

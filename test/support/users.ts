@@ -25,11 +25,26 @@ export async function registerUser(
     .post('/api/v1/auth/register')
     .send({ email, password, display_name: opts.name ?? 'Test User' })
     .expect(201);
-  await t.drain();
-  const token = t.mail.tokenFor(email, /confirm/i);
+  const token = await mailToken(t, email, /confirm/i);
   await t.http.post('/api/v1/auth/verify-email').send({ token }).expect(200);
   const session = await login(t, email, password);
   return { id: (reg.body as { id: string }).id, email, password, ...session };
+}
+
+/**
+ * The token of the newest matching mail, running queued jobs until it arrives (another test's
+ * concurrent drain may be the one delivering it).
+ */
+export async function mailToken(t: TestApp, email: string, subject: RegExp): Promise<string> {
+  for (let attempt = 0; ; attempt++) {
+    await t.drain();
+    try {
+      return t.mail.tokenFor(email, subject);
+    } catch (err) {
+      if (attempt >= 100) throw err;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
 }
 
 export async function login(t: TestApp, email: string, password: string) {

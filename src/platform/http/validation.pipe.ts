@@ -62,3 +62,13 @@ export class AppValidationPipe extends ValidationPipe {
     return [String, Boolean, Number, Array, Object].includes(metatype as never);
   }
 }
+
+const pipe = new AppValidationPipe();
+
+/**
+ * Validates a plain object against a DTO class outside the request pipeline (e.g. the fields of a
+ * multipart upload), with the same rules and error codes as @Body().
+ */
+export async function validateDto<T extends object>(dto: new () => T, value: unknown): Promise<T> {
+  return (await pipe.transform(value, { type: 'body', metatype: dto })) as T;
+}

@@ -45,6 +45,9 @@ export class JobsService implements OnApplicationBootstrap, OnApplicationShutdow
       connectionString: config.databaseUrl,
       max: 4,
       application_name: 'beat-platform-jobs',
+      // how soon a job whose worker died (its lease expired) is noticed and retried
+      superviseIntervalSeconds: config.jobsSuperviseSeconds,
+      monitorIntervalSeconds: config.jobsSuperviseSeconds,
     });
     this.boss.on('error', (err: Error & { code?: string }) => {
       // 57P01: the database is shutting down (Ctrl-C reaches the embedded PostgreSQL too)
@@ -89,6 +92,8 @@ export class JobsService implements OnApplicationBootstrap, OnApplicationShutdow
 
   /** Runs every queued job of every queue now, until all queues are empty (test hook). */
   async drain(): Promise<number> {
+    // expire jobs whose worker died (their lease ran out), so they come back for a retry
+    await this.boss.supervise();
     let processed = 0;
     for (let round = 0; round < 1000; round++) {
       let found = 0;

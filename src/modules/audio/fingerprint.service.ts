@@ -1,0 +1,51 @@
+import { Injectable } from '@nestjs/common';
+import { Clock } from '../../platform/clock/clock';
+import type { Tx } from '../../platform/prisma/prisma.service';
+import { indexKeys, similarity } from './fingerprint-matching';
+import { FingerprintRepository } from './fingerprint.repository';
+
+export interface Match {
+  trackId: string;
+  similarity: number;
+}
+
+/** How many index candidates are compared exactly; more shared keys rank first. */
+const CANDIDATES = 50;
+
+/**
+ * The one answer to "which tracks match this audio at ≥ X %", for duplicate detection (95 %) and
+ * Audio Recon (80 %): candidates from the inverted index, then the exact comparison.
+ */
+@Injectable()
+export class FingerprintService {
+  constructor(
+    private readonly repo: FingerprintRepository,
+    private readonly clock: Clock,
+  ) {}
+
+  async store(tx: Tx, trackId: string, fingerprint: number[], durationMs: number): Promise<void> {
+    await this.repo.save(tx, trackId, fingerprint, indexKeys(fingerprint), durationMs, this.clock.now());
+  }
+
+  fingerprintOf(trackId: string): Promise<number[] | null> {
+    return this.repo.fingerprintOf(trackId);
+  }
+
+  /** Tracks whose fingerprint matches `fingerprint` at ≥ `threshold`, best first. */
+  async matches(
+    fingerprint: number[],
+    threshold: number,
+    opts: { exclude?: string[]; within?: string[]; tx?: Tx } = {},
+  ): Promise<Match[]> {
+    if (opts.within && !opts.within.length) return [];
+    const candidates = await this.repo.candidates(
+      indexKeys(fingerprint),
+      { exclude: opts.exclude ?? [], within: opts.within, limit: CANDIDATES },
+      opts.tx,
+    );
+    return candidates
+      .map((c) => ({ trackId: c.trackId, similarity: similarity(fingerprint, c.fingerprint) }))
+      .filter((m) => m.similarity >= threshold)
+      .sort((a, b) => b.similarity - a.similarity || a.trackId.localeCompare(b.trackId));
+  }
+}

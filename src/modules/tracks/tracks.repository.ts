@@ -1,0 +1,285 @@
+import { Injectable } from '@nestjs/common';
+import { Prisma } from '@prisma/client';
+import type { Keyset } from '../../platform/pagination/pagination';
+import { newId } from '../../platform/ids';
+import { JobsService } from '../../platform/jobs/jobs.service';
+import { PrismaService, type Tx } from '../../platform/prisma/prisma.service';
+import { StorageService } from '../../platform/storage/storage.service';
+
+export const TRACK_INCLUDE = {
+  artist: { select: { id: true, name: true, slug: true, verified: true } },
+  audioFile: { select: { sizeBytes: true } },
+  collaborators: { select: { userId: true, role: true, splitPercent: true }, orderBy: { createdAt: 'asc' } },
+} satisfies Prisma.TrackInclude;
+export type TrackRow = Prisma.TrackGetPayload<{ include: typeof TRACK_INCLUDE }>;
+
+export const PROCESS_TRACK_JOB = 'track.process';
+
+export interface TrackMetadata {
+  title: string;
+  bpm: number;
+  genre: string;
+  key?: string;
+  mood?: string;
+  tags?: string[];
+}
+
+export interface UploadedAudio {
+  tempPath: string;
+  sha256: string;
+  size: number;
+  format: string;
+  durationMs: number;
+  sampleRate: number;
+  channels: number;
+}
+
+/** A transaction-scoped lock on one stored file: uploads and deletions of the same bytes take turns. */
+const lockFile = (tx: Tx, sha256: string) =>
+  tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${sha256}, 7))`;
+
+@Injectable()
+export class TracksRepository {
+  constructor(
+    private readonly prisma: PrismaService,
+    private readonly storage: StorageService,
+    private readonly jobs: JobsService,
+  ) {}
+
+  transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    return this.prisma.$transaction(fn);
+  }
+
+  /**
+   * One transaction: the file's row, the track, the owner's credit, the processing job, and —
+   * last, still inside — the file moved into place. Either all of it exists afterwards or none
+   * (a failed commit after the move leaves an unreferenced file, never a row without its file).
+   */
+  async createUpload(
+    ownerId: string,
+    artistId: string | null,
+    meta: TrackMetadata,
+    audio: UploadedAudio,
+    at: Date,
+  ): Promise<TrackRow> {
+    return this.prisma.$transaction(async (tx) => {
+      await lockFile(tx, audio.sha256);
+      await tx.audioFile.upsert({
+        where: { sha256: audio.sha256 },
+        create: { sha256: audio.sha256, sizeBytes: audio.size, format: audio.format, createdAt: at },
+        update: {},
+      });
+      const track = await tx.track.create({
+        data: {
+          id: newId('trk'),
+          ownerId,
+          artistId,
+          ...this.metadata(meta),
+          source: 'upload',
+          audioSha256: audio.sha256,
+          format: audio.format,
+          durationMs: audio.durationMs,
+          sampleRate: audio.sampleRate,
+          channels: audio.channels,
+          processingStatus: 'pending',
+          createdAt: at,
+          updatedAt: at,
+          collaborators: { create: { userId: ownerId, role: 'owner', splitPercent: 100, createdAt: at } },
+        },
+        include: TRACK_INCLUDE,
+      });
+      await this.jobs.enqueue(PROCESS_TRACK_JOB, { trackId: track.id }, { tx });
+      await this.storage.place(audio.tempPath, audio.sha256);
+      return track;
+    });
+  }
+
+  createExternal(
+    ownerId: string,
+    artistId: string | null,
+    meta: TrackMetadata,
+    url: string,
+    at: Date,
+  ): Promise<TrackRow> {
+    return this.prisma.track.create({
+      data: {
+        id: newId('trk'),
+        ownerId,
+        artistId,
+        ...this.metadata(meta),
+        source: 'external',
+        externalUrl: url,
+        createdAt: at,
+        updatedAt: at,
+        collaborators: { create: { userId: ownerId, role: 'owner', splitPercent: 100, createdAt: at } },
+      },
+      include: TRACK_INCLUDE,
+    });
+  }
+
+  private metadata(meta: TrackMetadata) {
+    return {
+      title: meta.title,
+      bpm: meta.bpm,
+      genre: meta.genre.toLowerCase(),
+      musicalKey: meta.key ?? null,
+      mood: meta.mood ?? null,
+      tags: meta.tags ?? [],
+    };
+  }
+
+  findById(id: string, tx?: Tx): Promise<TrackRow | null> {
+    return (tx ?? this.prisma).track.findUnique({ where: { id }, include: TRACK_INCLUDE });
+  }
+
+  findByIds(ids: string[]): Promise<TrackRow[]> {
+    return this.prisma.track.findMany({ where: { id: { in: ids } }, include: TRACK_INCLUDE });
+  }
+
+  /**
+   * Public listing, newest first, keyset-paginated: ready uploads and external links. Uses the
+   * (created_at, id), (artist_id, created_at), (genre, created_at) and full-text indexes.
+   */
+  async listIds(
+    filter: { artistId?: string; genre?: string; q?: string },
+    take: number,
+    after?: Keyset,
+  ): Promise<{ id: string; created_at: Date }[]> {
+    const where = [`(t.source = 'external' OR t.processing_status = 'ready')`];
+    const params: unknown[] = [];
+    const param = (v: unknown) => `$${params.push(v)}`;
+    if (filter.artistId) where.push(`t.artist_id = ${param(filter.artistId)}`);
+    if (filter.genre) where.push(`t.genre = ${param(filter.genre.toLowerCase())}`);
+    if (filter.q) {
+      where.push(
+        `track_search_document(t.title, t.genre, t.tags) @@ plainto_tsquery('simple', ${param(filter.q)})`,
+      );
+    }
+    if (after) where.push(`(t.created_at, t.id) < (${param(after.at)}, ${param(after.id)})`);
+    return this.prisma.sql(
+      `SELECT t.id, t.created_at FROM tracks t WHERE ${where.join(' AND ')}
+       ORDER BY t.created_at DESC, t.id DESC LIMIT ${param(take)}`,
+      params,
+    );
+  }
+
+  /** Applies the change if the version is the expected one (when given); false otherwise. */
+  async update(
+    id: string,
+    meta: Partial<TrackMetadata>,
+    expectedVersion: number | undefined,
+    at: Date,
+  ): Promise<boolean> {
+    const { count } = await this.prisma.track.updateMany({
+      where: { id, ...(expectedVersion !== undefined ? { version: expectedVersion } : {}) },
+      data: {
+        ...(meta.title !== undefined ? { title: meta.title } : {}),
+        ...(meta.bpm !== undefined ? { bpm: meta.bpm } : {}),
+        ...(meta.genre !== undefined ? { genre: meta.genre.toLowerCase() } : {}),
+        ...(meta.key !== undefined ? { musicalKey: meta.key } : {}),
+        ...(meta.mood !== undefined ? { mood: meta.mood } : {}),
+        ...(meta.tags !== undefined ? { tags: meta.tags } : {}),
+        version: { increment: 1 },
+        updatedAt: at,
+      },
+    });
+    return count === 1;
+  }
+
+  /**
+   * Deletes the track; its file goes too when no other track uses the same bytes. The file is
+   * moved to the trash inside the transaction (under the file lock) and purged after the commit,
+   * or put back if the commit fails.
+   */
+  async delete(id: string): Promise<boolean> {
+    let trashed: { path: string; sha256: string } | null = null;
+    try {
+      const deleted = await this.prisma.$transaction(async (tx) => {
+        const track = await tx.track.findUnique({ where: { id }, select: { audioSha256: true } });
+        if (!track) return false;
+        if (track.audioSha256) await lockFile(tx, track.audioSha256);
+        await tx.track.delete({ where: { id } });
+        const sha = track.audioSha256;
+        if (sha) {
+          const orphaned = await tx.$executeRaw`
+            DELETE FROM audio_files f WHERE f.sha256 = ${sha}
+              AND NOT EXISTS (SELECT 1 FROM tracks t WHERE t.audio_sha256 = f.sha256)`;
+          if (orphaned) {
+            const path = await this.storage.moveToTrash(sha);
+            if (path) trashed = { path, sha256: sha };
+          }
+        }
+        return true;
+      });
+      if (trashed) await this.storage.purge((trashed as { path: string }).path);
+      return deleted;
+    } catch (err) {
+      if (trashed) {
+        const t = trashed as { path: string; sha256: string };
+        await this.storage.restore(t.path, t.sha256);
+      }
+      throw err;
+    }
+  }
+
+  /** Replaces the credits, guarded by the track's version (If-Match) when given. */
+  async setCollaborators(
+    trackId: string,
+    list: { userId: string; role: string; splitPercent: number }[],
+    expectedVersion: number | undefined,
+    at: Date,
+  ): Promise<'ok' | 'stale'> {
+    return this.prisma.$transaction(async (tx) => {
+      const { count } = await tx.track.updateMany({
+        where: { id: trackId, ...(expectedVersion !== undefined ? { version: expectedVersion } : {}) },
+        data: { version: { increment: 1 }, updatedAt: at },
+      });
+      if (!count) return 'stale';
+      await tx.trackCollaborator.deleteMany({ where: { trackId } });
+      await tx.trackCollaborator.createMany({
+        data: list.map((c) => ({
+          trackId,
+          userId: c.userId,
+          role: c.role,
+          splitPercent: c.splitPercent,
+          createdAt: at,
+        })),
+      });
+      return 'ok';
+    });
+  }
+
+  async existingUsers(ids: string[]): Promise<Set<string>> {
+    const rows = await this.prisma.user.findMany({ where: { id: { in: ids } }, select: { id: true } });
+    return new Set(rows.map((r) => r.id));
+  }
+
+  // ---- processing -----------------------------------------------------------------------------
+
+  /**
+   * Takes the track into processing (also again after a crash left it "processing"); null when
+   * the track is gone or already finished.
+   */
+  async claimForProcessing(trackId: string, at: Date): Promise<{ sha256: string } | null> {
+    const rows = await this.prisma.sql<{ audio_sha256: string }>(
+      `UPDATE tracks SET processing_status = 'processing', processing_attempts = processing_attempts + 1, updated_at = $2
+       WHERE id = $1 AND processing_status IN ('pending', 'processing') RETURNING audio_sha256`,
+      [trackId, at],
+    );
+    return rows[0] ? { sha256: rows[0].audio_sha256 } : null;
+  }
+
+  async markReady(tx: Tx, trackId: string, at: Date): Promise<void> {
+    await tx.track.updateMany({
+      where: { id: trackId, processingStatus: 'processing' },
+      data: { processingStatus: 'ready', processingError: null, updatedAt: at },
+    });
+  }
+
+  async markFailed(trackId: string, reason: string, at: Date): Promise<void> {
+    await this.prisma.track.updateMany({
+      where: { id: trackId, processingStatus: { in: ['pending', 'processing'] } },
+      data: { processingStatus: 'failed', processingError: reason.slice(0, 500), updatedAt: at },
+    });
+  }
+}
