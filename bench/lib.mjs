@@ -38,7 +38,18 @@ export async function databaseServer() {
     password: 'postgres',
     persistent: true,
     createPostgresUser: process.getuid?.() === 0,
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=300', '-c', 'fsync=off'],
+    // shared_buffers as a production server of this size would have it (the 128 MB default
+    // makes a 1 M-fingerprint index spill to the OS cache); BENCH_PG_SHARED_BUFFERS overrides
+    postgresFlags: [
+      '-c',
+      'listen_addresses=127.0.0.1',
+      '-c',
+      'max_connections=300',
+      '-c',
+      'fsync=off',
+      '-c',
+      `shared_buffers=${process.env.BENCH_PG_SHARED_BUFFERS ?? '2GB'}`,
+    ],
     onLog: () => undefined,
   });
   if (!existsSync(join(dir, 'PG_VERSION'))) await server.initialise();

@@ -10,6 +10,8 @@ import { ROOT, run } from './lib.mjs';
 
 const WORKLOADS = {
   foundation: () => import('./workloads/foundation.mjs'),
+  fingerprints: () => import('./workloads/fingerprints.mjs'),
+  uploads: () => import('./workloads/uploads.mjs'),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

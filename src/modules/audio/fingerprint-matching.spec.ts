@@ -46,8 +46,8 @@ describe('fingerprint matching', () => {
     const keys = indexKeys(a);
     expect(keys.length).toBeGreaterThan(60);
     expect(keys.length).toBeLessThan(200);
-    expect(keys.every((k) => k >= 0 && k < 2 ** 28)).toBe(true);
+    expect(keys.every((k) => Number.isInteger(k) && k >= -(2 ** 31) && k < 2 ** 31)).toBe(true);
     expect(indexKeys(a.slice(100))).toEqual(expect.arrayContaining(indexKeys(a.slice(300))));
-    expect(indexKeys(a.slice(0, 20))).toHaveLength(new Set(a.slice(0, 20).map((x) => x >>> 4)).size);
+    expect(indexKeys(a.slice(0, 20))).toHaveLength(new Set(a.slice(0, 20)).size);
   });
 });

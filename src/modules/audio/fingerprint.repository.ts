@@ -6,6 +6,13 @@ export interface Candidate {
   fingerprint: number[];
 }
 
+/**
+ * A candidate must share at least two index keys with the probe. One shared key is what random
+ * items collide on as the catalogue grows (and each such candidate would cost a fingerprint read
+ * and an exact comparison); the same audio shares dozens.
+ */
+const MIN_SHARED_KEYS = 2;
+
 @Injectable()
 export class FingerprintRepository {
   constructor(private readonly prisma: PrismaService) {}
@@ -37,6 +44,11 @@ export class FingerprintRepository {
    * Candidates from the inverted index: tracks sharing index keys with the probe (GIN, intarray
    * `&&`), ranked by how many they share, at most `limit`. Only those rows' fingerprints are read.
    * `within` narrows the search to a set of tracks (e.g. the submissions of one beat request).
+   *
+   * The keys go in through a sub-select on purpose: given the literal array, intarray's
+   * selectivity estimate for `&&` is far too high (a quarter of the table for 60 keys) and the
+   * planner scans every row; as an init-plan parameter it takes the GIN index (measured 42 ms →
+   * 1.3 ms at 50 k fingerprints).
    */
   async candidates(
     keys: number[],
@@ -53,10 +65,16 @@ export class FingerprintRepository {
     const text = `
       SELECT track_id AS "trackId", fingerprint
       FROM track_fingerprints
-      WHERE hashes && $1::int4[] AND NOT (track_id = ANY($2::text[])) ${filter}
+      WHERE hashes && (SELECT $1::int4[]) AND NOT (track_id = ANY($2::text[])) ${filter}
+        AND icount(hashes & $1::int4[]) >= ${MIN_SHARED_KEYS}
       ORDER BY icount(hashes & $1::int4[]) DESC, track_id
       LIMIT $3`;
     if (tx) return tx.$queryRawUnsafe<Candidate[]>(text, ...params);
-    return this.prisma.sql<Candidate>(text, params);
+    // prepared once per connection: planning this query cost as much as running it
+    return this.prisma.sql<Candidate>(
+      text,
+      params,
+      opts.within ? 'fingerprint_candidates_within' : 'fingerprint_candidates',
+    );
   }
 }

@@ -192,9 +192,10 @@ export class TracksRepository {
    * or put back if the commit fails.
    */
   async delete(id: string): Promise<boolean> {
-    let trashed: { path: string; sha256: string } | null = null;
+    const trash: { path?: string; sha256?: string } = {};
+    let deleted: boolean;
     try {
-      const deleted = await this.prisma.$transaction(async (tx) => {
+      deleted = await this.prisma.$transaction(async (tx) => {
         const track = await tx.track.findUnique({ where: { id }, select: { audioSha256: true } });
         if (!track) return false;
         if (track.audioSha256) await lockFile(tx, track.audioSha256);
@@ -205,21 +206,19 @@ export class TracksRepository {
             DELETE FROM audio_files f WHERE f.sha256 = ${sha}
               AND NOT EXISTS (SELECT 1 FROM tracks t WHERE t.audio_sha256 = f.sha256)`;
           if (orphaned) {
-            const path = await this.storage.moveToTrash(sha);
-            if (path) trashed = { path, sha256: sha };
+            trash.path = (await this.storage.moveToTrash(sha)) ?? undefined;
+            trash.sha256 = sha;
           }
         }
         return true;
       });
-      if (trashed) await this.storage.purge((trashed as { path: string }).path);
-      return deleted;
     } catch (err) {
-      if (trashed) {
-        const t = trashed as { path: string; sha256: string };
-        await this.storage.restore(t.path, t.sha256);
-      }
+      // the deletion did not happen: the file goes back where it was
+      if (trash.path && trash.sha256) await this.storage.restore(trash.path, trash.sha256);
       throw err;
     }
+    if (trash.path) await this.storage.purge(trash.path);
+    return deleted;
   }
 
   /** Replaces the credits, guarded by the track's version (If-Match) when given. */

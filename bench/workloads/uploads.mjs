@@ -1,0 +1,160 @@
+// A 256 MB upload through POST /tracks (multipart, streamed to storage while hashed): the
+// server's resident memory growth (peak RSS, VmHWM, minus RSS before) and its throughput, beside
+// a raw baseline in the same run: a bare Node HTTP server writing the request body to a file.
+import { closeSync, openSync, openAsBlob, readFileSync, rmSync, writeSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { createWriteStream } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
+import { join } from 'node:path';
+import pg from 'pg';
+import { databaseServer, freePort, freshDatabase, ROOT, report, startServer } from '../lib.mjs';
+
+const SIZE = Number(process.env.BENCH_UPLOAD_BYTES ?? 256 * 1024 * 1024);
+const ROUNDS = Number(process.env.BENCH_UPLOAD_ROUNDS ?? 3);
+const SECRET = 'bench-secret-bench-secret-bench-secret-0123456789';
+
+/** A valid 16-bit stereo 44.1 kHz WAV of `size` bytes (a slow sweep, so it is real audio). */
+function makeWav(path, size) {
+  const dataBytes = size - 44;
+  const header = Buffer.alloc(44);
+  header.write('RIFF', 0, 'latin1');
+  header.writeUInt32LE(size - 8, 4);
+  header.write('WAVEfmt ', 8, 'latin1');
+  header.writeUInt32LE(16, 16);
+  header.writeUInt16LE(1, 20);
+  header.writeUInt16LE(2, 22);
+  header.writeUInt32LE(44_100, 24);
+  header.writeUInt32LE(44_100 * 4, 28);
+  header.writeUInt16LE(4, 32);
+  header.writeUInt16LE(16, 34);
+  header.write('data', 36, 'latin1');
+  header.writeUInt32LE(dataBytes, 40);
+  const fd = openSync(path, 'w');
+  writeSync(fd, header);
+  const chunk = Buffer.alloc(4 * 1024 * 1024);
+  for (let i = 0; i < chunk.length / 2; i++) chunk.writeInt16LE(Math.round(8000 * Math.sin(i / 20)), i * 2);
+  for (let written = 0; written < dataBytes; written += chunk.length)
+    writeSync(fd, chunk, 0, Math.min(chunk.length, dataBytes - written));
+  closeSync(fd);
+}
+
+const memory = (pid) => {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (key) => Number(new RegExp(`${key}:\\s+(\\d+)`).exec(status)[1]);
+  return { rss: kb('VmRSS') / 1024, peak: kb('VmHWM') / 1024 };
+};
+
+async function rawServer(dir) {
+  const port = await freePort();
+  let n = 0;
+  const server = createServer(async (req, res) => {
+    await pipeline(req, createWriteStream(join(dir, `raw-${n++}`)));
+    res.writeHead(201, { 'content-type': 'application/json' }).end('{}');
+  });
+  await new Promise((r) => server.listen(port, '127.0.0.1', r));
+  return { base: `http://127.0.0.1:${port}`, stop: () => new Promise((r) => server.close(r)) };
+}
+
+async function timeUpload(url, body, headers = {}) {
+  const t0 = performance.now();
+  const res = await fetch(url, { method: 'POST', body, headers, duplex: 'half' });
+  const text = await res.text();
+  if (res.status !== 201) throw new Error(`upload answered ${res.status}: ${text}`);
+  return (performance.now() - t0) / 1000;
+}
+
+export default async function uploads() {
+  const dir = join(ROOT, '.data', 'bench-uploads');
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, 'big.wav');
+  makeWav(file, SIZE);
+
+  const server = await databaseServer();
+  const url = await freshDatabase(server.url, 'beat_bench_uploads');
+  const env = {
+    DATABASE_URL: url,
+    JWT_SECRET: SECRET,
+    LOG_LEVEL: 'warn',
+    JOBS_AUTORUN: '0', // fingerprinting would compete for the CPU we measure
+    MIGRATE_ON_START: '0',
+    DATA_DIR: join(dir, 'data'),
+    LIMIT_RATE_LOGIN_PER_MINUTE: '1000',
+  };
+  const app = await startServer('app', `${ROOT}/dist/main.js`, env, '/api/v1/health');
+  const raw = await rawServer(dir);
+  try {
+    const email = `bench-${Date.now()}@bench.local`;
+    await fetch(`${app.base}/api/v1/auth/register`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email, password: 'bench-password', display_name: 'Bench' }),
+    });
+    const db = new pg.Client({ connectionString: url });
+    await db.connect();
+    await db.query('UPDATE users SET email_verified_at = created_at WHERE email = $1', [email]);
+    await db.end();
+    const { access_token } = await (
+      await fetch(`${app.base}/api/v1/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email, password: 'bench-password' }),
+      })
+    ).json();
+
+    const before = memory(app.pid);
+    const appTimes = [];
+    const rawTimes = [];
+    for (let i = 0; i < ROUNDS; i++) {
+      const form = new FormData();
+      form.append('title', `Big ${i}`);
+      form.append('bpm', '100');
+      form.append('genre', 'ambient');
+      form.append('audio', await openAsBlob(file), 'big.wav');
+      appTimes.push(
+        await timeUpload(`${app.base}/api/v1/tracks`, form, { authorization: `Bearer ${access_token}` }),
+      );
+      rawTimes.push(await timeUpload(`${raw.base}/`, await openAsBlob(file)));
+    }
+    const after = memory(app.pid);
+    const mb = SIZE / 1024 / 1024;
+    const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+    const appRate = mb / median(appTimes);
+    const rawRate = mb / median(rawTimes);
+    console.log(
+      `  ${mb.toFixed(0)} MB × ${ROUNDS}: app ${appRate.toFixed(0)} MB/s, raw ${rawRate.toFixed(0)} MB/s (app/raw ${(appRate / rawRate).toFixed(2)})`,
+    );
+    console.log(
+      `  server RSS before ${before.rss.toFixed(0)} MB, peak ${after.peak.toFixed(0)} MB: growth ${(after.peak - before.rss).toFixed(0)} MB (goal ≤ 64 MB)`,
+    );
+    report(
+      [
+        {
+          title: `upload ${mb.toFixed(0)} MB (MB/s)`,
+          app: {
+            rps: Math.round(appRate),
+            p50: +median(appTimes).toFixed(2),
+            p99: +Math.max(...appTimes).toFixed(2),
+            failed: 0,
+          },
+          baseline: {
+            rps: Math.round(rawRate),
+            p50: +median(rawTimes).toFixed(2),
+            p99: +Math.max(...rawTimes).toFixed(2),
+            failed: 0,
+          },
+          ratio: +(appRate / rawRate).toFixed(2),
+          rssGrowthMb: +(after.peak - before.rss).toFixed(1),
+        },
+      ],
+      'uploads.json',
+    );
+    console.log('  (req/s columns are MB/s here; p50/p99 are seconds per upload)');
+  } finally {
+    await app.stop();
+    await raw.stop();
+    await server.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
