@@ -44,6 +44,7 @@ export default tseslint.config(
         setTimeout: 'readonly',
         Buffer: 'readonly',
         fetch: 'readonly',
+        FormData: 'readonly',
         performance: 'readonly',
         module: 'writable',
         require: 'readonly',
