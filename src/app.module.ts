@@ -8,6 +8,8 @@ import { ArtistsModule } from './modules/artists/artists.module';
 import { AudioModule } from './modules/audio/audio.module';
 import { AuthModule } from './modules/auth/auth.module';
 import { BillingModule } from './modules/billing/billing.module';
+import { LicensingModule } from './modules/licensing/licensing.module';
+import { StripeWebhooksModule } from './modules/stripe-webhooks/stripe-webhooks.module';
 import { TracksModule } from './modules/tracks/tracks.module';
 import { AccessGuard } from './platform/access/access.guard';
 import { TimeoutInterceptor } from './platform/http/timeout.interceptor';
@@ -31,6 +33,8 @@ export class AppModule {
         ArtistsModule,
         AudioModule,
         TracksModule,
+        LicensingModule,
+        StripeWebhooksModule,
       ],
       providers: [
         { provide: APP_GUARD, useClass: AccessGuard },

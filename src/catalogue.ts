@@ -8,6 +8,9 @@ import { AdminErrors } from './modules/admin/admin.errors';
 import { AuthErrors } from './modules/auth/auth.errors';
 import { BillingErrors } from './modules/billing/billing.errors';
 import { TracksErrors } from './modules/tracks/tracks.errors';
+import { LicenseErrors, PurchaseErrors } from './modules/licensing/licensing.errors';
+import { StripeWebhookErrors } from './modules/stripe-webhooks/stripe-webhooks.errors';
+import { PaymentErrors } from './platform/payments/payments.errors';
 
 /**
  * The error catalogue: every code the API answers, gathered from the modules that raise them.
@@ -25,6 +28,10 @@ export const CATALOGUE: readonly ErrorDefinition[] = (() => {
     BillingErrors,
     TracksErrors,
     ArtistsErrors,
+    PurchaseErrors,
+    PaymentErrors,
+    StripeWebhookErrors,
+    LicenseErrors,
   ].flatMap((set) => Object.values(set) as ErrorDefinition[]);
   const seen = new Set<string>();
   for (const e of all) {

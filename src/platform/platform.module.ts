@@ -14,6 +14,7 @@ import { JobsModule } from './jobs/jobs.module';
 import { MailModule } from './mail/mail.module';
 import { MaintenanceRepository } from './maintenance/maintenance.repository';
 import { MaintenanceService } from './maintenance/maintenance.service';
+import { PaymentsModule } from './payments/payments.module';
 import { PrismaModule } from './prisma/prisma.module';
 import { RateLimitModule } from './rate-limit/rate-limit.module';
 import { RedisModule } from './redis/redis.module';
@@ -48,6 +49,7 @@ export class PlatformModule {
         RateLimitModule,
         HealthModule,
         StorageModule,
+        PaymentsModule,
         ...(config.testHooks ? [TestHooksModule] : []),
       ],
       controllers: [ErrorsController],
@@ -61,6 +63,7 @@ export class PlatformModule {
         IdempotencyModule,
         RateLimitModule,
         StorageModule,
+        PaymentsModule,
       ],
     };
   }

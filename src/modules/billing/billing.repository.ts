@@ -9,6 +9,17 @@ export class BillingRepository {
     return this.prisma.plan.findMany({ orderBy: { sortOrder: 'asc' } });
   }
 
+  userPlan(userId: string) {
+    return this.prisma.user.findUnique({
+      where: { id: userId },
+      select: {
+        planId: true,
+        plan: { select: { priceCents: true } },
+        subscription: { select: { status: true } },
+      },
+    });
+  }
+
   findPlan(id: string) {
     return this.prisma.plan.findUnique({ where: { id } });
   }

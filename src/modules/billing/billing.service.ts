@@ -34,6 +34,17 @@ export class BillingService {
     return plan;
   }
 
+  /** What the user's plan entitles them to now. */
+  async entitlement(userId: string): Promise<{ planId: string; paid: boolean; pastDue: boolean }> {
+    const user = await this.repo.userPlan(userId);
+    if (!user) throw new AppError(AccountsErrors.userNotFound);
+    return {
+      planId: user.planId,
+      paid: user.plan.priceCents > 0,
+      pastDue: user.subscription?.status === 'past_due',
+    };
+  }
+
   /**
    * The one way a user's plan changes (Stripe subscription webhooks, admin override), inside the
    * caller's transaction. Returns the previous plan id.
@@ -42,6 +53,14 @@ export class BillingService {
     await this.plan(planId);
     const previous = await this.repo.setUserPlan(tx, userId, planId, this.clock.now());
     if (previous === null) throw new AppError(AccountsErrors.userNotFound);
+    if (previous !== planId) for (const listener of this.planListeners) await listener(tx, userId, planId);
     return previous;
+  }
+
+  private readonly planListeners: ((tx: Tx, userId: string, planId: string) => Promise<void>)[] = [];
+
+  /** Modules that must follow plan changes (the request-token budget) register here. */
+  onPlanChange(listener: (tx: Tx, userId: string, planId: string) => Promise<void>): void {
+    this.planListeners.push(listener);
   }
 }

@@ -113,7 +113,7 @@ export class TracksController {
   @HttpCode(HttpStatus.NO_CONTENT)
   @Access.user('catalog:write')
   @ApiOperation({ summary: 'Delete a track (owner or admin); its file goes when no other track uses it' })
-  @ApiErrors(TracksErrors.trackNotFound)
+  @ApiErrors(TracksErrors.trackNotFound, TracksErrors.trackHasLicenses)
   async delete(@CurrentPrincipal() principal: Principal, @Param('id', IdPipe) id: string): Promise<void> {
     await this.tracks.delete(principal, id);
   }

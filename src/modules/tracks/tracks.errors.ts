@@ -46,6 +46,13 @@ export const TracksErrors = defineErrors('tracks', {
     message: 'Split percentages must sum to 100.',
     description: 'Collaborator royalty splits of a track do not add up to 100 (0.01 tolerance).',
   },
+  trackHasLicenses: {
+    code: 'track_has_licenses',
+    status: 409,
+    message: 'A track with licenses cannot be deleted.',
+    description:
+      'Deleting a track that was sold or downloaded under a license: its buyers keep access to it.',
+  },
   notCreditedProducer: {
     code: 'not_credited_producer',
     status: 403,

@@ -1,10 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { Prisma } from '@prisma/client';
 import type { Keyset } from '../../platform/pagination/pagination';
+import { AppError } from '../../platform/errors/app-error';
 import { newId } from '../../platform/ids';
 import { JobsService } from '../../platform/jobs/jobs.service';
 import { PrismaService, type Tx } from '../../platform/prisma/prisma.service';
 import { StorageService } from '../../platform/storage/storage.service';
+import { TracksErrors } from './tracks.errors';
 
 export const TRACK_INCLUDE = {
   artist: { select: { id: true, name: true, slug: true, verified: true } },
@@ -215,6 +217,10 @@ export class TracksRepository {
     } catch (err) {
       // the deletion did not happen: the file goes back where it was
       if (trash.path && trash.sha256) await this.storage.restore(trash.path, trash.sha256);
+      // purchases and licenses keep their track (foreign keys)
+      if (err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2003') {
+        throw new AppError(TracksErrors.trackHasLicenses);
+      }
       throw err;
     }
     if (trash.path) await this.storage.purge(trash.path);

@@ -181,6 +181,16 @@ export class TracksService {
 
   // ---- reading ----------------------------------------------------------------------------------
 
+  /** The track whatever its visibility (for holders of its licenses). */
+  find(id: string): Promise<TrackRow | null> {
+    return this.repo.findById(id);
+  }
+
+  /** The track, if the caller may see it; track_not_found otherwise. */
+  async visibleTrack(id: string, principal: Principal | undefined): Promise<TrackRow> {
+    return trackAccess.assertVisible(await this.repo.findById(id), principal);
+  }
+
   async get(id: string, principal: Principal | undefined): Promise<TrackDto> {
     return toTrackDto(trackAccess.assertVisible(await this.repo.findById(id), principal));
   }

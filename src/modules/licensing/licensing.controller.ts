@@ -1,0 +1,252 @@
+import {
+  Body,
+  Controller,
+  Get,
+  HttpCode,
+  HttpStatus,
+  Param,
+  Post,
+  Put,
+  Query,
+  Res,
+  StreamableFile,
+} from '@nestjs/common';
+import { ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import { Access, CurrentPrincipal, OptionalPrincipal } from '../../platform/access/access.decorator';
+import type { Principal } from '../../platform/access/principal';
+import { ApiErrors } from '../../platform/docs/api-errors.decorator';
+import { AcceptsIfMatch, ETagged, IfMatch } from '../../platform/http/etag';
+import { IdPipe } from '../../platform/http/id.pipe';
+import { Idempotent } from '../../platform/idempotency/idempotent.decorator';
+import { PageQueryDto } from '../../platform/pagination/page.dto';
+import { PaymentErrors } from '../../platform/payments/payments.errors';
+import { StorageService } from '../../platform/storage/storage.service';
+import { BillingErrors } from '../billing/billing.errors';
+import { TracksErrors } from '../tracks/tracks.errors';
+import {
+  CertificateDto,
+  ConfirmPurchaseDto,
+  CreatePurchaseDto,
+  DownloadLinkDto,
+  DownloadQueryDto,
+  LicenseDto,
+  LicenseListDto,
+  OfferSetDto,
+  PlanDownloadDto,
+  PurchaseDto,
+  PurchaseListDto,
+  RevokeLicenseDto,
+  SetOffersDto,
+} from './dto/licensing.dto';
+import { LicensesService } from './licenses.service';
+import { LicenseErrors, PurchaseErrors } from './licensing.errors';
+import { OffersService } from './offers.service';
+import { PurchasesService } from './purchases.service';
+
+const PAYMENT_ERRORS = [
+  PaymentErrors.cardDeclined,
+  PaymentErrors.insufficientFunds,
+  PaymentErrors.expiredCard,
+  PaymentErrors.invalidCard,
+  PaymentErrors.paymentFailed,
+  PaymentErrors.paymentProcessingError,
+];
+
+@ApiTags('licensing')
+@Controller('tracks')
+export class TrackSalesController {
+  constructor(
+    private readonly offers: OffersService,
+    private readonly licenses: LicensesService,
+  ) {}
+
+  @Get(':id/license-offers')
+  @Access.public()
+  @ETagged()
+  @ApiOperation({
+    summary: 'What a track sells: price per license type, and the total with the 15 % platform fee',
+  })
+  @ApiErrors(TracksErrors.trackNotFound)
+  get(@Param('id', IdPipe) id: string, @OptionalPrincipal() principal?: Principal): Promise<OfferSetDto> {
+    return this.offers.get(id, principal);
+  }
+
+  @Put(':id/license-offers')
+  @Access.user('commerce:write')
+  @ETagged()
+  @AcceptsIfMatch()
+  @ApiOperation({
+    summary: 'Set the whole offer set (owner): basic, premium, unlimited leases and exclusive',
+  })
+  @ApiErrors(TracksErrors.trackNotFound)
+  set(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id', IdPipe) id: string,
+    @Body() dto: SetOffersDto,
+    @IfMatch() ifMatch: number | undefined,
+  ): Promise<OfferSetDto> {
+    return this.offers.set(principal, id, dto, ifMatch);
+  }
+
+  @Post(':id/plan-download')
+  @Access.user('commerce:write')
+  @ApiOperation({
+    summary: 'Download a beat with a paid plan: a basic license at price 0 (reused next time) and a link',
+    description:
+      'Checked in order: track_not_found, cannot_purchase_own_track, exclusive_already_sold, entitlement_required (explorer, or a past-due subscription), track_not_for_sale (no basic lease offered).',
+  })
+  @ApiErrors(
+    TracksErrors.trackNotFound,
+    PurchaseErrors.cannotPurchaseOwnTrack,
+    PurchaseErrors.exclusiveAlreadySold,
+    BillingErrors.entitlementRequired,
+    PurchaseErrors.trackNotForSale,
+  )
+  planDownload(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id', IdPipe) id: string,
+  ): Promise<PlanDownloadDto> {
+    return this.licenses.planDownload(principal, id);
+  }
+}
+
+@ApiTags('licensing')
+@Controller('purchases')
+export class PurchasesController {
+  constructor(private readonly purchases: PurchasesService) {}
+
+  @Post()
+  @Access.user('commerce:write')
+  @Idempotent()
+  @ApiOperation({
+    summary: 'Start a purchase: a Stripe PaymentIntent for price + 15 % platform fee',
+    description:
+      'Checked in order: track_not_found, cannot_purchase_own_track, exclusive_already_sold, track_not_for_sale, already_purchased, price_changed (with `current_price_cents`). Confirm within 30 minutes.',
+  })
+  @ApiErrors(
+    TracksErrors.trackNotFound,
+    PurchaseErrors.cannotPurchaseOwnTrack,
+    PurchaseErrors.exclusiveAlreadySold,
+    PurchaseErrors.trackNotForSale,
+    PurchaseErrors.alreadyPurchased,
+    PurchaseErrors.priceChanged,
+    PaymentErrors.paymentInitializationFailed,
+  )
+  create(@CurrentPrincipal() principal: Principal, @Body() dto: CreatePurchaseDto): Promise<PurchaseDto> {
+    return this.purchases.create(principal, dto);
+  }
+
+  @Post(':id/confirm')
+  @HttpCode(HttpStatus.OK)
+  @Access.user('commerce:write')
+  @Idempotent()
+  @ApiOperation({
+    summary: 'Pay: confirm the PaymentIntent with a payment method; the license is issued when it succeeds',
+    description:
+      'A paid purchase answers its state again (no second charge). A payment that succeeds for a track whose exclusive was sold meanwhile is refunded and ends `refunded`.',
+  })
+  @ApiErrors(PurchaseErrors.purchaseNotFound, PurchaseErrors.checkoutExpired, ...PAYMENT_ERRORS)
+  confirm(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id', IdPipe) id: string,
+    @Body() dto: ConfirmPurchaseDto,
+  ): Promise<PurchaseDto> {
+    return this.purchases.confirm(principal, id, dto.payment_method);
+  }
+
+  @Get()
+  @Access.user('commerce:read')
+  @ApiOperation({ summary: 'Your purchases, newest first' })
+  list(@CurrentPrincipal() principal: Principal, @Query() query: PageQueryDto): Promise<PurchaseListDto> {
+    return this.purchases.list(principal, query);
+  }
+
+  @Get(':id')
+  @Access.user('commerce:read')
+  @ApiOperation({ summary: 'One of your purchases' })
+  @ApiErrors(PurchaseErrors.purchaseNotFound)
+  get(@CurrentPrincipal() principal: Principal, @Param('id', IdPipe) id: string): Promise<PurchaseDto> {
+    return this.purchases.get(principal, id);
+  }
+}
+
+@ApiTags('licensing')
+@Controller()
+export class LicensesController {
+  constructor(
+    private readonly licenses: LicensesService,
+    private readonly storage: StorageService,
+  ) {}
+
+  @Get('licenses')
+  @Access.user('commerce:read')
+  @ApiOperation({ summary: 'Your licenses (active and revoked), newest first' })
+  list(@CurrentPrincipal() principal: Principal, @Query() query: PageQueryDto): Promise<LicenseListDto> {
+    return this.licenses.list(principal, query);
+  }
+
+  @Get('licenses/verify/:certificate_number')
+  @Access.public()
+  @ApiOperation({ summary: 'Verify a license certificate (public)' })
+  @ApiErrors(LicenseErrors.licenseNotFound)
+  verify(@Param('certificate_number') certificate: string): Promise<CertificateDto> {
+    return this.licenses.verify(certificate);
+  }
+
+  @Get('licenses/:id')
+  @Access.user('commerce:read')
+  @ApiOperation({ summary: 'A license you hold, with its terms and certificate number' })
+  @ApiErrors(LicenseErrors.licenseNotFound, LicenseErrors.licenseRevoked)
+  get(@CurrentPrincipal() principal: Principal, @Param('id', IdPipe) id: string): Promise<LicenseDto> {
+    return this.licenses.get(principal, id);
+  }
+
+  @Post('licenses/:id/download-links')
+  @Access.user('commerce:read')
+  @ApiOperation({ summary: 'A signed download link, valid 15 minutes' })
+  @ApiErrors(LicenseErrors.licenseNotFound, LicenseErrors.licenseRevoked)
+  downloadLink(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id', IdPipe) id: string,
+  ): Promise<DownloadLinkDto> {
+    return this.licenses.downloadLink(principal, id);
+  }
+
+  @Get('downloads/:license_id')
+  @Access.public()
+  @ApiProduces('audio/wav', 'audio/flac', 'audio/aiff')
+  @ApiOperation({ summary: 'The licensed file, through a signed link (the signature is the credential)' })
+  @ApiErrors(LicenseErrors.downloadExpired, LicenseErrors.licenseRevoked, LicenseErrors.licenseNotFound)
+  async download(
+    @Param('license_id', IdPipe) licenseId: string,
+    @Query() query: DownloadQueryDto,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<StreamableFile> {
+    const file = await this.licenses.download(licenseId, query.expires, query.signature);
+    void reply.header('Content-Type', file.contentType);
+    void reply.header('Content-Disposition', `attachment; filename="${file.filename}"`);
+    void reply.header('Content-Length', String(file.size));
+    void reply.header('Cache-Control', 'private, no-store');
+    return new StreamableFile(this.storage.read(file.sha256));
+  }
+}
+
+@ApiTags('admin')
+@Controller('admin/licenses')
+@Access.admin()
+export class LicensesAdminController {
+  constructor(private readonly licenses: LicensesService) {}
+
+  @Post(':id/revoke')
+  @HttpCode(HttpStatus.OK)
+  @ApiOperation({ summary: 'Revoke a license (audit-logged)' })
+  @ApiErrors(LicenseErrors.licenseNotFound)
+  revoke(
+    @CurrentPrincipal() actor: Principal,
+    @Param('id', IdPipe) id: string,
+    @Body() dto: RevokeLicenseDto,
+  ): Promise<LicenseDto> {
+    return this.licenses.revoke(actor, id, dto.reason);
+  }
+}

@@ -1,0 +1,22 @@
+import { Module } from '@nestjs/common';
+import { BillingModule } from '../billing/billing.module';
+import { TracksModule } from '../tracks/tracks.module';
+import { Fulfilment } from './fulfilment';
+import { LicensesService } from './licenses.service';
+import {
+  LicensesAdminController,
+  LicensesController,
+  PurchasesController,
+  TrackSalesController,
+} from './licensing.controller';
+import { LicensingRepository } from './licensing.repository';
+import { OffersService } from './offers.service';
+import { PurchasesService } from './purchases.service';
+
+@Module({
+  imports: [TracksModule, BillingModule],
+  controllers: [TrackSalesController, PurchasesController, LicensesController, LicensesAdminController],
+  providers: [LicensingRepository, Fulfilment, OffersService, PurchasesService, LicensesService],
+  exports: [Fulfilment],
+})
+export class LicensingModule {}

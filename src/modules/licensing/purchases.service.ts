@@ -1,0 +1,145 @@
+import { Injectable } from '@nestjs/common';
+import { AppConfig } from '../../config/config';
+import type { Principal } from '../../platform/access/principal';
+import { addSeconds, Clock } from '../../platform/clock/clock';
+import { AppError } from '../../platform/errors/app-error';
+import { decodeCursor, Page, pageLimit, toPage } from '../../platform/pagination/pagination';
+import type { PageQueryDto } from '../../platform/pagination/page.dto';
+import { paymentError } from '../../platform/payments/payment-errors';
+import { StripeClient } from '../../platform/payments/stripe.client';
+import { trackAccess } from '../tracks/track-access';
+import { TracksService } from '../tracks/tracks.service';
+import type { CreatePurchaseDto, PurchaseDto } from './dto/licensing.dto';
+import { Fulfilment } from './fulfilment';
+import { PurchaseErrors } from './licensing.errors';
+import { LicensingRepository, PurchaseRow } from './licensing.repository';
+import { platformFee } from './offers.service';
+
+const toPurchaseDto = (p: PurchaseRow): PurchaseDto => ({
+  id: p.id,
+  track_id: p.trackId,
+  license_type: p.licenseType,
+  status: p.status,
+  price_cents: p.priceCents,
+  platform_fee_cents: p.platformFeeCents,
+  amount_cents: p.amountCents,
+  currency: p.currency,
+  client_secret: p.status === 'requires_payment' ? p.clientSecret : null,
+  last_error: p.lastError,
+  license_id: p.license?.id ?? null,
+  expires_at: p.expiresAt.toISOString(),
+  created_at: p.createdAt.toISOString(),
+});
+
+@Injectable()
+export class PurchasesService {
+  constructor(
+    private readonly repo: LicensingRepository,
+    private readonly tracks: TracksService,
+    private readonly fulfilment: Fulfilment,
+    private readonly stripe: StripeClient,
+    private readonly clock: Clock,
+    private readonly config: AppConfig,
+  ) {}
+
+  /**
+   * Starts a checkout: a Stripe PaymentIntent for price + platform fee, with the price
+   * snapshotted. Checks, in this order: track_not_found, cannot_purchase_own_track,
+   * exclusive_already_sold, track_not_for_sale, already_purchased, price_changed.
+   */
+  async create(principal: Principal, dto: CreatePurchaseDto): Promise<PurchaseDto> {
+    const track = await this.tracks.visibleTrack(dto.track_id, principal);
+    if (trackAccess.isCredited(track, principal.userId))
+      throw new AppError(PurchaseErrors.cannotPurchaseOwnTrack);
+    if (await this.repo.hasActiveExclusive(track.id)) throw new AppError(PurchaseErrors.exclusiveAlreadySold);
+    const offer = track.source === 'upload' ? await this.repo.offer(track.id, dto.license_type) : null;
+    if (!offer) throw new AppError(PurchaseErrors.trackNotForSale);
+    if (await this.repo.activeLicense(principal.userId, track.id, dto.license_type)) {
+      throw new AppError(PurchaseErrors.alreadyPurchased);
+    }
+    if (offer.priceCents !== dto.expected_price_cents) {
+      throw new AppError(PurchaseErrors.priceChanged, {
+        context: { current_price_cents: offer.priceCents, currency: offer.currency },
+      });
+    }
+
+    const now = this.clock.now();
+    const purchase = await this.repo.createPurchase({
+      buyerId: principal.userId,
+      trackId: track.id,
+      type: offer.type,
+      priceCents: offer.priceCents,
+      feeCents: platformFee(offer.priceCents, this.config.limits.platformFeeBps),
+      currency: offer.currency,
+      expiresAt: addSeconds(now, this.config.limits.checkoutSeconds),
+      at: now,
+    });
+    try {
+      const intent = await this.stripe.api.paymentIntents.create(
+        {
+          amount: purchase.amountCents,
+          currency: purchase.currency,
+          metadata: { purchase_id: purchase.id, track_id: track.id, license_type: offer.type },
+        },
+        { idempotencyKey: `purchase:${purchase.id}:create` },
+      );
+      await this.repo.attachPaymentIntent(purchase.id, intent.id, intent.client_secret ?? '', now);
+    } catch (err) {
+      await this.repo.discardPurchase(purchase.id);
+      throw paymentError(err, 'create');
+    }
+    return toPurchaseDto((await this.repo.purchase(purchase.id))!);
+  }
+
+  /**
+   * Confirms the PaymentIntent with a payment method, server-side, and fulfils at once when it
+   * succeeds (the webhook that follows is then a no-op). Confirming a paid purchase again
+   * answers its state; after the checkout window it is checkout_expired.
+   */
+  async confirm(principal: Principal, id: string, paymentMethod: string): Promise<PurchaseDto> {
+    const purchase = await this.mine(principal, id);
+    if (purchase.status !== 'requires_payment' && purchase.status !== 'expired')
+      return toPurchaseDto(purchase);
+    if (purchase.status === 'expired' || purchase.expiresAt <= this.clock.now()) {
+      await this.repo.expirePurchase(purchase.id, this.clock.now());
+      throw new AppError(PurchaseErrors.checkoutExpired);
+    }
+    let status: string;
+    try {
+      const intent = await this.stripe.api.paymentIntents.confirm(
+        purchase.stripePaymentIntentId!,
+        { payment_method: paymentMethod },
+        { idempotencyKey: `purchase:${purchase.id}:confirm:${paymentMethod}` },
+      );
+      status = intent.status;
+    } catch (err) {
+      const appError = paymentError(err, 'confirm');
+      await this.repo.recordPaymentError(purchase.id, appError.code, this.clock.now());
+      throw appError;
+    }
+    if (status === 'succeeded') {
+      await this.repo.transaction((tx) =>
+        this.fulfilment.paymentSucceeded(tx, purchase.stripePaymentIntentId!),
+      );
+    }
+    return toPurchaseDto((await this.repo.purchase(purchase.id))!);
+  }
+
+  async get(principal: Principal, id: string): Promise<PurchaseDto> {
+    return toPurchaseDto(await this.mine(principal, id));
+  }
+
+  async list(principal: Principal, query: PageQueryDto): Promise<Page<PurchaseDto>> {
+    const limit = pageLimit(query);
+    const rows = await this.repo.purchases(principal.userId, limit + 1, decodeCursor(query.cursor));
+    return toPage(rows, limit, (p) => ({ at: p.createdAt, id: p.id }), toPurchaseDto);
+  }
+
+  private async mine(principal: Principal, id: string): Promise<PurchaseRow> {
+    const purchase = await this.repo.purchase(id);
+    if (!purchase || purchase.buyerId !== principal.userId || !purchase.stripePaymentIntentId) {
+      throw new AppError(PurchaseErrors.purchaseNotFound);
+    }
+    return purchase;
+  }
+}

@@ -1,0 +1,50 @@
+import Stripe from 'stripe';
+import { AppError, isAppError } from '../errors/app-error';
+import { PaymentErrors } from './payments.errors';
+
+const INVALID_CARD_CODES = new Set([
+  'incorrect_number',
+  'invalid_number',
+  'incorrect_cvc',
+  'invalid_cvc',
+  'invalid_expiry_month',
+  'invalid_expiry_year',
+  'payment_method_unactivated',
+]);
+
+/**
+ * Stripe's errors in the catalogue's words. `creating`: a failure to create the payment is
+ * payment_initialization_failed; while confirming, Stripe being away is payment_processing_error.
+ */
+export function paymentError(err: unknown, phase: 'create' | 'confirm'): AppError {
+  if (isAppError(err)) return err;
+  if (!(err instanceof Stripe.errors.StripeError)) {
+    return new AppError(PaymentErrors.paymentProcessingError, {}, { cause: err });
+  }
+  const e = err;
+  if (e instanceof Stripe.errors.StripeCardError || e.type === 'StripeCardError') {
+    if (e.code === 'card_declined') {
+      return new AppError(
+        e.decline_code === 'insufficient_funds'
+          ? PaymentErrors.insufficientFunds
+          : PaymentErrors.cardDeclined,
+      );
+    }
+    if (e.code === 'expired_card') return new AppError(PaymentErrors.expiredCard);
+    if (e.code === 'processing_error') return new AppError(PaymentErrors.paymentProcessingError);
+    if (e.code && INVALID_CARD_CODES.has(e.code)) return new AppError(PaymentErrors.invalidCard);
+    return new AppError(PaymentErrors.paymentFailed);
+  }
+  if (e.type === 'StripeInvalidRequestError' && e.param?.includes('payment_method')) {
+    return new AppError(PaymentErrors.invalidCard);
+  }
+  if (phase === 'create') return new AppError(PaymentErrors.paymentInitializationFailed, {}, { cause: err });
+  if (
+    e.type === 'StripeConnectionError' ||
+    e.type === 'StripeAPIError' ||
+    e.type === 'StripeRateLimitError'
+  ) {
+    return new AppError(PaymentErrors.paymentProcessingError, {}, { cause: err });
+  }
+  return new AppError(PaymentErrors.paymentFailed, {}, { cause: err });
+}

@@ -1,0 +1,48 @@
+import { Injectable } from '@nestjs/common';
+import Stripe from 'stripe';
+import { AppConfig } from '../../config/config';
+import { AppError } from '../errors/app-error';
+import { PaymentErrors } from './payments.errors';
+
+const PLACEHOLDER = 'sk_test_placeholder';
+
+/**
+ * The configured Stripe SDK. STRIPE_API_BASE_URL points it at another host (a local
+ * Stripe-compatible server in tests). With the placeholder key nothing is sent: payments fail at
+ * once with payment_initialization_failed.
+ */
+@Injectable()
+export class StripeClient {
+  private readonly client: Stripe | null;
+
+  constructor(config: AppConfig) {
+    if (config.stripeSecretKey === PLACEHOLDER) {
+      this.client = null;
+      return;
+    }
+    const base = config.stripeApiBaseUrl ? new URL(config.stripeApiBaseUrl) : undefined;
+    this.client = new Stripe(config.stripeSecretKey, {
+      maxNetworkRetries: 2,
+      timeout: 15_000,
+      ...(base
+        ? {
+            host: base.hostname,
+            port: base.port || (base.protocol === 'https:' ? 443 : 80),
+            protocol: base.protocol.replace(':', '') as 'http' | 'https',
+          }
+        : {}),
+    });
+  }
+
+  /** The SDK, or payment_initialization_failed when Stripe is not configured. */
+  get api(): Stripe {
+    if (!this.client)
+      throw new AppError(PaymentErrors.paymentInitializationFailed, {
+        message: 'Payments are not configured.',
+      });
+    return this.client;
+  }
+
+  /** For verifying webhook signatures (no credentials needed). */
+  readonly webhooks = new Stripe(PLACEHOLDER).webhooks;
+}

@@ -1,0 +1,209 @@
+import { piece, wav } from '../support/audio';
+import { readyTrack } from '../support/catalog';
+import { buy, CommerceApp, OFFERS, startCommerceApp, trackForSale } from '../support/commerce';
+import { expectError } from '../support/expect-error';
+import { loginAdmin, registerUser } from '../support/users';
+
+describe('licenses, certificates and downloads', () => {
+  let c: CommerceApp;
+
+  beforeAll(async () => {
+    c = await startCommerceApp();
+  });
+  afterAll(() => c?.close());
+
+  /** The link's response as JSON (for errors). */
+  const follow = (url: string) => {
+    const u = new URL(url);
+    return c.t.http.get(`${u.pathname}${u.search}`);
+  };
+  /** The link's response body as bytes (for the file). */
+  const download = (url: string) => {
+    const u = new URL(url);
+    return c.t.http
+      .get(`${u.pathname}${u.search}`)
+      .buffer(true)
+      .parse((res, cb) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (d: Buffer) => chunks.push(d));
+        res.on('end', () => cb(null, Buffer.concat(chunks)));
+      });
+  };
+
+  it('lists and shows licenses with their terms; anyone can verify a certificate', async () => {
+    const { track } = await trackForSale(c.t);
+    const buyer = await registerUser(c.t, { name: 'Artist Buyer' });
+    const { confirmed } = await buy(c.t, buyer, track.id, 'premium', 7999);
+    const license = await c.t.http
+      .get(`/api/v1/licenses/${confirmed.body.license_id}`)
+      .set(buyer.auth)
+      .expect(200);
+    expect(license.body).toMatchObject({
+      type: 'premium',
+      status: 'active',
+      source: 'purchase',
+      price_cents: 7999,
+      certificate_number: expect.stringMatching(/^BP-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}$/),
+      terms: { streams: 500000, radio_broadcasting: true, non_exclusive: true },
+    });
+    const cert = await c.t.http
+      .get(`/api/v1/licenses/verify/${license.body.certificate_number.toLowerCase()}`)
+      .expect(200);
+    expect(cert.body).toMatchObject({
+      valid: true,
+      type: 'premium',
+      holder_name: 'Artist Buyer',
+      track_id: track.id,
+    });
+    expectError(await c.t.http.get('/api/v1/licenses/verify/BP-0000-0000-0000'), 404, 'license_not_found');
+    expectError(
+      await c.t.http.get(`/api/v1/licenses/${confirmed.body.license_id}`).set((await registerUser(c.t)).auth),
+      404,
+      'license_not_found',
+    );
+    const list = await c.t.http.get('/api/v1/licenses').set(buyer.auth).expect(200);
+    expect(list.body.data.map((l: { id: string }) => l.id)).toEqual([confirmed.body.license_id]);
+  });
+
+  it('gives a signed link that streams the file for 15 minutes', async () => {
+    const producer = await registerUser(c.t);
+    const audio = wav(piece(31337, 2));
+    const track = await readyTrack(c.t, producer, audio);
+    await c.t.http
+      .put(`/api/v1/tracks/${track.id}/license-offers`)
+      .set(producer.auth)
+      .send({ offers: OFFERS })
+      .expect(200);
+    const buyer = await registerUser(c.t);
+    const { confirmed } = await buy(c.t, buyer, track.id, 'basic', 2999);
+    const link = await c.t.http
+      .post(`/api/v1/licenses/${confirmed.body.license_id}/download-links`)
+      .set(buyer.auth)
+      .expect(201);
+    expect(
+      Date.parse(link.body.expires_at) - Date.parse((await c.t.http.get('/api/v1/__test/clock')).body.now),
+    ).toBeLessThanOrEqual(15 * 60 * 1000);
+    const file = await download(link.body.url).expect(200);
+    expect(file.headers['content-type']).toBe('audio/wav');
+    expect(file.headers['content-disposition']).toMatch(/attachment/);
+    expect(Buffer.compare(file.body as Buffer, audio)).toBe(0);
+
+    expectError(await follow(link.body.url.replace(/signature=[^&]+/, 'signature=AAAA')), 403, 'forbidden');
+    await c.t.advanceClock(15 * 60 + 1);
+    expectError(await follow(link.body.url), 403, 'download_expired');
+  });
+
+  it('refuses revoked licenses, and lets an admin revoke with an audit entry', async () => {
+    const { track } = await trackForSale(c.t);
+    const buyer = await registerUser(c.t);
+    const { confirmed } = await buy(c.t, buyer, track.id, 'basic', 2999);
+    const link = await c.t.http
+      .post(`/api/v1/licenses/${confirmed.body.license_id}/download-links`)
+      .set(buyer.auth)
+      .expect(201);
+    const admin = await loginAdmin(c.t);
+    expectError(
+      await c.t.http
+        .post(`/api/v1/admin/licenses/${confirmed.body.license_id}/revoke`)
+        .set(buyer.auth)
+        .send({ reason: 'nope' }),
+      404,
+      'route_not_found',
+    );
+    const revoked = await c.t.http
+      .post(`/api/v1/admin/licenses/${confirmed.body.license_id}/revoke`)
+      .set(admin.auth)
+      .send({ reason: 'sample not cleared' })
+      .expect(200);
+    expect(revoked.body.status).toBe('revoked');
+    expectError(
+      await c.t.http
+        .post('/api/v1/admin/licenses/lic_01m7zzzzzzzzzzzzzzzzzzzzzz/revoke')
+        .set(admin.auth)
+        .send({ reason: 'whatever' }),
+      404,
+      'license_not_found',
+    );
+    expectError(
+      await c.t.http.get(`/api/v1/licenses/${confirmed.body.license_id}`).set(buyer.auth),
+      410,
+      'license_revoked',
+    );
+    expectError(
+      await c.t.http.post(`/api/v1/licenses/${confirmed.body.license_id}/download-links`).set(buyer.auth),
+      410,
+      'license_revoked',
+    );
+    expectError(await follow(link.body.url), 410, 'license_revoked');
+    const cert = await c.t.http.get(`/api/v1/licenses/verify/${revoked.body.certificate_number}`).expect(200);
+    expect(cert.body.valid).toBe(false);
+    const audit = await c.t.http
+      .get(`/api/v1/admin/audit-log?target_id=${confirmed.body.license_id}`)
+      .set(admin.auth)
+      .expect(200);
+    expect(audit.body.data[0]).toMatchObject({ action: 'license.revoke', reason: 'sample not cleared' });
+  });
+
+  describe('plan downloads', () => {
+    it('are for paid plans that are not past due, reuse the license, and respect the exclusive', async () => {
+      const { track } = await trackForSale(c.t);
+      const fan = await registerUser(c.t);
+      const explorer = await c.t.http.post(`/api/v1/tracks/${track.id}/plan-download`).set(fan.auth);
+      expectError(explorer, 403, 'entitlement_required');
+      expect(explorer.body).toMatchObject({
+        feature: 'plan_downloads',
+        plan_id: 'explorer',
+        upgrade_required: true,
+      });
+
+      const admin = await loginAdmin(c.t);
+      await c.t.http
+        .put(`/api/v1/admin/users/${fan.id}/plan`)
+        .set(admin.auth)
+        .send({ plan: 'plus' })
+        .expect(200);
+      const first = await c.t.http.post(`/api/v1/tracks/${track.id}/plan-download`).set(fan.auth).expect(201);
+      expect(first.body.license).toMatchObject({
+        type: 'basic',
+        price_cents: 0,
+        source: 'plan',
+        status: 'active',
+      });
+      expect(first.body.download.url).toContain('/api/v1/downloads/');
+      const second = await c.t.http
+        .post(`/api/v1/tracks/${track.id}/plan-download`)
+        .set(fan.auth)
+        .expect(201);
+      expect(second.body.license.id).toBe(first.body.license.id);
+      // a plan download counts as holding the basic lease
+      expectError(
+        await c.t.http
+          .post('/api/v1/purchases')
+          .set(fan.auth)
+          .send({ track_id: track.id, license_type: 'basic', expected_price_cents: 2999 }),
+        409,
+        'already_purchased',
+      );
+
+      const onlyExclusive = await trackForSale(c.t, undefined, [OFFERS[3]]);
+      expectError(
+        await c.t.http.post(`/api/v1/tracks/${onlyExclusive.track.id}/plan-download`).set(fan.auth),
+        400,
+        'track_not_for_sale',
+      );
+      const rich = await registerUser(c.t);
+      await buy(c.t, rich, track.id, 'exclusive', 99900);
+      const other = await registerUser(c.t);
+      await c.t.http
+        .put(`/api/v1/admin/users/${other.id}/plan`)
+        .set(admin.auth)
+        .send({ plan: 'pro' })
+        .expect(200);
+      expectError(
+        await c.t.http.post(`/api/v1/tracks/${track.id}/plan-download`).set(other.auth),
+        410,
+        'exclusive_already_sold',
+      );
+    });
+  });
+});

@@ -1,0 +1,212 @@
+import { Client } from 'pg';
+import Stripe from 'stripe';
+import { CommerceApp, startCommerceApp, trackForSale } from '../support/commerce';
+import { expectError } from '../support/expect-error';
+import { registerUser } from '../support/users';
+
+/** Stripe events drive purchase state: verified, applied once, in any order. */
+describe('Stripe webhooks', () => {
+  let c: CommerceApp;
+  let db: Client;
+  let sdk: Stripe;
+
+  beforeAll(async () => {
+    c = await startCommerceApp();
+    db = new Client({ connectionString: c.t.databaseUrl });
+    await db.connect();
+    const u = new URL(c.stripe.url);
+    sdk = new Stripe(c.stripe.secretKey, { host: u.hostname, port: u.port, protocol: 'http' });
+  });
+  afterAll(async () => {
+    await db?.end();
+    await c?.close();
+  });
+
+  const deliver = (event: Stripe.Event) => c.deliver(event);
+  const state = async (purchaseId: string) => {
+    const p = (
+      await db.query(
+        'SELECT status, paid_at IS NOT NULL AS paid, refunded_at IS NOT NULL AS refunded FROM purchases WHERE id = $1',
+        [purchaseId],
+      )
+    ).rows[0];
+    const l = (
+      await db.query('SELECT type, status, revoked_reason FROM licenses WHERE purchase_id = $1', [purchaseId])
+    ).rows;
+    return { purchase: p, licenses: l };
+  };
+
+  /** A purchase paid through Stripe directly (the client confirmed it): our API has not seen it yet. */
+  async function paidOutsideTheApi(type = 'basic', price = 2999, offers?: readonly object[]) {
+    const { track } = await trackForSale(c.t, undefined, offers);
+    const buyer = await registerUser(c.t);
+    const p = await c.t.http
+      .post('/api/v1/purchases')
+      .set(buyer.auth)
+      .send({ track_id: track.id, license_type: type, expected_price_cents: price })
+      .expect(201);
+    const pi = [...c.stripe.paymentIntents.values()].find(
+      (x) => (x.metadata as { purchase_id: string }).purchase_id === p.body.id,
+    )!;
+    await sdk.paymentIntents.confirm(String(pi.id), { payment_method: 'pm_card_visa' });
+    return { purchaseId: p.body.id as string, paymentIntentId: String(pi.id), buyer, trackId: track.id };
+  }
+
+  describe('signatures', () => {
+    it('refuses missing, forged and stale signatures with stripe_signature_invalid', async () => {
+      const event = c.stripe.emit('payment_intent.succeeded', { id: 'pi_unknown', object: 'payment_intent' });
+      const payload = JSON.stringify(event);
+      const post = (signature?: string) =>
+        c.t.http
+          .post('/api/v1/webhooks/stripe')
+          .set('Content-Type', 'application/json')
+          .set(signature ? { 'Stripe-Signature': signature } : {})
+          .send(payload);
+      expectError(await post(), 400, 'stripe_signature_invalid');
+      expectError(await post(c.stripe.sign(payload, 'whsec_someone_else')), 400, 'stripe_signature_invalid');
+      expectError(await post(c.stripe.sign(payload + ' ')), 400, 'stripe_signature_invalid');
+      const old = c.stripe.sign(payload, undefined, Math.floor(Date.now() / 1000) - 301);
+      expectError(await post(old), 400, 'stripe_signature_invalid');
+      await post(c.stripe.sign(payload)).expect(200);
+    });
+
+    it('follows the application clock for the 300 s tolerance', async () => {
+      const event = c.stripe.emit('payment_intent.succeeded', { id: 'pi_clock', object: 'payment_intent' });
+      const payload = JSON.stringify(event);
+      const signature = c.stripe.sign(payload);
+      await c.t.advanceClock(301);
+      const res = await c.t.http
+        .post('/api/v1/webhooks/stripe')
+        .set('Content-Type', 'application/json')
+        .set('Stripe-Signature', signature)
+        .send(payload);
+      expectError(res, 400, 'stripe_signature_invalid');
+    });
+  });
+
+  it('fulfils from payment_intent.succeeded, once however often it is delivered; confirming afterwards is a no-op', async () => {
+    const { purchaseId, paymentIntentId, buyer } = await paidOutsideTheApi();
+    const [succeeded] = c.stripe
+      .eventsFor(paymentIntentId)
+      .filter((e) => e.type === 'payment_intent.succeeded');
+    const results = await Promise.all([1, 2, 3, 4, 5].map(() => deliver(succeeded)));
+    expect(results.map((r) => r.status)).toEqual([200, 200, 200, 200, 200]);
+    expect(results.filter((r) => JSON.parse(r.body).duplicate === false)).toHaveLength(1);
+    expect(await state(purchaseId)).toEqual({
+      purchase: { status: 'succeeded', paid: true, refunded: false },
+      licenses: [{ type: 'basic', status: 'active', revoked_reason: null }],
+    });
+    const confirmed = await c.t.http
+      .post(`/api/v1/purchases/${purchaseId}/confirm`)
+      .set(buyer.auth)
+      .send({ payment_method: 'pm_card_visa' })
+      .expect(200);
+    expect(confirmed.body.status).toBe('succeeded');
+    expect(
+      (await db.query('SELECT count(*) FROM licenses WHERE purchase_id = $1', [purchaseId])).rows[0].count,
+    ).toBe('1');
+  });
+
+  it('revokes on refund and on dispute; the license then answers license_revoked', async () => {
+    const refunded = await paidOutsideTheApi();
+    await deliver(
+      c.stripe.eventsFor(refunded.paymentIntentId).find((e) => e.type === 'payment_intent.succeeded')!,
+    );
+    await sdk.refunds.create({ payment_intent: refunded.paymentIntentId });
+    await deliver(c.stripe.eventsFor(refunded.paymentIntentId).find((e) => e.type === 'charge.refunded')!);
+    expect(await state(refunded.purchaseId)).toEqual({
+      purchase: { status: 'refunded', paid: true, refunded: true },
+      licenses: [{ type: 'basic', status: 'revoked', revoked_reason: 'refunded' }],
+    });
+    const [license] = (await c.t.http.get('/api/v1/licenses').set(refunded.buyer.auth)).body.data;
+    expectError(
+      await c.t.http.get(`/api/v1/licenses/${license.id}`).set(refunded.buyer.auth),
+      410,
+      'license_revoked',
+    );
+
+    const disputed = await paidOutsideTheApi();
+    await deliver(
+      c.stripe.eventsFor(disputed.paymentIntentId).find((e) => e.type === 'payment_intent.succeeded')!,
+    );
+    const charge = [...c.stripe.charges.values()].find(
+      (ch) => ch.payment_intent === disputed.paymentIntentId,
+    )!;
+    await deliver(
+      c.stripe.emit('charge.dispute.created', {
+        id: 'dp_1',
+        object: 'dispute',
+        charge: charge.id,
+        payment_intent: disputed.paymentIntentId,
+        reason: 'fraudulent',
+      }),
+    );
+    expect((await state(disputed.purchaseId)).licenses).toEqual([
+      { type: 'basic', status: 'revoked', revoked_reason: 'disputed' },
+    ]);
+  });
+
+  it('converges to the same final state whatever the order and number of deliveries', async () => {
+    // the life of a purchase: a decline, a success, a refund
+    async function life() {
+      const { track } = await trackForSale(c.t);
+      const buyer = await registerUser(c.t);
+      const p = await c.t.http
+        .post('/api/v1/purchases')
+        .set(buyer.auth)
+        .send({ track_id: track.id, license_type: 'premium', expected_price_cents: 7999 })
+        .expect(201);
+      const pi = [...c.stripe.paymentIntents.values()].find(
+        (x) => (x.metadata as { purchase_id: string }).purchase_id === p.body.id,
+      )!;
+      await sdk.paymentIntents
+        .confirm(String(pi.id), { payment_method: 'pm_card_chargeDeclined' })
+        .catch(() => undefined);
+      await sdk.paymentIntents.confirm(String(pi.id), { payment_method: 'pm_card_visa' });
+      await sdk.refunds.create({ payment_intent: String(pi.id) });
+      return { purchaseId: p.body.id as string, events: c.stripe.eventsFor(String(pi.id)) };
+    }
+    const inOrder = await life();
+    expect(inOrder.events.map((e) => e.type)).toEqual([
+      'payment_intent.payment_failed',
+      'payment_intent.succeeded',
+      'charge.refunded',
+    ]);
+    for (const e of inOrder.events) expect((await deliver(e)).status).toBe(200);
+
+    const shuffled = await life();
+    const deliveries = [...shuffled.events, ...shuffled.events, ...shuffled.events];
+    for (let i = deliveries.length - 1; i > 0; i--) {
+      const j = Math.floor(Math.random() * (i + 1));
+      [deliveries[i], deliveries[j]] = [deliveries[j], deliveries[i]];
+    }
+    // refund first, every time: the hardest order
+    deliveries.sort(
+      (a, b) => (a.type === 'charge.refunded' ? -1 : 0) - (b.type === 'charge.refunded' ? -1 : 0),
+    );
+    for (const e of deliveries) expect((await deliver(e)).status).toBe(200);
+
+    const expected = {
+      purchase: { status: 'refunded', paid: true, refunded: true },
+      licenses: [{ type: 'premium', status: 'revoked', revoked_reason: 'refunded' }],
+    };
+    expect(await state(inOrder.purchaseId)).toEqual(expected);
+    expect(await state(shuffled.purchaseId)).toEqual(expected);
+    expect(
+      Number(
+        (
+          await db.query('SELECT count(*) FROM stripe_events WHERE id = ANY($1)', [
+            shuffled.events.map((e) => e.id),
+          ])
+        ).rows[0].count,
+      ),
+    ).toBe(3);
+  });
+
+  it('ignores events about PaymentIntents that are not purchases', async () => {
+    const res = await deliver(
+      c.stripe.emit('payment_intent.succeeded', { id: 'pi_someone_else', object: 'payment_intent' }),
+    );
+    expect(res.status).toBe(200);
+  });
+});

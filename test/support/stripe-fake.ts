@@ -1,0 +1,448 @@
+import { randomBytes } from 'node:crypto';
+import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
+import Stripe from 'stripe';
+
+/**
+ * A local Stripe-compatible HTTP server for the real `stripe` SDK (reached through
+ * STRIPE_API_BASE_URL): form-encoded requests, Stripe's JSON objects and error objects, Stripe's
+ * idempotency keys, and the outcomes of Stripe's documented test payment methods. It records
+ * what it was asked (refunds above all) and the events Stripe would send, which tests deliver to
+ * the webhook endpoint signed with the real signing scheme — in order, shuffled or repeated.
+ */
+
+type Obj = Record<string, unknown>;
+
+/** Stripe's documented test payment methods and what confirming with them does. */
+const DECLINES: Record<string, { code: string; decline_code?: string; message: string }> = {
+  pm_card_chargeDeclined: {
+    code: 'card_declined',
+    decline_code: 'generic_decline',
+    message: 'Your card was declined.',
+  },
+  pm_card_chargeDeclinedInsufficientFunds: {
+    code: 'card_declined',
+    decline_code: 'insufficient_funds',
+    message: 'Your card has insufficient funds.',
+  },
+  pm_card_chargeDeclinedLostCard: {
+    code: 'card_declined',
+    decline_code: 'lost_card',
+    message: 'Your card was declined.',
+  },
+  pm_card_chargeDeclinedFraudulent: {
+    code: 'card_declined',
+    decline_code: 'fraudulent',
+    message: 'Your card was declined.',
+  },
+  pm_card_chargeDeclinedExpiredCard: { code: 'expired_card', message: 'Your card has expired.' },
+  pm_card_chargeDeclinedIncorrectCvc: {
+    code: 'incorrect_cvc',
+    message: "Your card's security code is incorrect.",
+  },
+  pm_card_chargeDeclinedIncorrectZip: {
+    code: 'incorrect_zip',
+    message: 'The zip code you supplied failed validation.',
+  },
+  pm_card_chargeDeclinedProcessingError: {
+    code: 'processing_error',
+    message: 'An error occurred while processing your card. Try again in a little bit.',
+  },
+};
+const ACCEPTED = new Set(['pm_card_visa', 'pm_card_mastercard', 'pm_card_amex', 'pm_card_visa_debit']);
+
+class StripeHttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly error: Obj,
+  ) {
+    super(String(error.message));
+  }
+}
+
+const id = (prefix: string) => `${prefix}_${randomBytes(12).toString('hex')}`;
+
+/** Stripe's form encoding: a[b]=1&a[c][0]=2 → { a: { b: '1', c: ['2'] } }. */
+export function parseForm(body: string): Obj {
+  const out: Obj = {};
+  for (const pair of body.split('&').filter(Boolean)) {
+    const [rawKey, rawValue = ''] = pair.split('=');
+    const key = decodeURIComponent(rawKey.replace(/\+/g, ' '));
+    const value = decodeURIComponent(rawValue.replace(/\+/g, ' '));
+    const path = key.replace(/\]/g, '').split('[');
+    let node: Obj = out;
+    path.forEach((segment, i) => {
+      const last = i === path.length - 1;
+      const nextIsIndex = !last && /^\d+$/.test(path[i + 1]);
+      if (last) node[segment] = value;
+      else node = (node[segment] ??= nextIsIndex ? [] : {}) as Obj;
+    });
+  }
+  return out;
+}
+
+export class StripeFake {
+  readonly secretKey = 'sk_test_fake_' + randomBytes(8).toString('hex');
+  readonly webhookSecret = 'whsec_fake_' + randomBytes(16).toString('hex');
+  readonly paymentIntents = new Map<string, Obj>();
+  readonly charges = new Map<string, Obj>();
+  readonly refunds: Obj[] = [];
+  readonly customers = new Map<string, Obj>();
+  readonly subscriptions = new Map<string, Obj>();
+  /** every request: method, path, idempotency key */
+  readonly requests: { method: string; path: string; idempotencyKey?: string }[] = [];
+  /** events Stripe would send, oldest first */
+  readonly events: Stripe.Event[] = [];
+  private readonly idempotent = new Map<string, { status: number; body: string; params: string }>();
+  private readonly failures: { route: string; status: number; error: Obj }[] = [];
+  private server?: Server;
+  private readonly signer = new Stripe('sk_test_signer');
+  url = '';
+
+  async start(): Promise<string> {
+    this.server = createServer((req, res) => void this.handle(req, res));
+    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    this.url = `http://127.0.0.1:${(this.server.address() as { port: number }).port}`;
+    return this.url;
+  }
+
+  async stop(): Promise<void> {
+    await new Promise<void>((resolve) => this.server?.close(() => resolve()));
+  }
+
+  /** The next request to `route` (e.g. "POST /v1/payment_intents") fails like Stripe would. */
+  failNext(
+    route: string,
+    status = 500,
+    error: Obj = { type: 'api_error', message: 'An unknown error occurred' },
+  ): void {
+    this.failures.push({ route, status, error });
+  }
+
+  refundsFor(paymentIntentId: string): Obj[] {
+    return this.refunds.filter((r) => r.payment_intent === paymentIntentId);
+  }
+
+  eventsFor(objectId: string): Stripe.Event[] {
+    return this.events.filter((e) => {
+      const o = e.data.object as unknown as Obj;
+      return o.id === objectId || o.payment_intent === objectId;
+    });
+  }
+
+  /** The Stripe-Signature header for a payload, as Stripe computes it. */
+  sign(payload: string, secret = this.webhookSecret, timestamp?: number): string {
+    return this.signer.webhooks.generateTestHeaderString({ payload, secret, timestamp });
+  }
+
+  /** POSTs an event to the webhook endpoint, signed (at `timestamp`, epoch seconds, if given). */
+  async deliver(
+    endpoint: string,
+    event: Stripe.Event,
+    timestamp?: number,
+  ): Promise<{ status: number; body: string }> {
+    const payload = JSON.stringify(event);
+    const res = await fetch(endpoint, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'stripe-signature': this.sign(payload, undefined, timestamp),
+      },
+      body: payload,
+    });
+    return { status: res.status, body: await res.text() };
+  }
+
+  emit(type: string, object: Obj): Stripe.Event {
+    const event = {
+      id: id('evt'),
+      object: 'event',
+      api_version: '2026-10-28.endive',
+      created: Math.floor(Date.now() / 1000),
+      data: { object: structuredClone(object) },
+      livemode: false,
+      pending_webhooks: 1,
+      request: { id: null, idempotency_key: null },
+      type,
+    } as unknown as Stripe.Event;
+    this.events.push(event);
+    return event;
+  }
+
+  // ---- HTTP ---------------------------------------------------------------------------------
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const raw = Buffer.concat(chunks).toString();
+    const url = new URL(req.url ?? '/', 'http://x');
+    const method = req.method ?? 'GET';
+    const idempotencyKey = req.headers['idempotency-key'] as string | undefined;
+    this.requests.push({ method, path: url.pathname, idempotencyKey });
+
+    const send = (status: number, body: string) => {
+      res.writeHead(status, { 'content-type': 'application/json', 'request-id': id('req') });
+      res.end(body);
+    };
+    if (req.headers.authorization !== `Bearer ${this.secretKey}`) {
+      return send(
+        401,
+        JSON.stringify({ error: { type: 'invalid_request_error', message: 'Invalid API Key provided' } }),
+      );
+    }
+    const cacheKey = idempotencyKey ? `${method} ${url.pathname} ${idempotencyKey}` : undefined;
+    if (cacheKey && this.idempotent.has(cacheKey)) {
+      const hit = this.idempotent.get(cacheKey)!;
+      if (hit.params !== raw) {
+        return send(
+          400,
+          JSON.stringify({
+            error: {
+              type: 'idempotency_error',
+              message:
+                'Keys for idempotent requests can only be used with the same parameters they were first used with.',
+            },
+          }),
+        );
+      }
+      return send(hit.status, hit.body);
+    }
+    let status = 200;
+    let body: string;
+    try {
+      const failure = this.failures.findIndex(
+        (f) => f.route === `${method} ${url.pathname.replace(/\/(pi|ch|cus|sub|re)_[0-9a-f]+/g, '/:id')}`,
+      );
+      if (failure >= 0) {
+        const [f] = this.failures.splice(failure, 1);
+        throw new StripeHttpError(f.status, f.error);
+      }
+      body = JSON.stringify(this.route(method, url.pathname, parseForm(raw)));
+    } catch (err) {
+      if (!(err instanceof StripeHttpError)) throw err;
+      status = err.status;
+      body = JSON.stringify({ error: err.error });
+    }
+    // Stripe stores the outcome of a request under its key, errors included (not 5xx)
+    if (cacheKey && status < 500) this.idempotent.set(cacheKey, { status, body, params: raw });
+    send(status, body);
+  }
+
+  private route(method: string, path: string, p: Obj): Obj {
+    const parts = path.split('/').filter(Boolean); // v1, resource, id?, action?
+    const [, resource, rid, action] = parts;
+    if (resource === 'payment_intents') {
+      if (method === 'POST' && !rid) return this.createPaymentIntent(p);
+      const pi = this.paymentIntents.get(rid);
+      if (!pi) throw this.missing('payment_intent', rid);
+      if (method === 'GET') return pi;
+      if (action === 'confirm')
+        return this.confirm(pi, String((p.payment_method as string | undefined) ?? ''));
+      if (action === 'cancel') {
+        pi.status = 'canceled';
+        return pi;
+      }
+    }
+    if (resource === 'refunds' && method === 'POST') return this.refund(p);
+    if (resource === 'customers') {
+      if (method === 'POST' && !rid) {
+        const c = { id: id('cus'), object: 'customer', email: p.email ?? null, metadata: p.metadata ?? {} };
+        this.customers.set(c.id, c);
+        return c;
+      }
+      const c = this.customers.get(rid);
+      if (!c) throw this.missing('customer', rid);
+      return c;
+    }
+    if (resource === 'subscriptions') {
+      if (method === 'POST' && !rid) return this.createSubscription(p);
+      const s = this.subscriptions.get(rid);
+      if (!s) throw this.missing('subscription', rid);
+      if (method === 'GET') return s;
+      if (method === 'DELETE') {
+        s.status = 'canceled';
+        this.emit('customer.subscription.deleted', s);
+        return s;
+      }
+      if (method === 'POST') return this.updateSubscription(s, p);
+    }
+    throw new StripeHttpError(404, {
+      type: 'invalid_request_error',
+      message: `Unrecognized request URL (${method}: ${path})`,
+    });
+  }
+
+  private missing(kind: string, rid: string) {
+    return new StripeHttpError(404, {
+      type: 'invalid_request_error',
+      code: 'resource_missing',
+      param: 'id',
+      message: `No such ${kind}: '${rid}'`,
+    });
+  }
+
+  private createPaymentIntent(p: Obj): Obj {
+    const amount = Number(p.amount);
+    if (!Number.isInteger(amount) || amount < 50) {
+      throw new StripeHttpError(400, {
+        type: 'invalid_request_error',
+        code: 'amount_too_small',
+        param: 'amount',
+        message: 'Amount must be at least 50 cents',
+      });
+    }
+    const pid = id('pi');
+    const pi: Obj = {
+      id: pid,
+      object: 'payment_intent',
+      amount,
+      currency: p.currency,
+      status: 'requires_payment_method',
+      client_secret: `${pid}_secret_${randomBytes(8).toString('hex')}`,
+      metadata: p.metadata ?? {},
+      latest_charge: null,
+      last_payment_error: null,
+      created: Math.floor(Date.now() / 1000),
+      livemode: false,
+    };
+    this.paymentIntents.set(pid, pi);
+    return pi;
+  }
+
+  /** Decline → 402 card_error (or 400 for an unknown method); acceptance → succeeded + charge. */
+  private confirm(pi: Obj, paymentMethod: string): Obj {
+    if (pi.status === 'succeeded' || pi.status === 'canceled') {
+      throw new StripeHttpError(400, {
+        type: 'invalid_request_error',
+        code: 'payment_intent_unexpected_state',
+        message: `This PaymentIntent's status is ${String(pi.status)}.`,
+        payment_intent: pi,
+      });
+    }
+    const decline = DECLINES[paymentMethod];
+    if (decline) {
+      pi.status = 'requires_payment_method';
+      pi.last_payment_error = { type: 'card_error', ...decline };
+      this.emit('payment_intent.payment_failed', pi);
+      throw new StripeHttpError(402, { type: 'card_error', ...decline, payment_intent: pi });
+    }
+    if (!ACCEPTED.has(paymentMethod)) {
+      throw new StripeHttpError(400, {
+        type: 'invalid_request_error',
+        code: 'resource_missing',
+        param: 'payment_method',
+        message: `No such PaymentMethod: '${paymentMethod}'`,
+      });
+    }
+    const charge = {
+      id: id('ch'),
+      object: 'charge',
+      amount: pi.amount,
+      amount_refunded: 0,
+      currency: pi.currency,
+      payment_intent: pi.id,
+      refunded: false,
+      status: 'succeeded',
+    };
+    this.charges.set(charge.id, charge);
+    Object.assign(pi, {
+      status: 'succeeded',
+      latest_charge: charge.id,
+      payment_method: paymentMethod,
+      last_payment_error: null,
+    });
+    this.emit('payment_intent.succeeded', pi);
+    return pi;
+  }
+
+  private refund(p: Obj): Obj {
+    const pi = this.paymentIntents.get(String(p.payment_intent));
+    if (!pi) throw this.missing('payment_intent', String(p.payment_intent));
+    const charge = this.charges.get(String(pi.latest_charge));
+    if (!charge || charge.refunded) {
+      throw new StripeHttpError(400, {
+        type: 'invalid_request_error',
+        code: 'charge_already_refunded',
+        message: 'Charge has already been refunded.',
+      });
+    }
+    const refund = {
+      id: id('re'),
+      object: 'refund',
+      amount: charge.amount,
+      payment_intent: pi.id,
+      charge: charge.id,
+      status: 'succeeded',
+      reason: p.reason ?? null,
+      metadata: p.metadata ?? {},
+    };
+    this.refunds.push(refund);
+    Object.assign(charge, { refunded: true, amount_refunded: charge.amount });
+    this.emit('charge.refunded', charge);
+    return refund;
+  }
+
+  private createSubscription(p: Obj): Obj {
+    const customer = this.customers.get(String(p.customer));
+    if (!customer) throw this.missing('customer', String(p.customer));
+    const pm = String((p.default_payment_method as string | undefined) ?? '');
+    const decline = DECLINES[pm];
+    if (decline) throw new StripeHttpError(402, { type: 'card_error', ...decline });
+    if (!ACCEPTED.has(pm)) {
+      throw new StripeHttpError(400, {
+        type: 'invalid_request_error',
+        code: 'resource_missing',
+        param: 'default_payment_method',
+        message: `No such PaymentMethod: '${pm}'`,
+      });
+    }
+    const items = (p.items as Obj[] | undefined) ?? [];
+    const now = Math.floor(Date.now() / 1000);
+    const sub: Obj = {
+      id: id('sub'),
+      object: 'subscription',
+      customer: customer.id,
+      status: 'active',
+      metadata: p.metadata ?? {},
+      cancel_at_period_end: false,
+      items: {
+        object: 'list',
+        data: items.map((i) => ({
+          id: id('si'),
+          object: 'subscription_item',
+          price: { id: i.price, object: 'price' },
+          current_period_start: now,
+          current_period_end: now + 30 * 86400,
+        })),
+      },
+    };
+    this.subscriptions.set(String(sub.id), sub);
+    this.emit('customer.subscription.created', sub);
+    return sub;
+  }
+
+  private updateSubscription(sub: Obj, p: Obj): Obj {
+    const items = (p.items as Obj[] | undefined) ?? [];
+    const data = (sub.items as { data: Obj[] }).data;
+    for (const i of items) {
+      const existing = data.find((d) => d.id === i.id);
+      if (existing && i.price) existing.price = { id: i.price, object: 'price' };
+    }
+    if (p.cancel_at_period_end !== undefined) sub.cancel_at_period_end = p.cancel_at_period_end === 'true';
+    this.emit('customer.subscription.updated', sub);
+    return sub;
+  }
+
+  /** What Stripe sends when a renewal charge fails: the invoice event, then the subscription past due. */
+  failRenewal(subscriptionId: string): Stripe.Event[] {
+    const sub = this.subscriptions.get(subscriptionId)!;
+    const invoice = this.emit('invoice.payment_failed', {
+      id: id('in'),
+      object: 'invoice',
+      subscription: sub.id,
+      customer: sub.customer,
+      parent: { subscription_details: { subscription: sub.id } },
+    });
+    sub.status = 'past_due';
+    return [invoice, this.emit('customer.subscription.updated', sub)];
+  }
+}
