@@ -4,7 +4,8 @@ import autocannon from 'autocannon';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { dirname, join } from 'node:path';
+import { createRequire } from 'node:module';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 
@@ -55,6 +56,20 @@ export async function databaseServer() {
   if (!existsSync(join(dir, 'PG_VERSION'))) await server.initialise();
   await server.start();
   return { url: `postgresql://postgres:postgres@127.0.0.1:${port}/postgres`, stop: () => server.stop() };
+}
+
+/** Loads a TypeScript module of the tests (e.g. the Stripe-compatible server), compiled by SWC. */
+export function loadTs(path) {
+  const require = createRequire(import.meta.url);
+  const { transformFileSync } = require('@swc/core');
+  const { code } = transformFileSync(path, {
+    jsc: { parser: { syntax: 'typescript' }, target: 'es2022' },
+    module: { type: 'commonjs' },
+  });
+  const out = join(ROOT, '.data', 'bench-ts', basename(path).replace(/\.ts$/, '.cjs'));
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(out, code);
+  return require(out);
 }
 
 export function withDatabase(url, name) {

@@ -12,6 +12,7 @@ const WORKLOADS = {
   foundation: () => import('./workloads/foundation.mjs'),
   fingerprints: () => import('./workloads/fingerprints.mjs'),
   uploads: () => import('./workloads/uploads.mjs'),
+  commerce: () => import('./workloads/commerce.mjs'),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -1,0 +1,187 @@
+// Commerce: the purchase flow (create + confirm + the payment_intent.succeeded webhook) and
+// webhook ingestion. The app (its own process, the real Stripe SDK) and the raw baseline
+// (bench/commerce-raw.mjs, its own process: the same Stripe calls with fetch and the same SQL
+// transactions with pg) talk to the same Stripe-compatible server (bench/stripe-fake-server.mjs,
+// the tests' fake in a third process), in the same run.
+import { spawn } from 'node:child_process';
+import { createHmac, randomBytes } from 'node:crypto';
+import { createInterface } from 'node:readline';
+import { join } from 'node:path';
+import pg from 'pg';
+import { compare, databaseServer, freshDatabase, report, ROOT, startServer } from '../lib.mjs';
+
+const FLOWS = Number(process.env.BENCH_COMMERCE_FLOWS ?? 1200);
+const EVENTS = Number(process.env.BENCH_COMMERCE_EVENTS ?? 6000);
+const CONCURRENCY = Number(process.env.BENCH_COMMERCE_CONCURRENCY ?? 8);
+const SECRET = 'bench-secret-bench-secret-bench-secret-0123456789';
+const TRACKS = 600;
+const BUYERS = 20;
+
+const pct = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
+
+/** Runs `task()` n times with `concurrency` in flight: ops/s and latency percentiles (ms). */
+async function pool(n, concurrency, task) {
+  let next = 0;
+  const times = [];
+  let failed = 0;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next++ < n) {
+        const t = performance.now();
+        try {
+          await task();
+        } catch (err) {
+          if (failed++ < 3) console.error(`  ${err.message}`);
+        }
+        times.push(performance.now() - t);
+      }
+    }),
+  );
+  return { rps: Math.round(n / ((performance.now() - t0) / 1000)), p50: +pct(times, 50).toFixed(1), p99: +pct(times, 99).toFixed(1), failed };
+}
+
+const json = async (res) => {
+  const body = await res.json();
+  if (res.status >= 400) throw new Error(`${res.status} ${JSON.stringify(body)}`);
+  return body;
+};
+
+function signed(event, secret) {
+  const payload = JSON.stringify(event);
+  const t = Math.floor(Date.now() / 1000);
+  const signature = `t=${t},v1=${createHmac('sha256', secret).update(`${t}.${payload}`).digest('hex')}`;
+  return { payload, signature };
+}
+
+const event = (type, object) => ({
+  id: `evt_${randomBytes(12).toString('hex')}`,
+  object: 'event',
+  type,
+  created: Math.floor(Date.now() / 1000),
+  livemode: false,
+  data: { object },
+});
+
+async function stripeFake() {
+  const child = spawn(process.execPath, [join(ROOT, 'bench', 'stripe-fake-server.mjs')], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  const line = await new Promise((resolve) => createInterface({ input: child.stdout }).once('line', resolve));
+  return { ...JSON.parse(line), stop: () => child.kill('SIGTERM') };
+}
+
+export default async function commerce() {
+  const stripe = await stripeFake();
+  const server = await databaseServer();
+  const url = await freshDatabase(server.url, 'beat_bench_commerce');
+  const env = {
+    DATABASE_URL: url,
+    JWT_SECRET: SECRET,
+    LOG_LEVEL: 'warn',
+    JOBS_AUTORUN: '0',
+    MIGRATE_ON_START: '0',
+    DATA_DIR: join(ROOT, '.data', 'bench-commerce'),
+    STRIPE_SECRET_KEY: stripe.secretKey,
+    STRIPE_WEBHOOK_SECRET: stripe.webhookSecret,
+    STRIPE_API_BASE_URL: stripe.url,
+    LIMIT_RATE_PER_MINUTE: '100000000',
+    LIMIT_RATE_ANONYMOUS_PER_MINUTE: '100000000',
+    LIMIT_RATE_LOGIN_PER_MINUTE: '100000000',
+  };
+  const app = await startServer('app', `${ROOT}/dist/main.js`, env, '/api/v1/health');
+  const raw = await startServer(
+    'raw',
+    `${ROOT}/bench/commerce-raw.mjs`,
+    { DATABASE_URL: url, STRIPE_URL: stripe.url, STRIPE_KEY: stripe.secretKey, STRIPE_WEBHOOK_SECRET: stripe.webhookSecret },
+    '/health',
+  );
+  const db = new pg.Client({ connectionString: url });
+  await db.connect();
+  try {
+    // the catalogue goes straight in (uploads are measured elsewhere)
+    await db.query(`INSERT INTO users (id, email, password_hash, display_name, created_at, updated_at, email_verified_at)
+                    VALUES ('usr_producer', 'producer@bench.local', 'x', 'Producer', now(), now(), now())`);
+    await db.query(`INSERT INTO audio_files (sha256, size_bytes, format, created_at) VALUES ('bench', 1, 'wav', now())`);
+    await db.query(
+      `INSERT INTO tracks (id, owner_id, title, bpm, genre, tags, source, audio_sha256, processing_status, created_at, updated_at)
+       SELECT 'trk_' || g, 'usr_producer', 'Beat ' || g, 90, 'trap', '{}', 'upload', 'bench', 'ready', now(), now() FROM generate_series(1, ${TRACKS}) g`,
+    );
+    await db.query(
+      `INSERT INTO license_offers (track_id, type, price_cents, currency, updated_at)
+       SELECT 'trk_' || g, t::license_type, 2999, 'usd', now() FROM generate_series(1, ${TRACKS}) g, unnest(ARRAY['basic', 'premium', 'unlimited']) t`,
+    );
+    const buyers = [];
+    for (let i = 0; i < BUYERS; i++) {
+      const email = `buyer${i}@bench.local`;
+      await fetch(`${app.base}/api/v1/auth/register`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email, password: 'bench-password', display_name: `Buyer ${i}` }),
+      });
+      await db.query('UPDATE users SET email_verified_at = created_at WHERE email = $1', [email]);
+      const login = await json(
+        await fetch(`${app.base}/api/v1/auth/login`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ email, password: 'bench-password' }),
+        }),
+      );
+      const id = (await db.query('SELECT id FROM users WHERE email = $1', [email])).rows[0].id;
+      buyers.push({ id, headers: { authorization: `Bearer ${login.access_token}`, 'content-type': 'application/json' } });
+    }
+    // every flow buys a distinct (buyer, track, type); the app and the baseline buy different halves
+    const types = ['basic', 'premium', 'unlimited'];
+    const counters = [0, 0];
+    const nextCombo = (half) => {
+      const i = counters[half]++;
+      const k = Math.floor(i / BUYERS);
+      return {
+        buyer: buyers[i % BUYERS],
+        track: `trk_${(k % (TRACKS / 2)) + 1 + half * (TRACKS / 2)}`,
+        type: types[Math.floor(k / (TRACKS / 2)) % 3],
+      };
+    };
+    const deliver = async (base, path, pi) => {
+      const { payload, signature } = signed(event('payment_intent.succeeded', { id: pi, object: 'payment_intent' }), stripe.webhookSecret);
+      await json(await fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', 'stripe-signature': signature }, body: payload }));
+    };
+    const appFlow = async () => {
+      const { buyer, track, type } = nextCombo(0);
+      const p = await json(await fetch(`${app.base}/api/v1/purchases`, { method: 'POST', headers: buyer.headers, body: JSON.stringify({ track_id: track, license_type: type, expected_price_cents: 2999 }) }));
+      await json(await fetch(`${app.base}/api/v1/purchases/${p.id}/confirm`, { method: 'POST', headers: buyer.headers, body: JSON.stringify({ payment_method: 'pm_card_visa' }) }));
+      const pi = (await db.query('SELECT stripe_payment_intent_id FROM purchases WHERE id = $1', [p.id])).rows[0].stripe_payment_intent_id;
+      await deliver(app.base, '/api/v1/webhooks/stripe', pi);
+    };
+    const rawFlow = async () => {
+      const { buyer, track, type } = nextCombo(1);
+      const headers = { 'content-type': 'application/json' };
+      const p = await json(await fetch(`${raw.base}/purchases`, { method: 'POST', headers, body: JSON.stringify({ track_id: track, license_type: type, buyer_id: buyer.id }) }));
+      await json(await fetch(`${raw.base}/purchases/${p.id}/confirm`, { method: 'POST', headers, body: JSON.stringify({ payment_method: 'pm_card_visa' }) }));
+      const pi = (await db.query('SELECT stripe_payment_intent_id FROM purchases WHERE id = $1', [p.id])).rows[0].stripe_payment_intent_id;
+      await deliver(raw.base, '/webhooks/stripe', pi);
+    };
+    const perRound = Math.floor(FLOWS / 4);
+    const rows = [
+      await compare('purchase flow (create+confirm+webhook)', () => pool(perRound, CONCURRENCY, appFlow), () => pool(perRound, CONCURRENCY, rawFlow), 2),
+    ];
+
+    // webhook ingestion: distinct signed events (disputes of unknown payments: recorded, no effect)
+    const ingest = (base, path) => () =>
+      pool(EVENTS / 2, 16, async () => {
+        const { payload, signature } = signed(event('charge.dispute.created', { id: `dp_${randomBytes(6).toString('hex')}`, object: 'dispute', payment_intent: 'pi_unknown' }), stripe.webhookSecret);
+        const res = await fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', 'stripe-signature': signature }, body: payload });
+        if (res.status !== 200) throw new Error(`webhook ${res.status}`);
+        await res.text();
+      });
+    rows.push(await compare('webhook ingestion (events/s)', ingest(app.base, '/api/v1/webhooks/stripe'), ingest(raw.base, '/webhooks/stripe'), 1));
+    report(rows, 'commerce.json');
+    console.log('  (req/s columns are flows/s and events/s; p50/p99 in ms per flow or per event)');
+    const { n } = (await db.query(`SELECT count(*)::int AS n FROM purchases WHERE status = 'succeeded'`)).rows[0];
+    console.log(`  purchases fulfilled: ${n} of ${counters[0] + counters[1]}`);
+  } finally {
+    await db.end();
+    await app.stop();
+    await raw.stop();
+    stripe.stop();
+    await server.stop();
+  }
+}
