@@ -1,5 +1,6 @@
 // @ts-check
 import eslint from '@eslint/js';
+import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
@@ -37,19 +38,7 @@ export default tseslint.config(
     languageOptions: {
       // plain JavaScript (scripts, benchmarks, the audio worker): no type information
       parserOptions: { projectService: false, project: null },
-      globals: {
-        process: 'readonly',
-        console: 'readonly',
-        URL: 'readonly',
-        setTimeout: 'readonly',
-        Buffer: 'readonly',
-        fetch: 'readonly',
-        FormData: 'readonly',
-        performance: 'readonly',
-        module: 'writable',
-        require: 'readonly',
-        __dirname: 'readonly',
-      },
+      globals: { ...globals.node },
     },
   },
 );

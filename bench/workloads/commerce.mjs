@@ -17,7 +17,8 @@ const SECRET = 'bench-secret-bench-secret-bench-secret-0123456789';
 const TRACKS = 600;
 const BUYERS = 20;
 
-const pct = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
+const pct = (xs, p) =>
+  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
 
 /** Runs `task()` n times with `concurrency` in flight: ops/s and latency percentiles (ms). */
 async function pool(n, concurrency, task) {
@@ -38,7 +39,12 @@ async function pool(n, concurrency, task) {
       }
     }),
   );
-  return { rps: Math.round(n / ((performance.now() - t0) / 1000)), p50: +pct(times, 50).toFixed(1), p99: +pct(times, 99).toFixed(1), failed };
+  return {
+    rps: Math.round(n / ((performance.now() - t0) / 1000)),
+    p50: +pct(times, 50).toFixed(1),
+    p99: +pct(times, 99).toFixed(1),
+    failed,
+  };
 }
 
 const json = async (res) => {
@@ -64,7 +70,10 @@ const event = (type, object) => ({
 });
 
 async function stripeFake() {
-  const child = spawn(process.execPath, [join(ROOT, 'bench', 'stripe-fake-server.mjs')], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [join(ROOT, 'bench', 'stripe-fake-server.mjs')], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const line = await new Promise((resolve) => createInterface({ input: child.stdout }).once('line', resolve));
   return { ...JSON.parse(line), stop: () => child.kill('SIGTERM') };
 }
@@ -91,7 +100,12 @@ export default async function commerce() {
   const raw = await startServer(
     'raw',
     `${ROOT}/bench/commerce-raw.mjs`,
-    { DATABASE_URL: url, STRIPE_URL: stripe.url, STRIPE_KEY: stripe.secretKey, STRIPE_WEBHOOK_SECRET: stripe.webhookSecret },
+    {
+      DATABASE_URL: url,
+      STRIPE_URL: stripe.url,
+      STRIPE_KEY: stripe.secretKey,
+      STRIPE_WEBHOOK_SECRET: stripe.webhookSecret,
+    },
     '/health',
   );
   const db = new pg.Client({ connectionString: url });
@@ -100,7 +114,9 @@ export default async function commerce() {
     // the catalogue goes straight in (uploads are measured elsewhere)
     await db.query(`INSERT INTO users (id, email, password_hash, display_name, created_at, updated_at, email_verified_at)
                     VALUES ('usr_producer', 'producer@bench.local', 'x', 'Producer', now(), now(), now())`);
-    await db.query(`INSERT INTO audio_files (sha256, size_bytes, format, created_at) VALUES ('bench', 1, 'wav', now())`);
+    await db.query(
+      `INSERT INTO audio_files (sha256, size_bytes, format, created_at) VALUES ('bench', 1, 'wav', now())`,
+    );
     await db.query(
       `INSERT INTO tracks (id, owner_id, title, bpm, genre, tags, source, audio_sha256, processing_status, created_at, updated_at)
        SELECT 'trk_' || g, 'usr_producer', 'Beat ' || g, 90, 'trap', '{}', 'upload', 'bench', 'ready', now(), now() FROM generate_series(1, ${TRACKS}) g`,
@@ -126,7 +142,10 @@ export default async function commerce() {
         }),
       );
       const id = (await db.query('SELECT id FROM users WHERE email = $1', [email])).rows[0].id;
-      buyers.push({ id, headers: { authorization: `Bearer ${login.access_token}`, 'content-type': 'application/json' } });
+      buyers.push({
+        id,
+        headers: { authorization: `Bearer ${login.access_token}`, 'content-type': 'application/json' },
+      });
     }
     // every flow buys a distinct (buyer, track, type); the app and the baseline buy different halves
     const types = ['basic', 'premium', 'unlimited'];
@@ -141,41 +160,100 @@ export default async function commerce() {
       };
     };
     const deliver = async (base, path, pi) => {
-      const { payload, signature } = signed(event('payment_intent.succeeded', { id: pi, object: 'payment_intent' }), stripe.webhookSecret);
-      await json(await fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', 'stripe-signature': signature }, body: payload }));
+      const { payload, signature } = signed(
+        event('payment_intent.succeeded', { id: pi, object: 'payment_intent' }),
+        stripe.webhookSecret,
+      );
+      await json(
+        await fetch(`${base}${path}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'stripe-signature': signature },
+          body: payload,
+        }),
+      );
     };
     const appFlow = async () => {
       const { buyer, track, type } = nextCombo(0);
-      const p = await json(await fetch(`${app.base}/api/v1/purchases`, { method: 'POST', headers: buyer.headers, body: JSON.stringify({ track_id: track, license_type: type, expected_price_cents: 2999 }) }));
-      await json(await fetch(`${app.base}/api/v1/purchases/${p.id}/confirm`, { method: 'POST', headers: buyer.headers, body: JSON.stringify({ payment_method: 'pm_card_visa' }) }));
-      const pi = (await db.query('SELECT stripe_payment_intent_id FROM purchases WHERE id = $1', [p.id])).rows[0].stripe_payment_intent_id;
+      const p = await json(
+        await fetch(`${app.base}/api/v1/purchases`, {
+          method: 'POST',
+          headers: buyer.headers,
+          body: JSON.stringify({ track_id: track, license_type: type, expected_price_cents: 2999 }),
+        }),
+      );
+      await json(
+        await fetch(`${app.base}/api/v1/purchases/${p.id}/confirm`, {
+          method: 'POST',
+          headers: buyer.headers,
+          body: JSON.stringify({ payment_method: 'pm_card_visa' }),
+        }),
+      );
+      const pi = (await db.query('SELECT stripe_payment_intent_id FROM purchases WHERE id = $1', [p.id]))
+        .rows[0].stripe_payment_intent_id;
       await deliver(app.base, '/api/v1/webhooks/stripe', pi);
     };
     const rawFlow = async () => {
       const { buyer, track, type } = nextCombo(1);
       const headers = { 'content-type': 'application/json' };
-      const p = await json(await fetch(`${raw.base}/purchases`, { method: 'POST', headers, body: JSON.stringify({ track_id: track, license_type: type, buyer_id: buyer.id }) }));
-      await json(await fetch(`${raw.base}/purchases/${p.id}/confirm`, { method: 'POST', headers, body: JSON.stringify({ payment_method: 'pm_card_visa' }) }));
-      const pi = (await db.query('SELECT stripe_payment_intent_id FROM purchases WHERE id = $1', [p.id])).rows[0].stripe_payment_intent_id;
+      const p = await json(
+        await fetch(`${raw.base}/purchases`, {
+          method: 'POST',
+          headers,
+          body: JSON.stringify({ track_id: track, license_type: type, buyer_id: buyer.id }),
+        }),
+      );
+      await json(
+        await fetch(`${raw.base}/purchases/${p.id}/confirm`, {
+          method: 'POST',
+          headers,
+          body: JSON.stringify({ payment_method: 'pm_card_visa' }),
+        }),
+      );
+      const pi = (await db.query('SELECT stripe_payment_intent_id FROM purchases WHERE id = $1', [p.id]))
+        .rows[0].stripe_payment_intent_id;
       await deliver(raw.base, '/webhooks/stripe', pi);
     };
     const perRound = Math.floor(FLOWS / 4);
     const rows = [
-      await compare('purchase flow (create+confirm+webhook)', () => pool(perRound, CONCURRENCY, appFlow), () => pool(perRound, CONCURRENCY, rawFlow), 2),
+      await compare(
+        'purchase flow (create+confirm+webhook)',
+        () => pool(perRound, CONCURRENCY, appFlow),
+        () => pool(perRound, CONCURRENCY, rawFlow),
+        2,
+      ),
     ];
 
     // webhook ingestion: distinct signed events (disputes of unknown payments: recorded, no effect)
     const ingest = (base, path) => () =>
       pool(EVENTS / 2, 16, async () => {
-        const { payload, signature } = signed(event('charge.dispute.created', { id: `dp_${randomBytes(6).toString('hex')}`, object: 'dispute', payment_intent: 'pi_unknown' }), stripe.webhookSecret);
-        const res = await fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', 'stripe-signature': signature }, body: payload });
+        const { payload, signature } = signed(
+          event('charge.dispute.created', {
+            id: `dp_${randomBytes(6).toString('hex')}`,
+            object: 'dispute',
+            payment_intent: 'pi_unknown',
+          }),
+          stripe.webhookSecret,
+        );
+        const res = await fetch(`${base}${path}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'stripe-signature': signature },
+          body: payload,
+        });
         if (res.status !== 200) throw new Error(`webhook ${res.status}`);
         await res.text();
       });
-    rows.push(await compare('webhook ingestion (events/s)', ingest(app.base, '/api/v1/webhooks/stripe'), ingest(raw.base, '/webhooks/stripe'), 1));
+    rows.push(
+      await compare(
+        'webhook ingestion (events/s)',
+        ingest(app.base, '/api/v1/webhooks/stripe'),
+        ingest(raw.base, '/webhooks/stripe'),
+        1,
+      ),
+    );
     report(rows, 'commerce.json');
     console.log('  (req/s columns are flows/s and events/s; p50/p99 in ms per flow or per event)');
-    const { n } = (await db.query(`SELECT count(*)::int AS n FROM purchases WHERE status = 'succeeded'`)).rows[0];
+    const { n } = (await db.query(`SELECT count(*)::int AS n FROM purchases WHERE status = 'succeeded'`))
+      .rows[0];
     console.log(`  purchases fulfilled: ${n} of ${counters[0] + counters[1]}`);
   } finally {
     await db.end();
