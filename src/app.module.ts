@@ -7,6 +7,8 @@ import { AdminModule } from './modules/admin/admin.module';
 import { ArtistsModule } from './modules/artists/artists.module';
 import { AudioModule } from './modules/audio/audio.module';
 import { AuthModule } from './modules/auth/auth.module';
+import { BackstageModule } from './modules/backstage/backstage.module';
+import { BeatRequestsModule } from './modules/beat-requests/beat-requests.module';
 import { BillingModule } from './modules/billing/billing.module';
 import { LicensingModule } from './modules/licensing/licensing.module';
 import { StripeWebhooksModule } from './modules/stripe-webhooks/stripe-webhooks.module';
@@ -35,6 +37,8 @@ export class AppModule {
         TracksModule,
         LicensingModule,
         StripeWebhooksModule,
+        BeatRequestsModule,
+        BackstageModule,
       ],
       providers: [
         { provide: APP_GUARD, useClass: AccessGuard },

@@ -11,6 +11,8 @@ import { TracksErrors } from './modules/tracks/tracks.errors';
 import { LicenseErrors, PurchaseErrors } from './modules/licensing/licensing.errors';
 import { StripeWebhookErrors } from './modules/stripe-webhooks/stripe-webhooks.errors';
 import { PaymentErrors } from './platform/payments/payments.errors';
+import { BeatRequestErrors, SubmissionErrors } from './modules/beat-requests/beat-requests.errors';
+import { BackstageErrors } from './modules/backstage/backstage.errors';
 
 /**
  * The error catalogue: every code the API answers, gathered from the modules that raise them.
@@ -32,6 +34,9 @@ export const CATALOGUE: readonly ErrorDefinition[] = (() => {
     PaymentErrors,
     StripeWebhookErrors,
     LicenseErrors,
+    BeatRequestErrors,
+    SubmissionErrors,
+    BackstageErrors,
   ].flatMap((set) => Object.values(set) as ErrorDefinition[]);
   const seen = new Set<string>();
   for (const e of all) {

@@ -9,8 +9,8 @@ export class AccountsRepository {
     return this.prisma.$transaction(fn);
   }
 
-  findProfile(userId: string) {
-    return this.prisma.user.findUnique({
+  findProfile(userId: string, tx?: Tx) {
+    return (tx ?? this.prisma).user.findUnique({
       where: { id: userId },
       include: {
         plan: { select: { id: true, name: true } },

@@ -60,8 +60,8 @@ export class AccountsService {
   }
 
   /** Whether the user holds a permission now (defaults for verified users, admin overrides). */
-  async hasPermission(userId: string, permission: Permission): Promise<boolean> {
-    const user = await this.repo.findProfile(userId);
+  async hasPermission(userId: string, permission: Permission, tx?: Tx): Promise<boolean> {
+    const user = await this.repo.findProfile(userId, tx);
     return (
       !!user && effectivePermissions(user.emailVerifiedAt !== null, user.permissions).includes(permission)
     );

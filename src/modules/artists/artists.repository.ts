@@ -47,8 +47,8 @@ export class ArtistsRepository {
       .catch(conflict);
   }
 
-  findByIdOrSlug(idOrSlug: string): Promise<Artist | null> {
-    return this.prisma.artist.findFirst({
+  findByIdOrSlug(idOrSlug: string, tx?: Tx): Promise<Artist | null> {
+    return (tx ?? this.prisma).artist.findFirst({
       where: { OR: [{ id: idOrSlug }, { slug: idOrSlug.toLowerCase() }] },
     });
   }

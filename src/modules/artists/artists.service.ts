@@ -56,17 +56,20 @@ export class ArtistsService {
     return toArtistDto(updated);
   }
 
-  findByIdOrSlug(idOrSlug: string): Promise<Artist | null> {
-    return this.repo.findByIdOrSlug(idOrSlug);
+  findByIdOrSlug(idOrSlug: string, tx?: Tx): Promise<Artist | null> {
+    return this.repo.findByIdOrSlug(idOrSlug, tx);
   }
 
   findByUser(userId: string): Promise<Artist | null> {
     return this.repo.findByUser(userId);
   }
 
-  /** Producer program: an approved verify or claim request marks the artist verified. */
-  async markVerified(tx: Tx, artistId: string): Promise<void> {
-    if (!(await this.repo.setVerified(tx, artistId, true, this.clock.now())))
+  /**
+   * Producer program: an approved verify or claim request marks the artist verified; revoking
+   * that request takes it back.
+   */
+  async markVerified(tx: Tx, artistId: string, verified = true): Promise<void> {
+    if (!(await this.repo.setVerified(tx, artistId, verified, this.clock.now())))
       throw new AppError(ArtistsErrors.artistNotFound);
   }
 }

@@ -32,11 +32,15 @@ export class FingerprintRepository {
     });
   }
 
-  async fingerprintOf(trackId: string): Promise<number[] | null> {
-    const rows = await this.prisma.sql<{ fingerprint: number[] }>(
-      'SELECT fingerprint FROM track_fingerprints WHERE track_id = $1',
-      [trackId],
-    );
+  async fingerprintOf(trackId: string, tx?: Tx): Promise<number[] | null> {
+    const rows = tx
+      ? await tx.$queryRaw<
+          { fingerprint: number[] }[]
+        >`SELECT fingerprint FROM track_fingerprints WHERE track_id = ${trackId}`
+      : await this.prisma.sql<{ fingerprint: number[] }>(
+          'SELECT fingerprint FROM track_fingerprints WHERE track_id = $1',
+          [trackId],
+        );
     return rows[0]?.fingerprint ?? null;
   }
 

@@ -27,8 +27,8 @@ export class FingerprintService {
     await this.repo.save(tx, trackId, fingerprint, indexKeys(fingerprint), durationMs, this.clock.now());
   }
 
-  fingerprintOf(trackId: string): Promise<number[] | null> {
-    return this.repo.fingerprintOf(trackId);
+  fingerprintOf(trackId: string, tx?: Tx): Promise<number[] | null> {
+    return this.repo.fingerprintOf(trackId, tx);
   }
 
   /** Tracks whose fingerprint matches `fingerprint` at ≥ `threshold`, best first. */

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { MultipartFile, Multipart } from '@fastify/multipart';
 import { AppConfig } from '../../config/config';
 import type { Principal } from '../../platform/access/principal';
+import type { Tx } from '../../platform/prisma/prisma.service';
 import { Clock } from '../../platform/clock/clock';
 import { AppError, isAppError } from '../../platform/errors/app-error';
 import { GeneralErrors } from '../../platform/errors/general.errors';
@@ -181,9 +182,9 @@ export class TracksService {
 
   // ---- reading ----------------------------------------------------------------------------------
 
-  /** The track whatever its visibility (for holders of its licenses). */
-  find(id: string): Promise<TrackRow | null> {
-    return this.repo.findById(id);
+  /** The track whatever its visibility (for holders of its licenses); `tx` inside a caller's transaction. */
+  find(id: string, tx?: Tx): Promise<TrackRow | null> {
+    return this.repo.findById(id, tx);
   }
 
   /** The track, if the caller may see it; track_not_found otherwise. */

@@ -1,0 +1,78 @@
+import { Injectable } from '@nestjs/common';
+import type { TokenEntryKind } from '@prisma/client';
+import { newId } from '../../platform/ids';
+import { PrismaService, type Tx } from '../../platform/prisma/prisma.service';
+
+export interface BalanceRow {
+  period: string;
+  balance: number;
+  allowance: number;
+}
+
+@Injectable()
+export class RequestTokensRepository {
+  constructor(private readonly prisma: PrismaService) {}
+
+  transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    return this.prisma.$transaction(fn);
+  }
+
+  /** The user's balance row, created empty if missing, locked for the rest of the transaction. */
+  async lock(tx: Tx, userId: string, at: Date): Promise<BalanceRow> {
+    await tx.$executeRaw`
+      INSERT INTO token_balances (user_id, period, balance, allowance, updated_at)
+      VALUES (${userId}, '', 0, 0, ${at}) ON CONFLICT (user_id) DO NOTHING`;
+    const [row] = await tx.$queryRaw<BalanceRow[]>`
+      SELECT period, balance, allowance FROM token_balances WHERE user_id = ${userId} FOR UPDATE`;
+    return row;
+  }
+
+  async allowanceOf(tx: Tx, userId: string, planId?: string): Promise<number> {
+    const rows = planId
+      ? await tx.$queryRaw<
+          { n: number }[]
+        >`SELECT request_tokens_per_month AS n FROM plans WHERE id = ${planId}`
+      : await tx.$queryRaw<{ n: number }[]>`
+          SELECT p.request_tokens_per_month AS n FROM users u JOIN plans p ON p.id = u.plan_id WHERE u.id = ${userId}`;
+    return rows[0]?.n ?? 0;
+  }
+
+  /**
+   * Sets the balance row and appends the entries that explain the change, together. An entry
+   * belongs to the balance's period unless it names another (a reset closes the month before).
+   */
+  async apply(
+    tx: Tx,
+    userId: string,
+    state: BalanceRow,
+    entries: { kind: TokenEntryKind; amount: number; period?: string; requestId?: string; note?: string }[],
+    at: Date,
+  ): Promise<void> {
+    await tx.tokenBalance.update({
+      where: { userId },
+      data: { period: state.period, balance: state.balance, allowance: state.allowance, updatedAt: at },
+    });
+    if (entries.length) {
+      await tx.tokenLedgerEntry.createMany({
+        data: entries.map((e) => ({
+          id: newId('tle'),
+          userId,
+          period: e.period ?? state.period,
+          kind: e.kind,
+          amount: e.amount,
+          requestId: e.requestId ?? null,
+          note: e.note ?? null,
+          createdAt: at,
+        })),
+      });
+    }
+  }
+
+  entries(userId: string, period: string, take: number) {
+    return this.prisma.tokenLedgerEntry.findMany({
+      where: { userId, period },
+      orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+      take,
+    });
+  }
+}

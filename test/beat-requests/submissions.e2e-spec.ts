@@ -1,0 +1,238 @@
+import { flac, piece, wav } from '../support/audio';
+import { readyTrack, upload } from '../support/catalog';
+import { expectError } from '../support/expect-error';
+import { startTestApp, TestApp } from '../support/test-app';
+import { login, loginAdmin, registerUser, TestUser } from '../support/users';
+
+describe('submissions to beat requests', () => {
+  let t: TestApp;
+
+  const VALID = {
+    description: 'Looking for a melodic drill beat',
+    reference_track_url: 'https://open.spotify.com/track/abc',
+    duration_hours: 24,
+  };
+  let seed = 1000;
+  const audio = () => wav(piece(++seed * 7919, 6));
+
+  const newRequest = async (owner: TestUser) =>
+    (await t.http.post('/api/v1/beat-requests').set(owner.auth).send(VALID).expect(201)).body as {
+      id: string;
+    };
+  const submit = (u: TestUser, requestId: string, trackId: string) =>
+    t.http.post(`/api/v1/beat-requests/${requestId}/submissions`).set(u.auth).send({ track_id: trackId });
+  /** Uploads `n` distinct pieces and processes them all at once. */
+  const readyTracks = async (u: TestUser, n: number, make = audio) => {
+    const ids: string[] = [];
+    for (let i = 0; i < n; i++) ids.push((await upload(t, u, make()).expect(201)).body.id as string);
+    await t.drain();
+    return ids;
+  };
+
+  beforeAll(async () => {
+    t = await startTestApp();
+  });
+  afterAll(() => t?.close());
+
+  it('accepts a producer’s ready track and counts it on the request', async () => {
+    const artist = await registerUser(t);
+    const producer = await registerUser(t);
+    const req = await newRequest(artist);
+    const track = await readyTrack(t, producer, audio());
+    const res = await submit(producer, req.id, track.id).set('Idempotency-Key', 'sub-1').expect(201);
+    expect(res.body).toMatchObject({ request_id: req.id, track_id: track.id, producer_id: producer.id });
+    const replay = await submit(producer, req.id, track.id).set('Idempotency-Key', 'sub-1').expect(201);
+    expect(replay.headers['idempotent-replayed']).toBe('true');
+    expect(replay.body.id).toBe(res.body.id);
+    const read = await t.http.get(`/api/v1/beat-requests/${req.id}`).expect(200);
+    expect(read.body.submission_count).toBe(1);
+  });
+
+  it('lets credited collaborators submit a track they do not own', async () => {
+    const artist = await registerUser(t);
+    const owner = await registerUser(t);
+    const co = await registerUser(t);
+    const req = await newRequest(artist);
+    const track = await readyTrack(t, owner, audio());
+    await t.http
+      .put(`/api/v1/tracks/${track.id}/collaborators`)
+      .set(owner.auth)
+      .send({ collaborators: [{ user_id: co.id, role: 'co_producer', split_percent: 100 }] })
+      .expect(200);
+    await submit(co, req.id, track.id).expect(201);
+  });
+
+  it('refuses with each documented code', async () => {
+    const artist = await registerUser(t);
+    const producer = await registerUser(t);
+    const stranger = await registerUser(t);
+    const req = await newRequest(artist);
+    const mine = await readyTrack(t, producer, audio());
+    const theirs = await readyTrack(t, stranger, audio());
+    const external = await t.http
+      .post('/api/v1/tracks')
+      .set(producer.auth)
+      .send({ title: 'Link', bpm: 120, genre: 'trap', external_url: 'https://soundcloud.com/p/link' })
+      .expect(201);
+    const pending = await upload(t, producer, audio()).expect(201); // not processed yet
+
+    expectError(await submit(producer, 'req_00000000000000000000000000', mine.id), 404, 'request_not_found');
+    expectError(await submit(artist, req.id, mine.id), 403, 'self_submission_blocked');
+    expectError(await submit(producer, req.id, 'trk_00000000000000000000000000'), 404, 'track_not_found');
+    expectError(await submit(producer, req.id, theirs.id), 403, 'not_track_owner');
+    expectError(await submit(producer, req.id, external.body.id), 422, 'track_not_platform_hosted');
+    expectError(await submit(producer, req.id, pending.body.id), 422, 'fingerprint_not_completed');
+    // a stranger cannot even see someone's unprocessed upload
+    expectError(await submit(stranger, req.id, pending.body.id), 404, 'track_not_found');
+    await submit(producer, req.id, mine.id).expect(201);
+    expectError(await submit(producer, req.id, mine.id), 409, 'duplicate_submission');
+    expectError(await submit(producer, req.id, ''), 422, 'validation_failed');
+
+    // a failed fingerprint is not ready either
+    const broken = await upload(
+      t,
+      producer,
+      flac(piece(7, 4), { corruptFrames: true }),
+      undefined,
+      'x.flac',
+    ).expect(201);
+    await t.drain();
+    const failed = await t.http.get(`/api/v1/tracks/${broken.body.id}`).set(producer.auth).expect(200);
+    expect(failed.body.processing_status).toBe('failed');
+    expectError(await submit(producer, req.id, broken.body.id), 422, 'fingerprint_not_completed');
+  });
+
+  it('checks in the documented order', async () => {
+    const artist = await registerUser(t);
+    const producer = await registerUser(t);
+    const stranger = await registerUser(t);
+    const req = await newRequest(artist);
+    const expiring = await newRequest(producer);
+    const theirs = await readyTrack(t, stranger, audio());
+    const external = await t.http
+      .post('/api/v1/tracks')
+      .set(stranger.auth)
+      .send({ title: 'Link', bpm: 120, genre: 'trap', external_url: 'https://soundcloud.com/s/link' })
+      .expect(201);
+    const pendingOfStranger = await upload(t, stranger, audio()).expect(201);
+    const pendingExternal = await t.http
+      .post('/api/v1/tracks')
+      .set(producer.auth)
+      .send({ title: 'Link 2', bpm: 120, genre: 'trap', external_url: 'https://soundcloud.com/p/link2' })
+      .expect(201);
+
+    // own request + someone else's external track: self-submission comes first
+    expectError(await submit(artist, req.id, external.body.id), 403, 'self_submission_blocked');
+    // someone else's external track: ownership before hosting
+    expectError(await submit(producer, req.id, external.body.id), 403, 'not_track_owner');
+    // someone else's unprocessed track is invisible: not found before ownership
+    expectError(await submit(producer, req.id, pendingOfStranger.body.id), 404, 'track_not_found');
+    // an external link is not platform-hosted before it is "not fingerprinted"
+    expectError(await submit(producer, req.id, pendingExternal.body.id), 422, 'track_not_platform_hosted');
+
+    // expired beats everything after it, self-submission included
+    await t.advanceClock(24 * 3600 + 1);
+    for (const u of [producer, stranger]) Object.assign(u, await login(t, u.email, u.password));
+    expectError(await submit(producer, expiring.id, theirs.id), 410, 'request_expired');
+    // the creator's own expired request, with an unknown track: still request_expired
+    expectError(
+      await submit(producer, expiring.id, 'trk_00000000000000000000000000'),
+      410,
+      'request_expired',
+    );
+    expectError(
+      await submit(producer, 'req_00000000000000000000000000', theirs.id),
+      404,
+      'request_not_found',
+    );
+  });
+
+  it('holds five per producer per request, also when twenty race', async () => {
+    const artist = await registerUser(t);
+    const producer = await registerUser(t);
+    const req = await newRequest(artist);
+    const tracks = await readyTracks(producer, 20);
+    const results = await Promise.all(tracks.map((id) => submit(producer, req.id, id)));
+    expect(results.filter((r) => r.status === 201)).toHaveLength(5);
+    for (const r of results.filter((r) => r.status !== 201)) expectError(r, 422, 'submission_limit_reached');
+    const read = await t.http.get(`/api/v1/beat-requests/${req.id}`).expect(200);
+    expect(read.body.submission_count).toBe(5);
+    // the limit is per request: another request takes more
+    const other = await newRequest(await registerUser(t));
+    await submit(producer, other.id, tracks[0]).expect(201);
+  });
+
+  it('refuses the same audio submitted again as another track (≥ 95 % similar)', async () => {
+    const artist = await registerUser(t);
+    const a = await registerUser(t);
+    const b = await registerUser(t);
+    const req = await newRequest(artist);
+    const pcm = piece(424242, 8);
+    const first = await readyTrack(t, a, wav(pcm));
+    const copy = await readyTrack(t, b, wav(pcm));
+    const different = await readyTrack(t, b, audio());
+    await submit(a, req.id, first.id).expect(201);
+    const dup = await submit(b, req.id, copy.id);
+    expectError(dup, 409, 'duplicate_audio_detected');
+    expect(dup.body.matching_track_id).toBe(first.id);
+    expect(dup.body.similarity).toBeGreaterThanOrEqual(0.95);
+    await submit(b, req.id, different.id).expect(201);
+    // the same copy is fine on another request
+    await submit(b, (await newRequest(await registerUser(t))).id, copy.id).expect(201);
+  });
+
+  it('accepts exactly one of two producers submitting the same audio at the same moment', async () => {
+    for (let round = 0; round < 3; round++) {
+      const artist = await registerUser(t);
+      const a = await registerUser(t);
+      const b = await registerUser(t);
+      const req = await newRequest(artist);
+      const pcm = piece(777 + round, 8);
+      const [ta] = await readyTracks(a, 1, () => wav(pcm));
+      const [tb] = await readyTracks(b, 1, () => wav(pcm));
+      const results = await Promise.all([submit(a, req.id, ta), submit(b, req.id, tb)]);
+      expect(results.map((r) => r.status).sort()).toEqual([201, 409]);
+      expectError(results.find((r) => r.status === 409)!, 409, 'duplicate_audio_detected');
+    }
+  });
+
+  it('shows the creator every submission and a producer their own', async () => {
+    const artist = await registerUser(t);
+    const p1 = await registerUser(t);
+    const p2 = await registerUser(t);
+    const req = await newRequest(artist);
+    const [t1] = await readyTracks(p1, 1);
+    const [t2] = await readyTracks(p2, 1);
+    await submit(p1, req.id, t1).expect(201);
+    await submit(p2, req.id, t2).expect(201);
+    const list = (u: TestUser) =>
+      t.http.get(`/api/v1/beat-requests/${req.id}/submissions`).set(u.auth).expect(200);
+    expect((await list(artist)).body.data.map((s: { track_id: string }) => s.track_id)).toEqual([t2, t1]);
+    expect((await list(p1)).body.data.map((s: { track_id: string }) => s.track_id)).toEqual([t1]);
+    expect((await list(await registerUser(t))).body.data).toEqual([]);
+    expectError(
+      await t.http.get('/api/v1/beat-requests/req_00000000000000000000000000/submissions').set(p1.auth),
+      404,
+      'request_not_found',
+    );
+    expectError(await t.http.get(`/api/v1/beat-requests/${req.id}/submissions`), 401, 'unauthenticated');
+  });
+
+  it('goes with its request when the creator deletes it', async () => {
+    const artist = await registerUser(t);
+    const producer = await registerUser(t);
+    const req = await newRequest(artist);
+    const [track] = await readyTracks(producer, 1);
+    await submit(producer, req.id, track).expect(201);
+    await t.http.delete(`/api/v1/beat-requests/${req.id}`).set(artist.auth).expect(204);
+    // the track itself stays
+    await t.http.get(`/api/v1/tracks/${track}`).set(producer.auth).expect(200);
+    // admins see the request gone too
+    const admin = await loginAdmin(t);
+    expectError(
+      await t.http.get(`/api/v1/beat-requests/${req.id}`).set(admin.auth),
+      404,
+      'request_not_found',
+    );
+  });
+});
