@@ -432,6 +432,13 @@ export class StripeFake {
     return sub;
   }
 
+  /** What Stripe does when a subscription ends: canceled, then the deleted event. */
+  cancelSubscription(subscriptionId: string): Stripe.Event {
+    const sub = this.subscriptions.get(subscriptionId)!;
+    sub.status = 'canceled';
+    return this.emit('customer.subscription.deleted', sub);
+  }
+
   /** What Stripe sends when a renewal charge fails: the invoice event, then the subscription past due. */
   failRenewal(subscriptionId: string): Stripe.Event[] {
     const sub = this.subscriptions.get(subscriptionId)!;

@@ -131,15 +131,26 @@ export class SubscriptionsService {
     return this.mine(user.id);
   }
 
-  /** customer.subscription.created|updated|deleted. Events older than the last applied are ignored. */
+  /**
+   * customer.subscription.created|updated|deleted. Events older than the last applied are
+   * ignored. Stripe stamps events to the second, so one from the same second as the last applied
+   * may be older or newer: then the subscription as Stripe has it now is applied instead (a
+   * failure there fails the webhook, and Stripe delivers it again).
+   */
   async applySubscriptionEvent(
     tx: Tx,
-    sub: Stripe.Subscription,
+    event: Stripe.Subscription,
     eventAt: Date,
-    deleted: boolean,
+    deletedEvent: boolean,
   ): Promise<void> {
+    let sub = event;
+    let deleted = deletedEvent;
     const existing = await this.repo.lockByStripeId(tx, sub.id);
     if (existing?.lastEventAt && existing.lastEventAt > eventAt) return;
+    if (existing?.lastEventAt?.getTime() === eventAt.getTime()) {
+      sub = await this.stripe.api.subscriptions.retrieve(sub.id);
+      deleted = sub.status === 'canceled';
+    }
     const customerId = typeof sub.customer === 'string' ? sub.customer : sub.customer.id;
     const userId =
       existing?.userId ?? sub.metadata?.user_id ?? (await this.repo.userByCustomer(customerId, tx))?.id;
