@@ -165,6 +165,42 @@ export async function load(url, opts = {}) {
   };
 }
 
+export const pct = (xs, p) =>
+  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
+
+/** Runs `task()` n times with `concurrency` in flight: ops/s and latency percentiles (ms). */
+export async function pool(n, concurrency, task) {
+  let next = 0;
+  const times = [];
+  let failed = 0;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next++ < n) {
+        const t = performance.now();
+        try {
+          await task();
+        } catch (err) {
+          if (failed++ < 3) console.error(`  ${err.message}`);
+        }
+        times.push(performance.now() - t);
+      }
+    }),
+  );
+  return {
+    rps: Math.round(n / ((performance.now() - t0) / 1000)),
+    p50: +pct(times, 50).toFixed(1),
+    p99: +pct(times, 99).toFixed(1),
+    failed,
+  };
+}
+
+export const json = async (res) => {
+  const body = await res.json();
+  if (res.status >= 400) throw new Error(`${res.status} ${JSON.stringify(body)}`);
+  return body;
+};
+
 /** Runs the app's workload and the baseline's in alternation, `rounds` times, keeps the medians. */
 export async function compare(title, appRun, baselineRun, rounds = Number(process.env.BENCH_ROUNDS ?? 2)) {
   const app = [];

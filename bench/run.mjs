@@ -13,6 +13,7 @@ const WORKLOADS = {
   fingerprints: () => import('./workloads/fingerprints.mjs'),
   uploads: () => import('./workloads/uploads.mjs'),
   commerce: () => import('./workloads/commerce.mjs'),
+  requests: () => import('./workloads/requests.mjs'),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -8,7 +8,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import pg from 'pg';
-import { compare, databaseServer, freshDatabase, report, ROOT, startServer } from '../lib.mjs';
+import { compare, databaseServer, freshDatabase, json, pool, report, ROOT, startServer } from '../lib.mjs';
 
 const FLOWS = Number(process.env.BENCH_COMMERCE_FLOWS ?? 1200);
 const EVENTS = Number(process.env.BENCH_COMMERCE_EVENTS ?? 6000);
@@ -16,42 +16,6 @@ const CONCURRENCY = Number(process.env.BENCH_COMMERCE_CONCURRENCY ?? 8);
 const SECRET = 'bench-secret-bench-secret-bench-secret-0123456789';
 const TRACKS = 600;
 const BUYERS = 20;
-
-const pct = (xs, p) =>
-  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
-
-/** Runs `task()` n times with `concurrency` in flight: ops/s and latency percentiles (ms). */
-async function pool(n, concurrency, task) {
-  let next = 0;
-  const times = [];
-  let failed = 0;
-  const t0 = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next++ < n) {
-        const t = performance.now();
-        try {
-          await task();
-        } catch (err) {
-          if (failed++ < 3) console.error(`  ${err.message}`);
-        }
-        times.push(performance.now() - t);
-      }
-    }),
-  );
-  return {
-    rps: Math.round(n / ((performance.now() - t0) / 1000)),
-    p50: +pct(times, 50).toFixed(1),
-    p99: +pct(times, 99).toFixed(1),
-    failed,
-  };
-}
-
-const json = async (res) => {
-  const body = await res.json();
-  if (res.status >= 400) throw new Error(`${res.status} ${JSON.stringify(body)}`);
-  return body;
-};
 
 function signed(event, secret) {
   const payload = JSON.stringify(event);

@@ -11,7 +11,7 @@
 // Measured with the index resident in memory (pg_prewarm), as on a serving database.
 import { createRequire } from 'node:module';
 import pg from 'pg';
-import { databaseServer, freshDatabase, report, ROOT } from '../lib.mjs';
+import { databaseServer, freshDatabase, pct, report, ROOT } from '../lib.mjs';
 
 const require = createRequire(import.meta.url);
 const SIZES = (process.env.BENCH_FP_SIZES ?? '100000,1000000').split(',').map(Number);
@@ -29,9 +29,6 @@ function noisy(fp, rate) {
     return y | 0;
   });
 }
-
-const pct = (xs, p) =>
-  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
 
 async function fill(db, from, to) {
   const batch = 50_000;

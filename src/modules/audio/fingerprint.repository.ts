@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { Prisma } from '@prisma/client';
 import { PrismaService, type Tx } from '../../platform/prisma/prisma.service';
 
 export interface Candidate {
@@ -47,7 +48,6 @@ export class FingerprintRepository {
   /**
    * Candidates from the inverted index: tracks sharing index keys with the probe (GIN, intarray
    * `&&`), ranked by how many they share, at most `limit`. Only those rows' fingerprints are read.
-   * `within` narrows the search to a set of tracks (e.g. the submissions of one beat request).
    *
    * The keys go in through a sub-select on purpose: given the literal array, intarray's
    * selectivity estimate for `&&` is far too high (a quarter of the table for 60 keys) and the
@@ -56,29 +56,30 @@ export class FingerprintRepository {
    */
   async candidates(
     keys: number[],
-    opts: { exclude: string[]; within?: string[]; limit: number },
+    opts: { exclude: string[]; limit: number },
     tx?: Tx,
   ): Promise<Candidate[]> {
     if (!keys.length) return [];
-    const params: unknown[] = [keys, opts.exclude, opts.limit];
-    let filter = '';
-    if (opts.within) {
-      params.push(opts.within);
-      filter = 'AND track_id = ANY($4::text[])';
-    }
     const text = `
       SELECT track_id AS "trackId", fingerprint
       FROM track_fingerprints
-      WHERE hashes && (SELECT $1::int4[]) AND NOT (track_id = ANY($2::text[])) ${filter}
+      WHERE hashes && (SELECT $1::int4[]) AND NOT (track_id = ANY($2::text[]))
         AND icount(hashes & $1::int4[]) >= ${MIN_SHARED_KEYS}
       ORDER BY icount(hashes & $1::int4[]) DESC, track_id
       LIMIT $3`;
+    const params = [keys, opts.exclude, opts.limit];
     if (tx) return tx.$queryRawUnsafe<Candidate[]>(text, ...params);
     // prepared once per connection: planning this query cost as much as running it
-    return this.prisma.sql<Candidate>(
-      text,
-      params,
-      opts.within ? 'fingerprint_candidates_within' : 'fingerprint_candidates',
-    );
+    return this.prisma.sql<Candidate>(text, params, 'fingerprint_candidates');
   }
 }
+
+/**
+ * The candidate rule as SQL to compose into another module's statement (e.g. the duplicate check
+ * of a submission, run with its insert): `where` filters rows of track_fingerprints (alias `f`)
+ * sharing at least two keys with the probe, `rank` orders them best first.
+ */
+export const candidateRule = (keys: number[]) => ({
+  where: Prisma.sql`f.hashes && (SELECT ${keys}::int4[]) AND icount(f.hashes & ${keys}::int4[]) >= ${MIN_SHARED_KEYS}`,
+  rank: Prisma.sql`icount(f.hashes & ${keys}::int4[]) DESC, f.track_id`,
+});

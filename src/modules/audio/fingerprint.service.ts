@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { Clock } from '../../platform/clock/clock';
 import type { Tx } from '../../platform/prisma/prisma.service';
 import { indexKeys, similarity } from './fingerprint-matching';
-import { FingerprintRepository } from './fingerprint.repository';
+import { type Candidate, FingerprintRepository } from './fingerprint.repository';
 
 export interface Match {
   trackId: string;
@@ -10,7 +10,7 @@ export interface Match {
 }
 
 /** How many index candidates are compared exactly; more shared keys rank first. */
-const CANDIDATES = 50;
+export const CANDIDATES = 50;
 
 /**
  * The one answer to "which tracks match this audio at ≥ X %", for duplicate detection (95 %) and
@@ -35,14 +35,23 @@ export class FingerprintService {
   async matches(
     fingerprint: number[],
     threshold: number,
-    opts: { exclude?: string[]; within?: string[]; tx?: Tx } = {},
+    opts: { exclude?: string[]; tx?: Tx } = {},
   ): Promise<Match[]> {
-    if (opts.within && !opts.within.length) return [];
     const candidates = await this.repo.candidates(
       indexKeys(fingerprint),
-      { exclude: opts.exclude ?? [], within: opts.within, limit: CANDIDATES },
+      { exclude: opts.exclude ?? [], limit: CANDIDATES },
       opts.tx,
     );
+    return this.compare(fingerprint, candidates, threshold);
+  }
+
+  /** The index keys a fingerprint is found by (see `candidateRule`). */
+  keysOf(fingerprint: number[]): number[] {
+    return indexKeys(fingerprint);
+  }
+
+  /** The exact comparison of candidates: those at ≥ `threshold`, best first. */
+  compare(fingerprint: number[], candidates: Candidate[], threshold: number): Match[] {
     return candidates
       .map((c) => ({ trackId: c.trackId, similarity: similarity(fingerprint, c.fingerprint) }))
       .filter((m) => m.similarity >= threshold)

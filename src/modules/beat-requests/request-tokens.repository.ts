@@ -27,6 +27,29 @@ export class RequestTokensRepository {
     return row;
   }
 
+  /**
+   * The common case in one statement: takes `cost` from a balance that belongs to `period` and
+   * holds enough, and writes the debit entry with it. The UPDATE takes the row's lock and sees the
+   * latest committed balance, so concurrent debits queue here for one statement, not a
+   * read-then-write round trip. False when it did nothing (another month, or not enough).
+   */
+  async tryDebit(
+    tx: Tx,
+    e: { userId: string; period: string; cost: number; requestId: string; note: string; at: Date },
+  ): Promise<boolean> {
+    const rows = await tx.$queryRaw<unknown[]>`
+      WITH debited AS (
+        UPDATE token_balances SET balance = balance - ${e.cost}::int, updated_at = ${e.at}
+        WHERE user_id = ${e.userId} AND period = ${e.period} AND balance >= ${e.cost}::int
+        RETURNING user_id
+      )
+      INSERT INTO token_ledger (id, user_id, period, kind, amount, request_id, note, created_at)
+      SELECT ${newId('tle')}, user_id, ${e.period}, 'debit'::token_entry_kind, ${-e.cost}::int, ${e.requestId}, ${e.note}, ${e.at}
+      FROM debited
+      RETURNING 1`;
+    return rows.length === 1;
+  }
+
   async allowanceOf(tx: Tx, userId: string, planId?: string): Promise<number> {
     const rows = planId
       ? await tx.$queryRaw<

@@ -62,6 +62,10 @@ export class RequestTokensService implements OnModuleInit {
     requestId: string,
     note: string,
   ): Promise<'ok' | 'empty' | 'short'> {
+    const at = this.clock.now();
+    if (await this.repo.tryDebit(tx, { userId, period: periodOf(at), cost, requestId, note, at }))
+      return 'ok';
+    // a new month to open, no balance row yet, or not enough: the full path, under the row's lock
     const row = await this.current(tx, userId);
     if (row.balance === 0) return 'empty';
     if (row.balance < cost) return 'short';
