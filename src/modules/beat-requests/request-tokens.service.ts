@@ -15,7 +15,9 @@ type Entry = { kind: TokenEntryKind; amount: number; period?: string; requestId?
  * that row's lock: the user's token operations take turns, the balance is the ledger's sum and a
  * CHECK keeps it from going negative. The month rolls over lazily, exactly once: the first
  * operation of a new month (UTC, by the application clock) resets the leftover and grants the
- * plan's allowance. A plan change does the same with the new allowance.
+ * plan's allowance. A plan change does the same with the new allowance. The common debit — the
+ * month already open, enough tokens — is a single statement (`tryDebit`, and for new requests
+ * BeatRequestsRepository.createPaid), so concurrent debits hold the row only while it runs.
  */
 @Injectable()
 export class RequestTokensService implements OnModuleInit {
