@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Prisma } from '@prisma/client';
+import { olderThan } from '../../platform/pagination/pagination';
 import { PrismaService, type Tx } from '../../platform/prisma/prisma.service';
 
 const USER_INCLUDE = { permissions: { select: { permission: true, granted: true } } } as const;
@@ -29,11 +30,7 @@ export class AdminRepository {
               ],
             }
           : {}),
-        ...(after
-          ? {
-              AND: [{ OR: [{ createdAt: { lt: after.at } }, { createdAt: after.at, id: { lt: after.id } }] }],
-            }
-          : {}),
+        ...(after ? { AND: [olderThan(after)] } : {}),
       },
       include: USER_INCLUDE,
       orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],

@@ -5,7 +5,7 @@ import { Clock } from '../../platform/clock/clock';
 import { AppError } from '../../platform/errors/app-error';
 import { GeneralErrors } from '../../platform/errors/general.errors';
 import { MaintenanceService } from '../../platform/maintenance/maintenance.service';
-import { decodeCursor, Page, pageLimit, toPage } from '../../platform/pagination/pagination';
+import { decodeCursor, Page, pageLimit, toPage, byCreation } from '../../platform/pagination/pagination';
 import { AccountsErrors } from '../accounts/accounts.errors';
 import { AccountsService } from '../accounts/accounts.service';
 import { effectivePermissions } from '../accounts/permissions';
@@ -55,7 +55,7 @@ export class AdminService {
       limit + 1,
       decodeCursor(query.cursor),
     );
-    return toPage(rows, limit, (u) => ({ at: u.createdAt, id: u.id }), toUserDto);
+    return toPage(rows, limit, byCreation, toUserDto);
   }
 
   async getUser(id: string): Promise<AdminUserDto> {
@@ -158,21 +158,16 @@ export class AdminService {
       limit + 1,
       decodeCursor(query.cursor),
     );
-    return toPage(
-      rows,
-      limit,
-      (r) => ({ at: r.createdAt, id: r.id }),
-      (r) => ({
-        id: r.id,
-        actor_id: r.actorId,
-        action: r.action,
-        target_type: r.targetType,
-        target_id: r.targetId,
-        reason: r.reason,
-        data: (r.data as Record<string, unknown> | null) ?? null,
-        created_at: r.createdAt.toISOString(),
-      }),
-    );
+    return toPage(rows, limit, byCreation, (r) => ({
+      id: r.id,
+      actor_id: r.actorId,
+      action: r.action,
+      target_type: r.targetType,
+      target_id: r.targetId,
+      reason: r.reason,
+      data: (r.data as Record<string, unknown> | null) ?? null,
+      created_at: r.createdAt.toISOString(),
+    }));
   }
 
   maintenanceState(): Promise<MaintenanceStateDto> {

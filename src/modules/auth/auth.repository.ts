@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { olderThan } from '../../platform/pagination/pagination';
 import { Prisma, type EmailTokenPurpose, type PersonalAccessToken } from '@prisma/client';
 import { AppError } from '../../platform/errors/app-error';
 import { newId } from '../../platform/ids';
@@ -314,9 +315,7 @@ export class AuthRepository {
         userId,
         revokedAt: null,
         expiresAt: { gt: now },
-        ...(after
-          ? { OR: [{ createdAt: { lt: after.at } }, { createdAt: after.at, id: { lt: after.id } }] }
-          : {}),
+        ...olderThan(after),
       },
       orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
       take,

@@ -13,7 +13,7 @@ import { AppError } from '../../platform/errors/app-error';
 import { GeneralErrors } from '../../platform/errors/general.errors';
 import { MailService } from '../../platform/mail/mail.service';
 import { MaintenanceService } from '../../platform/maintenance/maintenance.service';
-import { decodeCursor, Page, pageLimit, toPage } from '../../platform/pagination/pagination';
+import { decodeCursor, Page, pageLimit, toPage, byCreation } from '../../platform/pagination/pagination';
 import type { PageQueryDto } from '../../platform/pagination/page.dto';
 import type { Tx } from '../../platform/prisma/prisma.service';
 import { AccessErrors, AuthErrors } from './auth.errors';
@@ -280,12 +280,7 @@ export class AuthService {
       limit + 1,
       decodeCursor(query.cursor),
     );
-    return toPage(
-      rows,
-      limit,
-      (r) => ({ at: r.createdAt, id: r.id }),
-      (r) => this.toAccessTokenDto(r),
-    );
+    return toPage(rows, limit, byCreation, (r) => this.toAccessTokenDto(r));
   }
 
   async revokeAccessToken(principal: Principal, id: string): Promise<void> {

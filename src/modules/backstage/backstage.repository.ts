@@ -1,12 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { Prisma, type BackstageRequest, type BackstageRequestStatus } from '@prisma/client';
+import type { BackstageRequest, BackstageRequestStatus } from '@prisma/client';
 import { newId } from '../../platform/ids';
-import type { Keyset } from '../../platform/pagination/pagination';
+import { type Keyset, olderThan } from '../../platform/pagination/pagination';
 import { PrismaService, type Tx } from '../../platform/prisma/prisma.service';
 import type { BackstageType } from './dto/backstage.dto';
-
-const newest = (after?: Keyset): Prisma.BackstageRequestWhereInput =>
-  after ? { OR: [{ createdAt: { lt: after.at } }, { createdAt: after.at, id: { lt: after.id } }] } : {};
 
 @Injectable()
 export class BackstageRepository {
@@ -88,7 +85,7 @@ export class BackstageRepository {
 
   listOwn(userId: string, take: number, after?: Keyset): Promise<BackstageRequest[]> {
     return this.prisma.backstageRequest.findMany({
-      where: { userId, ...newest(after) },
+      where: { userId, ...olderThan(after) },
       orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
       take,
     });
@@ -100,7 +97,7 @@ export class BackstageRepository {
     after?: Keyset,
   ): Promise<BackstageRequest[]> {
     return this.prisma.backstageRequest.findMany({
-      where: { ...(status ? { status } : {}), ...newest(after) },
+      where: { ...(status ? { status } : {}), ...olderThan(after) },
       orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
       take,
     });

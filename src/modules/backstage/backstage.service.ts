@@ -6,7 +6,7 @@ import { AuditRepository } from '../../platform/audit/audit.repository';
 import { Clock } from '../../platform/clock/clock';
 import { AppError } from '../../platform/errors/app-error';
 import { GeneralErrors } from '../../platform/errors/general.errors';
-import { decodeCursor, Page, pageLimit, toPage } from '../../platform/pagination/pagination';
+import { decodeCursor, Page, pageLimit, toPage, byCreation } from '../../platform/pagination/pagination';
 import type { PageQueryDto } from '../../platform/pagination/page.dto';
 import { AccountsService } from '../accounts/accounts.service';
 import { ArtistsErrors } from '../artists/artists.errors';
@@ -143,13 +143,13 @@ export class BackstageService {
   async listOwn(principal: Principal, query: PageQueryDto): Promise<Page<BackstageRequestDto>> {
     const limit = pageLimit(query);
     const rows = await this.repo.listOwn(principal.userId, limit + 1, decodeCursor(query.cursor));
-    return toPage(rows, limit, (r) => ({ at: r.createdAt, id: r.id }), toDto);
+    return toPage(rows, limit, byCreation, toDto);
   }
 
   async list(query: ListBackstageQueryDto): Promise<Page<BackstageRequestDto>> {
     const limit = pageLimit(query);
     const rows = await this.repo.list(query.status, limit + 1, decodeCursor(query.cursor));
-    return toPage(rows, limit, (r) => ({ at: r.createdAt, id: r.id }), toDto);
+    return toPage(rows, limit, byCreation, toDto);
   }
 
   /**

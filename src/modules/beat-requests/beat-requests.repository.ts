@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { BeatRequest, Submission } from '@prisma/client';
 import { newId } from '../../platform/ids';
-import type { Keyset } from '../../platform/pagination/pagination';
+import { type Keyset, olderThan } from '../../platform/pagination/pagination';
 import { PrismaService, type Tx } from '../../platform/prisma/prisma.service';
 import { type Candidate, candidateRule } from '../audio/fingerprint.repository';
 
@@ -74,9 +74,7 @@ export class BeatRequestsRepository {
       where: {
         expiresAt: filter.status === 'active' ? { gt: filter.now } : { lte: filter.now },
         ...(filter.ownerId ? { ownerId: filter.ownerId } : {}),
-        ...(after
-          ? { OR: [{ createdAt: { lt: after.at } }, { createdAt: after.at, id: { lt: after.id } }] }
-          : {}),
+        ...olderThan(after),
       },
       include: WITH_COUNT,
       orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
@@ -158,9 +156,7 @@ export class BeatRequestsRepository {
       where: {
         requestId,
         ...(producerId ? { producerId } : {}),
-        ...(after
-          ? { OR: [{ createdAt: { lt: after.at } }, { createdAt: after.at, id: { lt: after.id } }] }
-          : {}),
+        ...olderThan(after),
       },
       include: { track: { select: { title: true } } },
       orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],

@@ -6,7 +6,7 @@ import { AccessErrors } from '../../platform/access/access.errors';
 import { addSeconds, Clock } from '../../platform/clock/clock';
 import { AppError } from '../../platform/errors/app-error';
 import { GeneralErrors } from '../../platform/errors/general.errors';
-import { decodeCursor, Page, pageLimit, toPage } from '../../platform/pagination/pagination';
+import { decodeCursor, Page, pageLimit, toPage, byCreation } from '../../platform/pagination/pagination';
 import { BeatRequestErrors } from './beat-requests.errors';
 import { BeatRequestRow, BeatRequestsRepository } from './beat-requests.repository';
 import { periodOf } from './periods';
@@ -119,12 +119,7 @@ export class BeatRequestsService {
       limit + 1,
       decodeCursor(query.cursor),
     );
-    return toPage(
-      rows,
-      limit,
-      (r) => ({ at: r.createdAt, id: r.id }),
-      (r) => this.toDto(r),
-    );
+    return toPage(rows, limit, byCreation, (r) => this.toDto(r));
   }
 
   /** The creator deletes; an active request gives its tokens back (never above the allowance). */

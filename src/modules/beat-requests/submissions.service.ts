@@ -4,7 +4,7 @@ import type { Principal } from '../../platform/access/principal';
 import { Clock } from '../../platform/clock/clock';
 import { AppError } from '../../platform/errors/app-error';
 import { newId } from '../../platform/ids';
-import { decodeCursor, Page, pageLimit, toPage } from '../../platform/pagination/pagination';
+import { decodeCursor, Page, pageLimit, toPage, byCreation } from '../../platform/pagination/pagination';
 import type { PageQueryDto } from '../../platform/pagination/page.dto';
 import { pgErrorOf } from '../../platform/prisma/db-errors';
 import { CANDIDATES, FingerprintService } from '../audio/fingerprint.service';
@@ -118,6 +118,6 @@ export class SubmissionsService {
       limit + 1,
       decodeCursor(query.cursor),
     );
-    return toPage(rows, limit, (s) => ({ at: s.createdAt, id: s.id }), toSubmissionDto);
+    return toPage(rows, limit, byCreation, toSubmissionDto);
   }
 }

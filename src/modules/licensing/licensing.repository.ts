@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { Prisma, type License, type LicenseType, type Purchase } from '@prisma/client';
 import { randomBytes } from 'node:crypto';
 import { newId } from '../../platform/ids';
-import type { Keyset } from '../../platform/pagination/pagination';
+import { type Keyset, olderThan } from '../../platform/pagination/pagination';
 import { PrismaService, type Tx } from '../../platform/prisma/prisma.service';
 
 export const LICENSE_INCLUDE = {
@@ -211,9 +211,7 @@ export class LicensingRepository {
       where: {
         buyerId,
         stripePaymentIntentId: { not: null },
-        ...(after
-          ? { OR: [{ createdAt: { lt: after.at } }, { createdAt: after.at, id: { lt: after.id } }] }
-          : {}),
+        ...olderThan(after),
       },
       include: { license: { select: { id: true } } },
       orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],

@@ -3,7 +3,7 @@ import { AppConfig } from '../../config/config';
 import type { Principal } from '../../platform/access/principal';
 import { addSeconds, Clock } from '../../platform/clock/clock';
 import { AppError } from '../../platform/errors/app-error';
-import { decodeCursor, Page, pageLimit, toPage } from '../../platform/pagination/pagination';
+import { decodeCursor, Page, pageLimit, toPage, byCreation } from '../../platform/pagination/pagination';
 import type { PageQueryDto } from '../../platform/pagination/page.dto';
 import { paymentError } from '../../platform/payments/payment-errors';
 import { StripeClient } from '../../platform/payments/stripe.client';
@@ -132,7 +132,7 @@ export class PurchasesService {
   async list(principal: Principal, query: PageQueryDto): Promise<Page<PurchaseDto>> {
     const limit = pageLimit(query);
     const rows = await this.repo.purchases(principal.userId, limit + 1, decodeCursor(query.cursor));
-    return toPage(rows, limit, (p) => ({ at: p.createdAt, id: p.id }), toPurchaseDto);
+    return toPage(rows, limit, byCreation, toPurchaseDto);
   }
 
   private async mine(principal: Principal, id: string): Promise<PurchaseRow> {

@@ -7,7 +7,7 @@ import { Clock } from '../../platform/clock/clock';
 import { AppError, isAppError } from '../../platform/errors/app-error';
 import { GeneralErrors } from '../../platform/errors/general.errors';
 import { validateDto } from '../../platform/http/validation.pipe';
-import { decodeCursor, Page, pageLimit, toPage } from '../../platform/pagination/pagination';
+import { decodeCursor, Page, pageLimit, toPage, byCreation } from '../../platform/pagination/pagination';
 import { StorageService, TooLargeError, type ReceivedFile } from '../../platform/storage/storage.service';
 import { AccountsErrors } from '../accounts/accounts.errors';
 import { ArtistsErrors } from '../artists/artists.errors';
@@ -211,12 +211,7 @@ export class TracksService {
     );
     const rows = new Map((await this.repo.findByIds(ids.map((r) => r.id))).map((t) => [t.id, t]));
     const ordered = ids.map((r) => rows.get(r.id)).filter((t): t is TrackRow => !!t);
-    return toPage(
-      ordered,
-      limit,
-      (t) => ({ at: t.createdAt, id: t.id }),
-      (t) => toTrackDto(t, false),
-    );
+    return toPage(ordered, limit, byCreation, (t) => toTrackDto(t, false));
   }
 
   // ---- changes ----------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Prisma } from '@prisma/client';
 import { newId } from '../ids';
+import { olderThan } from '../pagination/pagination';
 import { PrismaService, type Tx } from '../prisma/prisma.service';
 
 export interface AuditEntry {
@@ -46,9 +47,7 @@ export class AuditRepository {
         ...(filter.targetId ? { targetId: filter.targetId } : {}),
         ...(filter.actorId ? { actorId: filter.actorId } : {}),
         ...(filter.action ? { action: filter.action } : {}),
-        ...(after
-          ? { OR: [{ createdAt: { lt: after.at } }, { createdAt: after.at, id: { lt: after.id } }] }
-          : {}),
+        ...olderThan(after),
       },
       orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
       take,

@@ -45,3 +45,13 @@ export function toPage<R, T>(
 }
 
 export const pageLimit = (q: PageQueryDto): number => q.limit ?? 20;
+
+/** The keyset of a row listed newest first by (created_at, id). */
+export const byCreation = (row: { createdAt: Date; id: string }): Keyset => ({
+  at: row.createdAt,
+  id: row.id,
+});
+
+/** Prisma `where` for the rows after `after` in (created_at, id) descending order; nothing on page one. */
+export const olderThan = (after?: Keyset) =>
+  after ? { OR: [{ createdAt: { lt: after.at } }, { createdAt: after.at, id: { lt: after.id } }] } : {};
