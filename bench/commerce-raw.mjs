@@ -3,11 +3,10 @@
 // app's purchase flow and webhook — no Nest, no Prisma, no guards, no validation.
 import Fastify from 'fastify';
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
+import { db, tx } from './raw-db.mjs';
 import Stripe from 'stripe';
 
-const { DATABASE_URL, STRIPE_URL, STRIPE_KEY, STRIPE_WEBHOOK_SECRET, PORT } = process.env;
-const db = new pg.Pool({ connectionString: DATABASE_URL, max: 20 });
+const { STRIPE_URL, STRIPE_KEY, STRIPE_WEBHOOK_SECRET, PORT } = process.env;
 const webhooks = new Stripe('sk_test_placeholder').webhooks;
 const app = Fastify();
 
@@ -24,21 +23,6 @@ async function stripe(path, body, key) {
   const out = await res.json();
   if (res.status >= 400) throw new Error(`stripe ${res.status}`);
   return out;
-}
-
-async function tx(fn) {
-  const c = await db.connect();
-  try {
-    await c.query('BEGIN');
-    const out = await fn(c);
-    await c.query('COMMIT');
-    return out;
-  } catch (e) {
-    await c.query('ROLLBACK');
-    throw e;
-  } finally {
-    c.release();
-  }
 }
 
 async function fulfil(c, paymentIntentId) {

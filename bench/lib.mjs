@@ -224,11 +224,11 @@ export async function compare(title, appRun, baselineRun, rounds = Number(proces
 export function report(rows, file) {
   const pad = (s, n) => String(s).padEnd(n);
   console.log(
-    `\n${pad('workload', 34)}${pad('app req/s', 11)}${pad('p50', 7)}${pad('p99', 7)}${pad('raw req/s', 11)}${pad('p50', 7)}${pad('p99', 7)}app/raw`,
+    `\n${pad('workload', 42)}${pad('app req/s', 11)}${pad('p50', 7)}${pad('p99', 7)}${pad('raw req/s', 11)}${pad('p50', 7)}${pad('p99', 7)}app/raw`,
   );
   for (const r of rows) {
     console.log(
-      `${pad(r.title, 34)}${pad(r.app.rps, 11)}${pad(r.app.p50, 7)}${pad(r.app.p99, 7)}${pad(r.baseline.rps, 11)}${pad(r.baseline.p50, 7)}${pad(r.baseline.p99, 7)}${r.ratio}` +
+      `${pad(r.title, 42)}${pad(r.app.rps, 11)}${pad(r.app.p50, 7)}${pad(r.app.p99, 7)}${pad(r.baseline.rps, 11)}${pad(r.baseline.p50, 7)}${pad(r.baseline.p99, 7)}${r.ratio}` +
         (r.app.failed || r.baseline.failed
           ? `  (failed: app ${r.app.failed}, raw ${r.baseline.failed})`
           : ''),

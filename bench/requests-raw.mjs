@@ -5,13 +5,12 @@
 import Fastify from 'fastify';
 import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
-import pg from 'pg';
+import { db, tx } from './raw-db.mjs';
 
 const require = createRequire(import.meta.url);
 const { indexKeys, similarity } = require('../dist/modules/audio/fingerprint-matching.js');
 
-const { DATABASE_URL, PORT } = process.env;
-const db = new pg.Pool({ connectionString: DATABASE_URL, max: 20 });
+const { PORT } = process.env;
 const app = Fastify();
 const id = (prefix) => `${prefix}_${randomBytes(13).toString('hex').slice(0, 26)}`;
 
@@ -19,21 +18,6 @@ class Refused extends Error {
   constructor(status, code) {
     super(code);
     this.status = status;
-  }
-}
-
-async function tx(fn) {
-  const c = await db.connect();
-  try {
-    await c.query('BEGIN');
-    const out = await fn(c);
-    await c.query('COMMIT');
-    return out;
-  } catch (e) {
-    await c.query('ROLLBACK');
-    throw e;
-  } finally {
-    c.release();
   }
 }
 
