@@ -72,6 +72,23 @@ export function loadTs(path) {
   return require(out);
 }
 
+/** The app's environment for a benchmark: its database, quiet logs, no job polling, no rate limits. */
+export const BENCH_SECRET = 'bench-secret-bench-secret-bench-secret-0123456789';
+export function appEnv(url, dataDir, extra = {}) {
+  return {
+    DATABASE_URL: url,
+    JWT_SECRET: BENCH_SECRET,
+    LOG_LEVEL: 'warn',
+    JOBS_AUTORUN: '0',
+    MIGRATE_ON_START: '0',
+    DATA_DIR: dataDir,
+    LIMIT_RATE_PER_MINUTE: '100000000',
+    LIMIT_RATE_ANONYMOUS_PER_MINUTE: '100000000',
+    LIMIT_RATE_LOGIN_PER_MINUTE: '100000000',
+    ...extra,
+  };
+}
+
 export function withDatabase(url, name) {
   const u = new URL(url);
   u.pathname = `/${name}`;

@@ -8,12 +8,21 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import pg from 'pg';
-import { compare, databaseServer, freshDatabase, json, pool, report, ROOT, startServer } from '../lib.mjs';
+import {
+  appEnv,
+  compare,
+  databaseServer,
+  freshDatabase,
+  json,
+  pool,
+  report,
+  ROOT,
+  startServer,
+} from '../lib.mjs';
 
 const FLOWS = Number(process.env.BENCH_COMMERCE_FLOWS ?? 1200);
 const EVENTS = Number(process.env.BENCH_COMMERCE_EVENTS ?? 6000);
 const CONCURRENCY = Number(process.env.BENCH_COMMERCE_CONCURRENCY ?? 8);
-const SECRET = 'bench-secret-bench-secret-bench-secret-0123456789';
 const TRACKS = 600;
 const BUYERS = 20;
 
@@ -46,20 +55,11 @@ export default async function commerce() {
   const stripe = await stripeFake();
   const server = await databaseServer();
   const url = await freshDatabase(server.url, 'beat_bench_commerce');
-  const env = {
-    DATABASE_URL: url,
-    JWT_SECRET: SECRET,
-    LOG_LEVEL: 'warn',
-    JOBS_AUTORUN: '0',
-    MIGRATE_ON_START: '0',
-    DATA_DIR: join(ROOT, '.data', 'bench-commerce'),
+  const env = appEnv(url, join(ROOT, '.data', 'bench-commerce'), {
     STRIPE_SECRET_KEY: stripe.secretKey,
     STRIPE_WEBHOOK_SECRET: stripe.webhookSecret,
     STRIPE_API_BASE_URL: stripe.url,
-    LIMIT_RATE_PER_MINUTE: '100000000',
-    LIMIT_RATE_ANONYMOUS_PER_MINUTE: '100000000',
-    LIMIT_RATE_LOGIN_PER_MINUTE: '100000000',
-  };
+  });
   const app = await startServer('app', `${ROOT}/dist/main.js`, env, '/api/v1/health');
   const raw = await startServer(
     'raw',

@@ -1,24 +1,12 @@
 // Foundation: GET /health (one trivial query) and an authenticated GET /me (token check, session
 // and user lookup, profile) — the per-request cost every route pays.
 import pg from 'pg';
-import { compare, databaseServer, freshDatabase, load, report, ROOT, startServer } from '../lib.mjs';
-
-const SECRET = 'bench-secret-bench-secret-bench-secret-0123456789';
+import { appEnv, compare, databaseServer, freshDatabase, load, report, ROOT, startServer } from '../lib.mjs';
 
 export default async function foundation() {
   const server = await databaseServer();
   const url = await freshDatabase(server.url, 'beat_bench_foundation');
-  const env = {
-    DATABASE_URL: url,
-    JWT_SECRET: SECRET,
-    LOG_LEVEL: 'warn',
-    JOBS_AUTORUN: '0',
-    MIGRATE_ON_START: '0',
-    DATA_DIR: `${ROOT}/.data/bench`,
-    LIMIT_RATE_PER_MINUTE: '100000000',
-    LIMIT_RATE_ANONYMOUS_PER_MINUTE: '100000000',
-    LIMIT_RATE_LOGIN_PER_MINUTE: '100000000',
-  };
+  const env = appEnv(url, `${ROOT}/.data/bench`);
   const app = await startServer('app', `${ROOT}/dist/main.js`, env, '/api/v1/health');
   const raw = await startServer('raw', `${ROOT}/bench/baseline.mjs`, env, '/api/v1/health');
   try {

@@ -12,7 +12,17 @@
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import pg from 'pg';
-import { compare, databaseServer, freshDatabase, json, pool, report, ROOT, startServer } from '../lib.mjs';
+import {
+  appEnv,
+  compare,
+  databaseServer,
+  freshDatabase,
+  json,
+  pool,
+  report,
+  ROOT,
+  startServer,
+} from '../lib.mjs';
 
 const require = createRequire(import.meta.url);
 const DEBITS = Number(process.env.BENCH_REQUESTS_DEBITS ?? 2000);
@@ -21,7 +31,6 @@ const ROUNDS = Number(process.env.BENCH_REQUESTS_SUBMISSION_ROUNDS ?? 4);
 const SPREAD_USERS = 64;
 const PRODUCERS = 50;
 const PER_PRODUCER = 5;
-const SECRET = 'bench-secret-bench-secret-bench-secret-0123456789';
 const BODY = {
   description: 'Dark trap beat with heavy 808s',
   reference_track_url: 'https://www.youtube.com/watch?v=dQw4w9WgXcQ',
@@ -94,17 +103,7 @@ const post = async (url, headers, body) => {
 export default async function requests() {
   const server = await databaseServer();
   const url = await freshDatabase(server.url, 'beat_bench_requests');
-  const env = {
-    DATABASE_URL: url,
-    JWT_SECRET: SECRET,
-    LOG_LEVEL: 'warn',
-    JOBS_AUTORUN: '0',
-    MIGRATE_ON_START: '0',
-    DATA_DIR: join(ROOT, '.data', 'bench-requests'),
-    LIMIT_RATE_PER_MINUTE: '100000000',
-    LIMIT_RATE_ANONYMOUS_PER_MINUTE: '100000000',
-    LIMIT_RATE_LOGIN_PER_MINUTE: '100000000',
-  };
+  const env = appEnv(url, join(ROOT, '.data', 'bench-requests'));
   const app = await startServer('app', `${ROOT}/dist/main.js`, env, '/api/v1/health');
   const raw = await startServer('raw', `${ROOT}/bench/requests-raw.mjs`, { DATABASE_URL: url }, '/health');
   const db = new pg.Pool({ connectionString: url, max: 8 });

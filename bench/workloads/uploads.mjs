@@ -8,11 +8,10 @@ import { createWriteStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { join } from 'node:path';
 import pg from 'pg';
-import { databaseServer, freePort, freshDatabase, ROOT, report, startServer } from '../lib.mjs';
+import { appEnv, databaseServer, freePort, freshDatabase, report, ROOT, startServer } from '../lib.mjs';
 
 const SIZE = Number(process.env.BENCH_UPLOAD_BYTES ?? 256 * 1024 * 1024);
 const ROUNDS = Number(process.env.BENCH_UPLOAD_ROUNDS ?? 3);
-const SECRET = 'bench-secret-bench-secret-bench-secret-0123456789';
 
 /** A valid 16-bit stereo 44.1 kHz WAV of `size` bytes (a slow sweep, so it is real audio). */
 function makeWav(path, size) {
@@ -73,15 +72,8 @@ export default async function uploads() {
 
   const server = await databaseServer();
   const url = await freshDatabase(server.url, 'beat_bench_uploads');
-  const env = {
-    DATABASE_URL: url,
-    JWT_SECRET: SECRET,
-    LOG_LEVEL: 'warn',
-    JOBS_AUTORUN: '0', // fingerprinting would compete for the CPU we measure
-    MIGRATE_ON_START: '0',
-    DATA_DIR: join(dir, 'data'),
-    LIMIT_RATE_LOGIN_PER_MINUTE: '1000',
-  };
+  // JOBS_AUTORUN=0 (appEnv): fingerprinting would compete for the CPU we measure
+  const env = appEnv(url, join(dir, 'data'));
   const app = await startServer('app', `${ROOT}/dist/main.js`, env, '/api/v1/health');
   const raw = await rawServer(dir);
   try {

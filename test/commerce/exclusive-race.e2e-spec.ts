@@ -1,4 +1,3 @@
-import { Client } from 'pg';
 import { CommerceApp, OFFERS, startCommerceApp, trackForSale } from '../support/commerce';
 import { expectError } from '../support/expect-error';
 import { registerUser } from '../support/users';
@@ -9,15 +8,13 @@ import { registerUser } from '../support/users';
  */
 describe('exclusive sale under concurrency', () => {
   let c: CommerceApp;
-  let db: Client;
+  let db: CommerceApp['db'];
 
   beforeAll(async () => {
     c = await startCommerceApp();
-    db = new Client({ connectionString: c.t.databaseUrl });
-    await db.connect();
+    db = c.db;
   });
   afterAll(async () => {
-    await db?.end();
     await c?.close();
   });
 

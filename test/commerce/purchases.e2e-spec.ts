@@ -1,4 +1,3 @@
-import { Client } from 'pg';
 import { buy, CommerceApp, OFFERS, startCommerceApp, trackForSale } from '../support/commerce';
 import { expectError } from '../support/expect-error';
 import { startTestApp } from '../support/test-app';
@@ -6,15 +5,13 @@ import { registerUser, TestUser } from '../support/users';
 
 describe('purchases with Stripe', () => {
   let c: CommerceApp;
-  let db: Client;
+  let db: CommerceApp['db'];
 
   beforeAll(async () => {
     c = await startCommerceApp();
-    db = new Client({ connectionString: c.t.databaseUrl });
-    await db.connect();
+    db = c.db;
   });
   afterAll(async () => {
-    await db?.end();
     await c?.close();
   });
 

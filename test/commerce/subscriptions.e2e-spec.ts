@@ -1,19 +1,16 @@
-import { Client } from 'pg';
 import { CommerceApp, startCommerceApp, trackForSale } from '../support/commerce';
 import { expectError } from '../support/expect-error';
 import { registerUser, TestUser } from '../support/users';
 
 describe('plans and subscriptions', () => {
   let c: CommerceApp;
-  let db: Client;
+  let db: CommerceApp['db'];
 
   beforeAll(async () => {
     c = await startCommerceApp();
-    db = new Client({ connectionString: c.t.databaseUrl });
-    await db.connect();
+    db = c.db;
   });
   afterAll(async () => {
-    await db?.end();
     await c?.close();
   });
 

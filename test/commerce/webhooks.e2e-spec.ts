@@ -1,4 +1,3 @@
-import { Client } from 'pg';
 import Stripe from 'stripe';
 import { CommerceApp, startCommerceApp, trackForSale } from '../support/commerce';
 import { expectError } from '../support/expect-error';
@@ -7,18 +6,16 @@ import { registerUser } from '../support/users';
 /** Stripe events drive purchase state: verified, applied once, in any order. */
 describe('Stripe webhooks', () => {
   let c: CommerceApp;
-  let db: Client;
+  let db: CommerceApp['db'];
   let sdk: Stripe;
 
   beforeAll(async () => {
     c = await startCommerceApp();
-    db = new Client({ connectionString: c.t.databaseUrl });
-    await db.connect();
+    db = c.db;
     const u = new URL(c.stripe.url);
     sdk = new Stripe(c.stripe.secretKey, { host: u.hostname, port: u.port, protocol: 'http' });
   });
   afterAll(async () => {
-    await db?.end();
     await c?.close();
   });
 

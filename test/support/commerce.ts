@@ -1,3 +1,4 @@
+import { Client } from 'pg';
 import type Stripe from 'stripe';
 import { piece, wav } from './audio';
 import { readyTrack } from './catalog';
@@ -7,6 +8,8 @@ import { registerUser, TestUser } from './users';
 
 export interface CommerceApp {
   t: TestApp;
+  /** a client on the app's database, for assertions on what was stored */
+  db: Client;
   stripe: StripeFake;
   webhook: string;
   /** delivers an event signed at the application's clock time (tests move that clock) */
@@ -25,8 +28,11 @@ export async function startCommerceApp(env: Record<string, string> = {}): Promis
     ...env,
   });
   const webhook = `${t.url}/api/v1/webhooks/stripe`;
+  const db = new Client({ connectionString: t.databaseUrl });
+  await db.connect();
   return {
     t,
+    db,
     stripe,
     webhook,
     deliver: async (event) => {
@@ -34,6 +40,7 @@ export async function startCommerceApp(env: Record<string, string> = {}): Promis
       return stripe.deliver(webhook, event, Math.floor(now / 1000));
     },
     close: async () => {
+      await db.end();
       await t.close();
       await stripe.stop();
     },

@@ -192,6 +192,6 @@ export class RequestTokensDto {
   /** the month (UTC) this balance belongs to */
   period!: string;
   resets_at!: string;
-  /** this month's entries, newest first; the balance is their sum with last month's reset */
+  /** this month's entries, newest first (up to 100): they add up to the balance */
   ledger!: TokenEntryDto[];
 }
