@@ -10,7 +10,7 @@ module.exports = {
   transform: { '^.+\\.(t|j)s$': ['@swc/jest'] },
   // ESM-only dependencies (pg-boss and its own) are compiled to CommonJS for Jest's module system.
   transformIgnorePatterns: [
-    '/node_modules/(?!(pg-boss|serialize-error|non-error|rrule-temporal|temporal-spec|content-disposition)/)',
+    '/node_modules/(?!(pg-boss|serialize-error|non-error|rrule-temporal|temporal-spec|content-disposition|fractional-indexing)/)',
   ],
   globalSetup: '<rootDir>/test/setup/global-setup.ts',
   globalTeardown: '<rootDir>/test/setup/global-teardown.ts',

@@ -10,7 +10,9 @@ import { AuthModule } from './modules/auth/auth.module';
 import { BackstageModule } from './modules/backstage/backstage.module';
 import { BeatRequestsModule } from './modules/beat-requests/beat-requests.module';
 import { BillingModule } from './modules/billing/billing.module';
+import { LibraryModule } from './modules/library/library.module';
 import { LicensingModule } from './modules/licensing/licensing.module';
+import { PlaylistsModule } from './modules/playlists/playlists.module';
 import { StripeWebhooksModule } from './modules/stripe-webhooks/stripe-webhooks.module';
 import { TracksModule } from './modules/tracks/tracks.module';
 import { AccessGuard } from './platform/access/access.guard';
@@ -39,6 +41,8 @@ export class AppModule {
         StripeWebhooksModule,
         BeatRequestsModule,
         BackstageModule,
+        LibraryModule,
+        PlaylistsModule,
       ],
       providers: [
         { provide: APP_GUARD, useClass: AccessGuard },

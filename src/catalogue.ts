@@ -13,6 +13,8 @@ import { StripeWebhookErrors } from './modules/stripe-webhooks/stripe-webhooks.e
 import { PaymentErrors } from './platform/payments/payments.errors';
 import { BeatRequestErrors, SubmissionErrors } from './modules/beat-requests/beat-requests.errors';
 import { BackstageErrors } from './modules/backstage/backstage.errors';
+import { LibraryErrors } from './modules/library/library.errors';
+import { CollaborationErrors, PlaylistErrors } from './modules/playlists/playlists.errors';
 
 /**
  * The error catalogue: every code the API answers, gathered from the modules that raise them.
@@ -37,6 +39,9 @@ export const CATALOGUE: readonly ErrorDefinition[] = (() => {
     BeatRequestErrors,
     SubmissionErrors,
     BackstageErrors,
+    LibraryErrors,
+    PlaylistErrors,
+    CollaborationErrors,
   ].flatMap((set) => Object.values(set) as ErrorDefinition[]);
   const seen = new Set<string>();
   for (const e of all) {

@@ -1,0 +1,61 @@
+import { Injectable } from '@nestjs/common';
+import type { Keyset } from '../../platform/pagination/pagination';
+import { PrismaService } from '../../platform/prisma/prisma.service';
+import { summaryColumns, type SummaryRow } from './track-summary';
+
+export type LibraryRow = SummaryRow & { savedAt: Date };
+
+@Injectable()
+export class LibraryRepository {
+  constructor(private readonly prisma: PrismaService) {}
+
+  /**
+   * Saves the track unless it is saved already or the library holds `limit` items. One user's
+   * saves take turns on an advisory lock (its own statement, so the count that follows sees every
+   * save committed before the lock was ours); the insert counts and writes in one statement.
+   */
+  async save(userId: string, trackId: string, at: Date, limit: number): Promise<'saved' | 'exists' | 'full'> {
+    return this.prisma.$transaction(async (tx) => {
+      await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${userId}, 1001))`;
+      const [row] = await tx.$queryRaw<{ saved: boolean; exists: boolean }[]>`
+        WITH ins AS (
+          INSERT INTO library_items (user_id, track_id, created_at)
+          SELECT ${userId}, ${trackId}, ${at}
+          WHERE (SELECT count(*) FROM library_items WHERE user_id = ${userId}) < ${limit}::int
+          ON CONFLICT (user_id, track_id) DO NOTHING
+          RETURNING 1
+        )
+        SELECT EXISTS (SELECT 1 FROM ins) AS saved,
+               EXISTS (SELECT 1 FROM library_items WHERE user_id = ${userId} AND track_id = ${trackId}) AS exists`;
+      return row.saved ? 'saved' : row.exists ? 'exists' : 'full';
+    });
+  }
+
+  async remove(userId: string, trackId: string): Promise<boolean> {
+    const rows = await this.prisma.sql(
+      'DELETE FROM library_items WHERE user_id = $1 AND track_id = $2 RETURNING 1',
+      [userId, trackId],
+    );
+    return rows.length > 0;
+  }
+
+  /** Newest first by (saved_at, track_id), with the tracks' summaries; a deleted track is gone (cascade). */
+  list(userId: string, take: number, after?: Keyset): Promise<LibraryRow[]> {
+    return this.prisma.sql<LibraryRow>(
+      `SELECT li.track_id AS "trackId", li.created_at AS "savedAt", ${summaryColumns('$1')}
+       FROM library_items li
+       JOIN tracks t ON t.id = li.track_id
+       LEFT JOIN artists a ON a.id = t.artist_id
+       WHERE li.user_id = $1
+         AND ($3::timestamptz IS NULL OR (li.created_at, li.track_id) < ($3::timestamptz, $4::text))
+       ORDER BY li.created_at DESC, li.track_id DESC
+       LIMIT $2`,
+      [userId, take, after?.at ?? null, after?.id ?? null],
+      'library_list',
+    );
+  }
+
+  count(userId: string): Promise<number> {
+    return this.prisma.libraryItem.count({ where: { userId } });
+  }
+}

@@ -1,0 +1,434 @@
+import { Injectable } from '@nestjs/common';
+import type { Keyset } from '../../platform/pagination/pagination';
+import { PrismaService, type Tx } from '../../platform/prisma/prisma.service';
+import { summaryColumns, type SummaryRow } from '../library/track-summary';
+import type { PlaylistMembers } from './playlist-access';
+
+export interface PlaylistRow extends PlaylistMembers {
+  id: string;
+  name: string;
+  description: string | null;
+  version: number;
+  createdAt: Date;
+  updatedAt: Date;
+  editors: { user_id: string; added_at: string }[];
+}
+
+export type PlaylistListRow = PlaylistRow & { trackCount: number; durationMs: string | number };
+export type EntryRow = SummaryRow & { addedBy: string; addedAt: Date };
+
+interface RawPlaylist extends Omit<PlaylistRow, 'editorIds' | 'inviteeIds'> {
+  invited: boolean;
+}
+
+export interface NewPlaylist {
+  id: string;
+  ownerId: string;
+  name: string;
+  description: string | null;
+  visibility: 'public' | 'private';
+  at: Date;
+}
+
+/** `$2` is the caller (or '' when anonymous), `$3` the clock's now: an open invitation makes a viewer. */
+const PLAYLIST_COLUMNS = `
+  p.id, p.owner_id AS "ownerId", p.name, p.description, p.visibility::text AS visibility, p.version,
+  p.created_at AS "createdAt", p.updated_at AS "updatedAt",
+  COALESCE((SELECT json_agg(json_build_object('user_id', e.user_id, 'added_at', e.added_at) ORDER BY e.added_at, e.user_id)
+            FROM playlist_editors e WHERE e.playlist_id = p.id), '[]'::json) AS editors,
+  EXISTS (SELECT 1 FROM playlist_invitations i WHERE i.playlist_id = p.id AND i.invitee_id = $2
+            AND i.status = 'pending' AND i.expires_at > $3) AS invited`;
+
+const STATS = `
+  (SELECT count(*)::int FROM playlist_tracks pt WHERE pt.playlist_id = p.id) AS "trackCount",
+  (SELECT COALESCE(sum(t.duration_ms), 0)::bigint FROM playlist_tracks pt JOIN tracks t ON t.id = pt.track_id
+    WHERE pt.playlist_id = p.id) AS "durationMs"`;
+
+function toRow(r: RawPlaylist, caller: string): PlaylistRow {
+  const { invited, ...rest } = r;
+  return { ...rest, editorIds: r.editors.map((e) => e.user_id), inviteeIds: invited ? [caller] : [] };
+}
+
+@Injectable()
+export class PlaylistsRepository {
+  constructor(private readonly prisma: PrismaService) {}
+
+  // ---- reading ----------------------------------------------------------------------------------
+
+  async find(id: string, caller: string | undefined, now: Date): Promise<PlaylistRow | null> {
+    const [row] = await this.prisma.sql<RawPlaylist>(
+      `SELECT ${PLAYLIST_COLUMNS} FROM playlists p WHERE p.id = $1`,
+      [id, caller ?? '', now],
+      'playlist_find',
+    );
+    return row ? toRow(row, caller ?? '') : null;
+  }
+
+  /** The playlist's tracks in order, each with the summary of its track. */
+  entries(id: string, caller: string | undefined): Promise<EntryRow[]> {
+    return this.prisma.sql<EntryRow>(
+      `SELECT pt.track_id AS "trackId", pt.added_by AS "addedBy", pt.added_at AS "addedAt", ${summaryColumns('$2')}
+       FROM playlist_tracks pt
+       JOIN tracks t ON t.id = pt.track_id
+       LEFT JOIN artists a ON a.id = t.artist_id
+       WHERE pt.playlist_id = $1
+       ORDER BY pt.position`,
+      [id, caller ?? ''],
+      'playlist_entries',
+    );
+  }
+
+  /** Playlists the caller owns or edits, newest first. */
+  async listMine(caller: string, now: Date, take: number, after?: Keyset): Promise<PlaylistListRow[]> {
+    const rows = await this.prisma.sql<RawPlaylist & { trackCount: number; durationMs: string }>(
+      `SELECT ${PLAYLIST_COLUMNS}, ${STATS}
+       FROM playlists p
+       WHERE (p.owner_id = $1 OR EXISTS (SELECT 1 FROM playlist_editors e WHERE e.playlist_id = p.id AND e.user_id = $1))
+         AND ($5::timestamptz IS NULL OR (p.created_at, p.id) < ($5::timestamptz, $6::text))
+       ORDER BY p.created_at DESC, p.id DESC
+       LIMIT $4`,
+      [caller, caller, now, take, after?.at ?? null, after?.id ?? null],
+    );
+    return rows.map((r) => ({ ...toRow(r, caller), trackCount: r.trackCount, durationMs: r.durationMs }));
+  }
+
+  /**
+   * A user's playlists the caller might see (public ones, plus those the caller is a member of),
+   * newest first; the access helper has the last word.
+   */
+  async listOwnedBy(
+    ownerId: string,
+    caller: string | undefined,
+    now: Date,
+    take: number,
+    after?: Keyset,
+  ): Promise<PlaylistListRow[]> {
+    const rows = await this.prisma.sql<RawPlaylist & { trackCount: number; durationMs: string }>(
+      `SELECT ${PLAYLIST_COLUMNS}, ${STATS}
+       FROM playlists p
+       WHERE p.owner_id = $1
+         AND (p.visibility = 'public' OR p.owner_id = $2
+              OR EXISTS (SELECT 1 FROM playlist_editors e WHERE e.playlist_id = p.id AND e.user_id = $2)
+              OR EXISTS (SELECT 1 FROM playlist_invitations i WHERE i.playlist_id = p.id AND i.invitee_id = $2
+                           AND i.status = 'pending' AND i.expires_at > $3))
+         AND ($5::timestamptz IS NULL OR (p.created_at, p.id) < ($5::timestamptz, $6::text))
+       ORDER BY p.created_at DESC, p.id DESC
+       LIMIT $4`,
+      [ownerId, caller ?? '', now, take, after?.at ?? null, after?.id ?? null],
+    );
+    return rows.map((r) => ({
+      ...toRow(r, caller ?? ''),
+      trackCount: r.trackCount,
+      durationMs: r.durationMs,
+    }));
+  }
+
+  async userExists(id: string): Promise<boolean> {
+    return (await this.prisma.sql('SELECT 1 FROM users WHERE id = $1', [id])).length > 0;
+  }
+
+  // ---- changes under the playlist's lock --------------------------------------------------------
+
+  /**
+   * Runs `fn` in a transaction holding the playlist row's lock (`fn` gets the row as it is now,
+   * null if it is gone): changes to one playlist take turns, and every statement after the lock
+   * sees what the previous holder committed. Throwing in `fn` undoes everything.
+   */
+  withLocked<T>(
+    id: string,
+    caller: string,
+    now: Date,
+    fn: (tx: Tx, playlist: PlaylistRow | null) => Promise<T>,
+  ): Promise<T> {
+    return this.prisma.$transaction(async (tx) => {
+      const [row] = await tx.$queryRawUnsafe<RawPlaylist[]>(
+        `SELECT ${PLAYLIST_COLUMNS} FROM playlists p WHERE p.id = $1 FOR UPDATE OF p`,
+        id,
+        caller,
+        now,
+      );
+      return fn(tx, row ? toRow(row, caller) : null);
+    });
+  }
+
+  /** Every change of a playlist bumps its version (the ETag) once. */
+  async bump(tx: Tx, id: string, at: Date): Promise<number> {
+    const [row] = await tx.$queryRaw<{ version: number }[]>`
+      UPDATE playlists SET version = version + 1, updated_at = ${at} WHERE id = ${id} RETURNING version`;
+    return row.version;
+  }
+
+  async trackState(
+    tx: Tx,
+    id: string,
+    trackId: string,
+  ): Promise<{ count: number; last: string | null; present: boolean }> {
+    const [row] = await tx.$queryRaw<{ count: number; last: string | null; present: boolean }[]>`
+      SELECT count(*)::int AS count, max(position) AS last, COALESCE(bool_or(track_id = ${trackId}), false) AS present
+      FROM playlist_tracks WHERE playlist_id = ${id}`;
+    return row;
+  }
+
+  async insertTrack(
+    tx: Tx,
+    e: { playlistId: string; trackId: string; position: string; addedBy: string; at: Date },
+  ): Promise<void> {
+    await tx.$executeRaw`
+      INSERT INTO playlist_tracks (playlist_id, track_id, position, added_by, added_at)
+      VALUES (${e.playlistId}, ${e.trackId}, ${e.position}, ${e.addedBy}, ${e.at})`;
+  }
+
+  async deleteTrack(tx: Tx, id: string, trackId: string): Promise<boolean> {
+    return (
+      (await tx.$executeRaw`DELETE FROM playlist_tracks WHERE playlist_id = ${id} AND track_id = ${trackId}`) >
+      0
+    );
+  }
+
+  async trackIds(tx: Tx, id: string): Promise<string[]> {
+    const rows = await tx.$queryRaw<{ trackId: string }[]>`
+      SELECT track_id AS "trackId" FROM playlist_tracks WHERE playlist_id = ${id} ORDER BY position`;
+    return rows.map((r) => r.trackId);
+  }
+
+  /**
+   * Gives the tracks fresh, evenly spread keys in the given order. Two statements so that no
+   * intermediate state breaks the unique (playlist, position) index: first every row takes a
+   * provisional key no real key can equal (real keys have no `_`), then its final one.
+   */
+  async rewriteOrder(tx: Tx, id: string, trackIds: string[], keys: string[]): Promise<void> {
+    await tx.$executeRaw`
+      UPDATE playlist_tracks SET position = '~_' || track_id WHERE playlist_id = ${id}`;
+    await tx.$executeRaw`
+      UPDATE playlist_tracks pt SET position = o.key
+      FROM unnest(${trackIds}::text[], ${keys}::text[]) AS o(track_id, key)
+      WHERE pt.playlist_id = ${id} AND pt.track_id = o.track_id`;
+  }
+
+  async updateDetails(
+    tx: Tx,
+    id: string,
+    data: { name?: string; description?: string | null; visibility?: 'public' | 'private' },
+  ): Promise<void> {
+    await tx.playlist.update({ where: { id }, data });
+  }
+
+  async delete(tx: Tx, id: string): Promise<void> {
+    await tx.$executeRaw`DELETE FROM playlists WHERE id = ${id}`;
+  }
+
+  // ---- moves: one statement ---------------------------------------------------------------------
+
+  /**
+   * What a move needs to compute the track's new key: its current key, the anchor's key (null:
+   * to the end) and the key just before the anchor, the moved track left out.
+   */
+  async moveContext(
+    id: string,
+    trackId: string,
+    beforeId: string | null,
+  ): Promise<{ current: string | null; before: string | null; prev: string | null }> {
+    const [row] = await this.prisma.sql<{
+      current: string | null;
+      before: string | null;
+      prev: string | null;
+    }>(
+      `WITH b AS (SELECT position FROM playlist_tracks WHERE playlist_id = $1 AND track_id = $3)
+       SELECT (SELECT position FROM playlist_tracks WHERE playlist_id = $1 AND track_id = $2) AS current,
+              (SELECT position FROM b) AS before,
+              (SELECT position FROM playlist_tracks
+                WHERE playlist_id = $1 AND track_id <> $2
+                  AND ($3::text IS NULL OR position < (SELECT position FROM b))
+                ORDER BY position DESC LIMIT 1) AS prev`,
+      [id, trackId, beforeId],
+      'playlist_move_context',
+    );
+    return row;
+  }
+
+  /**
+   * The move itself, one statement rewriting one track row: only if the playlist is still at
+   * `version` (nothing moved, arrived or left since the keys were read) and still holds the
+   * track. Returns the new version, or null when it did nothing.
+   */
+  async moveOne(id: string, trackId: string, key: string, version: number, at: Date): Promise<number | null> {
+    const [row] = await this.prisma.sql<{ version: number }>(
+      `WITH v AS (
+         UPDATE playlists SET version = version + 1, updated_at = $5
+         WHERE id = $1 AND version = $4
+           AND EXISTS (SELECT 1 FROM playlist_tracks WHERE playlist_id = $1 AND track_id = $2)
+         RETURNING version
+       )
+       UPDATE playlist_tracks pt SET position = $3 FROM v
+       WHERE pt.playlist_id = $1 AND pt.track_id = $2
+       RETURNING v.version`,
+      [id, trackId, key, version, at],
+      'playlist_move',
+    );
+    return row?.version ?? null;
+  }
+
+  // ---- creation ---------------------------------------------------------------------------------
+
+  /**
+   * Creates the playlist unless the owner has `limit` already (one owner's creations take turns
+   * on an advisory lock; the insert counts under it). With `copyFrom`, the given tracks of that
+   * playlist come along in their order, added by the new owner.
+   */
+  async create(
+    p: NewPlaylist,
+    limit: number,
+    copyFrom?: { playlistId: string; trackIds: string[] },
+  ): Promise<boolean> {
+    return this.prisma.$transaction(async (tx) => {
+      await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${p.ownerId}, 1002))`;
+      const created = await tx.$executeRaw`
+        INSERT INTO playlists (id, owner_id, name, description, visibility, version, created_at, updated_at)
+        SELECT ${p.id}, ${p.ownerId}, ${p.name}, ${p.description}, ${p.visibility}::playlist_visibility, 1, ${p.at}, ${p.at}
+        WHERE (SELECT count(*) FROM playlists WHERE owner_id = ${p.ownerId}) < ${limit}::int`;
+      if (created === 0) return false;
+      if (copyFrom && copyFrom.trackIds.length) {
+        await tx.$executeRaw`
+          INSERT INTO playlist_tracks (playlist_id, track_id, position, added_by, added_at)
+          SELECT ${p.id}, track_id, position, ${p.ownerId}, ${p.at}
+          FROM playlist_tracks WHERE playlist_id = ${copyFrom.playlistId} AND track_id = ANY(${copyFrom.trackIds}::text[])`;
+      }
+      return true;
+    });
+  }
+
+  // ---- collaboration ----------------------------------------------------------------------------
+
+  /** Everything the invitation rules look at, read under the playlist's lock. */
+  async invitationState(
+    tx: Tx,
+    playlistId: string,
+    userId: string,
+    now: Date,
+  ): Promise<{
+    editor: boolean;
+    pending: boolean;
+    expiredAt: Date | null;
+    cooldownUntil: Date | null;
+    seats: number;
+  }> {
+    const [row] = await tx.$queryRaw<
+      {
+        editor: boolean;
+        pending: boolean;
+        expiredAt: Date | null;
+        cooldownUntil: Date | null;
+        seats: number;
+      }[]
+    >`
+      SELECT
+        EXISTS (SELECT 1 FROM playlist_editors WHERE playlist_id = ${playlistId} AND user_id = ${userId}) AS editor,
+        EXISTS (SELECT 1 FROM playlist_invitations WHERE playlist_id = ${playlistId} AND invitee_id = ${userId}
+                  AND status = 'pending' AND expires_at > ${now}) AS pending,
+        (SELECT max(expires_at) FROM playlist_invitations WHERE playlist_id = ${playlistId} AND invitee_id = ${userId}
+                  AND status IN ('pending', 'expired') AND expires_at <= ${now}) AS "expiredAt",
+        (SELECT until FROM playlist_invite_cooldowns WHERE playlist_id = ${playlistId} AND user_id = ${userId}) AS "cooldownUntil",
+        ((SELECT count(*) FROM playlist_editors WHERE playlist_id = ${playlistId})
+          + (SELECT count(*) FROM playlist_invitations WHERE playlist_id = ${playlistId}
+               AND status = 'pending' AND expires_at > ${now}))::int AS seats`;
+    return row;
+  }
+
+  /** A pending invitation past its expiry becomes `expired`, so a new one may take its place. */
+  async createInvitation(
+    tx: Tx,
+    inv: { id: string; playlistId: string; inviteeId: string; inviterId: string; at: Date; expiresAt: Date },
+  ): Promise<void> {
+    await tx.$executeRaw`
+      UPDATE playlist_invitations SET status = 'expired'
+      WHERE playlist_id = ${inv.playlistId} AND invitee_id = ${inv.inviteeId} AND status = 'pending' AND expires_at <= ${inv.at}`;
+    await tx.$executeRaw`
+      INSERT INTO playlist_invitations (id, playlist_id, invitee_id, inviter_id, status, created_at, expires_at)
+      VALUES (${inv.id}, ${inv.playlistId}, ${inv.inviteeId}, ${inv.inviterId}, 'pending', ${inv.at}, ${inv.expiresAt})`;
+  }
+
+  async mailParties(
+    tx: Tx,
+    inviteeId: string,
+    inviterId: string,
+  ): Promise<{ inviteeEmail: string; inviteeName: string; inviterName: string }> {
+    const [row] = await tx.$queryRaw<{ inviteeEmail: string; inviteeName: string; inviterName: string }[]>`
+      SELECT i.email AS "inviteeEmail", i.display_name AS "inviteeName", o.display_name AS "inviterName"
+      FROM users i, users o WHERE i.id = ${inviteeId} AND o.id = ${inviterId}`;
+    return row;
+  }
+
+  findInvitation(id: string) {
+    return this.prisma.playlistInvitation.findUnique({ where: { id } });
+  }
+
+  lockInvitation(tx: Tx, id: string) {
+    return tx.$queryRaw<
+      {
+        id: string;
+        playlistId: string;
+        inviteeId: string;
+        status: string;
+        expiresAt: Date;
+        createdAt: Date;
+      }[]
+    >`
+      SELECT id, playlist_id AS "playlistId", invitee_id AS "inviteeId", status::text AS status,
+             expires_at AS "expiresAt", created_at AS "createdAt"
+      FROM playlist_invitations WHERE id = ${id} FOR UPDATE`.then((r) => r[0] ?? null);
+  }
+
+  async setInvitationStatus(tx: Tx, id: string, status: 'accepted' | 'declined', at: Date): Promise<void> {
+    await tx.$executeRaw`
+      UPDATE playlist_invitations SET status = ${status}::playlist_invitation_status, responded_at = ${at} WHERE id = ${id}`;
+  }
+
+  async addEditor(tx: Tx, playlistId: string, userId: string, at: Date): Promise<void> {
+    await tx.$executeRaw`
+      INSERT INTO playlist_editors (playlist_id, user_id, added_at) VALUES (${playlistId}, ${userId}, ${at})
+      ON CONFLICT DO NOTHING`;
+  }
+
+  /** Removes the editor and revokes an open invitation; true when either existed. */
+  async removeMember(
+    tx: Tx,
+    playlistId: string,
+    userId: string,
+    at: Date,
+  ): Promise<{ editor: boolean; invitation: boolean }> {
+    const editor = await tx.$executeRaw`
+      DELETE FROM playlist_editors WHERE playlist_id = ${playlistId} AND user_id = ${userId}`;
+    const invitation = await tx.$executeRaw`
+      UPDATE playlist_invitations SET status = 'revoked', responded_at = ${at}
+      WHERE playlist_id = ${playlistId} AND invitee_id = ${userId} AND status = 'pending' AND expires_at > ${at}`;
+    return { editor: editor > 0, invitation: invitation > 0 };
+  }
+
+  async setCooldown(tx: Tx, playlistId: string, userId: string, until: Date): Promise<void> {
+    await tx.$executeRaw`
+      INSERT INTO playlist_invite_cooldowns (playlist_id, user_id, until) VALUES (${playlistId}, ${userId}, ${until})
+      ON CONFLICT (playlist_id, user_id) DO UPDATE SET until = GREATEST(playlist_invite_cooldowns.until, EXCLUDED.until)`;
+  }
+
+  /** The caller's open invitations, newest first, with the playlist's name and owner. */
+  myInvitations(userId: string, now: Date, take: number, after?: Keyset) {
+    return this.prisma.sql<{
+      id: string;
+      playlistId: string;
+      playlistName: string;
+      ownerId: string;
+      inviterId: string;
+      createdAt: Date;
+      expiresAt: Date;
+    }>(
+      `SELECT i.id, i.playlist_id AS "playlistId", p.name AS "playlistName", p.owner_id AS "ownerId",
+              i.inviter_id AS "inviterId", i.created_at AS "createdAt", i.expires_at AS "expiresAt"
+       FROM playlist_invitations i JOIN playlists p ON p.id = i.playlist_id
+       WHERE i.invitee_id = $1 AND i.status = 'pending' AND i.expires_at > $2
+         AND ($4::timestamptz IS NULL OR (i.created_at, i.id) < ($4::timestamptz, $5::text))
+       ORDER BY i.created_at DESC, i.id DESC
+       LIMIT $3`,
+      [userId, now, take, after?.at ?? null, after?.id ?? null],
+    );
+  }
+}
