@@ -15,6 +15,8 @@ const IMPLEMENTED = [
   'beat_requests',
   'submissions',
   'backstage',
+  'library',
+  'collaboration',
 ];
 
 interface Operation {
