@@ -22,7 +22,8 @@ describe('library', () => {
     await t?.close();
   });
 
-  const save = (auth: Record<string, string>, trackId: string) => t.http.put(`/api/v1/library/tracks/${trackId}`).set(auth);
+  const save = (auth: Record<string, string>, trackId: string) =>
+    t.http.put(`/api/v1/library/tracks/${trackId}`).set(auth);
 
   it('saves (201), refuses a second save, lists newest first with the summary, removes', async () => {
     const owner = await registerUser(t);
