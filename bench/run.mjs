@@ -14,6 +14,7 @@ const WORKLOADS = {
   uploads: () => import('./workloads/uploads.mjs'),
   commerce: () => import('./workloads/commerce.mjs'),
   requests: () => import('./workloads/requests.mjs'),
+  playlists: () => import('./workloads/playlists.mjs'),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

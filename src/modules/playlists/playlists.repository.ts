@@ -169,13 +169,19 @@ export class PlaylistsRepository {
     return row;
   }
 
+  /** Inserts the entry and bumps the version, in one statement; returns the new version. */
   async insertTrack(
     tx: Tx,
     e: { playlistId: string; trackId: string; position: string; addedBy: string; at: Date },
-  ): Promise<void> {
-    await tx.$executeRaw`
-      INSERT INTO playlist_tracks (playlist_id, track_id, position, added_by, added_at)
-      VALUES (${e.playlistId}, ${e.trackId}, ${e.position}, ${e.addedBy}, ${e.at})`;
+  ): Promise<number> {
+    const [row] = await tx.$queryRaw<{ version: number }[]>`
+      WITH entry AS (
+        INSERT INTO playlist_tracks (playlist_id, track_id, position, added_by, added_at)
+        VALUES (${e.playlistId}, ${e.trackId}, ${e.position}, ${e.addedBy}, ${e.at})
+      )
+      UPDATE playlists SET version = version + 1, updated_at = ${e.at} WHERE id = ${e.playlistId}
+      RETURNING version`;
+    return row.version;
   }
 
   async deleteTrack(tx: Tx, id: string, trackId: string): Promise<boolean> {

@@ -100,12 +100,12 @@ export class PlaylistsService {
   }
 
   async get(principal: Principal | undefined, id: string): Promise<PlaylistDto> {
-    const playlist = playlistAccess.assert(
-      principal,
-      'read',
-      await this.repo.find(id, principal?.userId, this.clock.now()),
-    );
-    const entries = await this.repo.entries(id, principal?.userId);
+    // both reads at once; the entries are used only once the access helper lets the caller see the playlist
+    const [row, entries] = await Promise.all([
+      this.repo.find(id, principal?.userId, this.clock.now()),
+      this.repo.entries(id, principal?.userId),
+    ]);
+    const playlist = playlistAccess.assert(principal, 'read', row);
     return this.toDto(playlist, entries, principal);
   }
 
@@ -189,14 +189,13 @@ export class PlaylistsService {
       const state = await this.repo.trackState(tx, id, track.id);
       if (state.present) throw new AppError(PlaylistErrors.trackAlreadyInPlaylist);
       if (state.count >= this.config.limits.playlistTracks) throw new AppError(PlaylistErrors.playlistFull);
-      await this.repo.insertTrack(tx, {
+      const version = await this.repo.insertTrack(tx, {
         playlistId: id,
         trackId: track.id,
         position: generateKeyBetween(state.last, null),
         addedBy: principal.userId,
         at: now,
       });
-      const version = await this.repo.bump(tx, id, now);
       return {
         playlist_id: id,
         version,
