@@ -108,4 +108,22 @@ describe('library', () => {
     // already saved is answered before full
     expectError(await save(fan.auth, tracks[0]), 409, 'track_already_saved');
   });
+
+  it('answers track_not_found, never a 500, when the track is deleted while it is being saved', async () => {
+    const owner = await registerUser(t);
+    const fans = [await registerUser(t), await registerUser(t), await registerUser(t), await registerUser(t)];
+    for (let round = 0; round < 3; round++) {
+      const track = await linkTrack(t, owner);
+      const [deleted, ...saves] = await Promise.all([
+        t.http.delete(`/api/v1/tracks/${track}`).set(owner.auth),
+        ...fans.map((f) => save(f.auth, track)),
+      ]);
+      expect(deleted.status).toBe(204);
+      for (const r of saves) if (r.status !== 201) expectError(r, 404, 'track_not_found');
+      const left = await db.query('SELECT count(*)::int AS n FROM library_items WHERE track_id = $1', [
+        track,
+      ]);
+      expect(left.rows[0].n).toBe(0);
+    }
+  });
 });

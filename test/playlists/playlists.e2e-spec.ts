@@ -357,4 +357,23 @@ describe('playlists', () => {
     expect(new Set(rows.rows.map((r) => r.position)).size).toBe(tracks.length);
     expect(await order(pl)).toEqual(rows.rows.map((r) => r.track_id));
   });
+
+  it('answers track_not_found, never a 500, when the track is deleted while it is being added', async () => {
+    const owner = await registerUser(t);
+    const lists = [(await create(owner).expect(201)).body.id as string];
+    lists.push((await create(owner).expect(201)).body.id as string);
+    for (let round = 0; round < 3; round++) {
+      const track = await linkTrack(t, owner);
+      const [deleted, ...adds] = await Promise.all([
+        t.http.delete(`/api/v1/tracks/${track}`).set(owner.auth),
+        ...lists.map((pl) => add(owner, pl, track)),
+      ]);
+      expect(deleted.status).toBe(204);
+      for (const r of adds) if (r.status !== 201) expectError(r, 404, 'track_not_found');
+      const left = await db.query('SELECT count(*)::int AS n FROM playlist_tracks WHERE track_id = $1', [
+        track,
+      ]);
+      expect(left.rows[0].n).toBe(0);
+    }
+  });
 });

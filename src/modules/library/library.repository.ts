@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { Keyset } from '../../platform/pagination/pagination';
+import { pgErrorOf } from '../../platform/prisma/db-errors';
 import { PrismaService } from '../../platform/prisma/prisma.service';
 import { summaryColumns, type SummaryRow } from './track-summary';
 
@@ -14,10 +15,16 @@ export class LibraryRepository {
    * saves take turns on an advisory lock (its own statement, so the count that follows sees every
    * save committed before the lock was ours); the insert counts and writes in one statement.
    */
-  async save(userId: string, trackId: string, at: Date, limit: number): Promise<'saved' | 'exists' | 'full'> {
-    return this.prisma.$transaction(async (tx) => {
-      await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${userId}, 1001))`;
-      const [row] = await tx.$queryRaw<{ saved: boolean; exists: boolean }[]>`
+  async save(
+    userId: string,
+    trackId: string,
+    at: Date,
+    limit: number,
+  ): Promise<'saved' | 'exists' | 'full' | 'gone'> {
+    return this.prisma
+      .$transaction(async (tx) => {
+        await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${userId}, 1001))`;
+        const [row] = await tx.$queryRaw<{ saved: boolean; exists: boolean }[]>`
         WITH ins AS (
           INSERT INTO library_items (user_id, track_id, created_at)
           SELECT ${userId}, ${trackId}, ${at}
@@ -27,8 +34,13 @@ export class LibraryRepository {
         )
         SELECT EXISTS (SELECT 1 FROM ins) AS saved,
                EXISTS (SELECT 1 FROM library_items WHERE user_id = ${userId} AND track_id = ${trackId}) AS exists`;
-      return row.saved ? 'saved' : row.exists ? 'exists' : 'full';
-    });
+        return row.saved ? ('saved' as const) : row.exists ? ('exists' as const) : ('full' as const);
+      })
+      .catch((err: unknown) => {
+        // the track was deleted between the visibility check and the insert
+        if (pgErrorOf(err)?.code === '23503') return 'gone' as const;
+        throw err;
+      });
   }
 
   async remove(userId: string, trackId: string): Promise<boolean> {

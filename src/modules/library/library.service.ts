@@ -5,6 +5,7 @@ import { Clock } from '../../platform/clock/clock';
 import { AppError } from '../../platform/errors/app-error';
 import { decodeCursor, type Page, pageLimit, toPage } from '../../platform/pagination/pagination';
 import type { PageQueryDto } from '../../platform/pagination/page.dto';
+import { TracksErrors } from '../tracks/tracks.errors';
 import { TracksService } from '../tracks/tracks.service';
 import type { LibraryEntryDto } from './dto/library.dto';
 import { LibraryErrors } from './library.errors';
@@ -30,6 +31,7 @@ export class LibraryService {
     const outcome = await this.repo.save(principal.userId, track.id, at, this.config.limits.libraryItems);
     if (outcome === 'exists') throw new AppError(LibraryErrors.trackAlreadySaved);
     if (outcome === 'full') throw new AppError(LibraryErrors.libraryFull);
+    if (outcome === 'gone') throw new AppError(TracksErrors.trackNotFound);
     return {
       track_id: track.id,
       saved_at: at.toISOString(),

@@ -1,6 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import type { Keyset } from '../../platform/pagination/pagination';
+import { AppError } from '../../platform/errors/app-error';
+import { pgErrorOf } from '../../platform/prisma/db-errors';
 import { PrismaService, type Tx } from '../../platform/prisma/prisma.service';
+import { TracksErrors } from '../tracks/tracks.errors';
 import { summaryColumns, type SummaryRow } from '../library/track-summary';
 import type { PlaylistMembers } from './playlist-access';
 
@@ -174,14 +177,18 @@ export class PlaylistsRepository {
     tx: Tx,
     e: { playlistId: string; trackId: string; position: string; addedBy: string; at: Date },
   ): Promise<number> {
-    const [row] = await tx.$queryRaw<{ version: number }[]>`
+    const rows = await tx.$queryRaw<{ version: number }[]>`
       WITH entry AS (
         INSERT INTO playlist_tracks (playlist_id, track_id, position, added_by, added_at)
         VALUES (${e.playlistId}, ${e.trackId}, ${e.position}, ${e.addedBy}, ${e.at})
       )
       UPDATE playlists SET version = version + 1, updated_at = ${e.at} WHERE id = ${e.playlistId}
-      RETURNING version`;
-    return row.version;
+      RETURNING version`.catch((err: unknown) => {
+      // the track was deleted since the caller's visibility check
+      if (pgErrorOf(err)?.code === '23503') throw new AppError(TracksErrors.trackNotFound);
+      throw err;
+    });
+    return rows[0].version;
   }
 
   async deleteTrack(tx: Tx, id: string, trackId: string): Promise<boolean> {
