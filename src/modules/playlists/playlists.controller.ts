@@ -196,7 +196,7 @@ export class PlaylistsController {
     summary:
       'Move one track just before another (before_track_id: null moves it to the end), without resending the order',
     description:
-      'For mobile clients. Positions are fractional keys (the fractional-indexing package), so a move is one SQL statement that rewrites one row, whatever the playlist’s length, applied only if the playlist is still at the version its neighbours were read at. With If-Match: stale_version when the playlist changed since that ETag. Without it, the move is applied to the latest order. track_set_mismatch when the track or the anchor is not in the playlist; validation_failed when they are the same. Answers the new version (ETag). In the rare case a key would grow past 40 characters the whole order gets fresh keys in the same step.',
+      'For mobile clients. Positions are fractional keys (the fractional-indexing package), so a move is one SQL statement that rewrites one row, whatever the playlist’s length (after two indexed reads: the playlist with its members, and the keys of the new neighbours), applied only if the playlist is still at the version those keys were read at. With If-Match: stale_version when the playlist changed since that ETag. Without it, the move is applied to the latest order. track_set_mismatch when the track or the anchor is not in the playlist; validation_failed when they are the same. Answers the new version (ETag). In the rare case a key would grow past 40 characters the whole order gets fresh keys in the same step.',
   })
   @ApiErrors(PlaylistErrors.playlistNotFound, PlaylistErrors.trackSetMismatch)
   move(
