@@ -60,8 +60,10 @@ export abstract class AppConfig {
   adminPassword?: string;
   /** HMAC secret for access tokens and signed links; unset → generated once under dataDir */
   jwtSecret?: string;
-  stripeSecretKey!: string;
-  stripeWebhookSecret!: string;
+  /** unset → payments answer payment_initialization_failed */
+  stripeSecretKey?: string;
+  /** unset → every webhook is refused (only allowed while no secret key is set either) */
+  stripeWebhookSecret?: string;
   stripeApiBaseUrl?: string;
   testHooks!: boolean;
   jobsAutorun!: boolean;
@@ -220,6 +222,20 @@ export function loadConfig(env: Env): AppConfig {
   if (jwtSecret !== undefined && jwtSecret.length < 32) {
     throw new ConfigError('JWT_SECRET must be at least 32 characters');
   }
+  const stripeSecretKey = read(env, 'STRIPE_SECRET_KEY', str);
+  const stripeWebhookSecret = read(env, 'STRIPE_WEBHOOK_SECRET', str);
+  // Fail closed: payments without verifiable webhooks would fulfil nothing, and the old
+  // placeholders are public (they were in the source), so anyone could sign with them.
+  if (stripeSecretKey !== undefined && stripeWebhookSecret === undefined) {
+    throw new ConfigError(
+      'STRIPE_WEBHOOK_SECRET must be set when STRIPE_SECRET_KEY is (the whsec_… signing secret of your Stripe webhook endpoint)',
+    );
+  }
+  if (stripeSecretKey === 'sk_test_placeholder' || stripeWebhookSecret === 'whsec_placeholder') {
+    throw new ConfigError(
+      'STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET must be real Stripe credentials, not placeholders',
+    );
+  }
 
   return {
     port: read(env, 'PORT', int(0, 65_535), 3000),
@@ -234,8 +250,8 @@ export function loadConfig(env: Env): AppConfig {
     adminEmail,
     adminPassword,
     jwtSecret,
-    stripeSecretKey: read(env, 'STRIPE_SECRET_KEY', str, 'sk_test_placeholder'),
-    stripeWebhookSecret: read(env, 'STRIPE_WEBHOOK_SECRET', str, 'whsec_placeholder'),
+    stripeSecretKey,
+    stripeWebhookSecret,
     stripeApiBaseUrl: read(env, 'STRIPE_API_BASE_URL', url('http:', 'https:')),
     testHooks: read(env, 'TEST_HOOKS', bool, false),
     jobsAutorun: read(env, 'JOBS_AUTORUN', bool, true),

@@ -49,9 +49,13 @@ describe('Stripe webhooks', () => {
     return { purchaseId: p.body.id as string, paymentIntentId: String(pi.id), buyer, trackId: track.id };
   }
 
+  const recorded = async (eventId: string) =>
+    Number((await db.query('SELECT count(*) FROM stripe_events WHERE id = $1', [eventId])).rows[0].count);
+
   describe('signatures', () => {
-    it('refuses missing, forged and stale signatures with stripe_signature_invalid', async () => {
-      const event = c.stripe.emit('payment_intent.succeeded', { id: 'pi_unknown', object: 'payment_intent' });
+    it('refuses missing, forged, stale and future signatures with stripe_signature_invalid', async () => {
+      const { paymentIntentId } = await paidOutsideTheApi();
+      const event = c.stripe.eventsFor(paymentIntentId).find((e) => e.type === 'payment_intent.succeeded')!;
       const payload = JSON.stringify(event);
       const post = (signature?: string) =>
         c.t.http
@@ -64,7 +68,13 @@ describe('Stripe webhooks', () => {
       expectError(await post(c.stripe.sign(payload + ' ')), 400, 'stripe_signature_invalid');
       const old = c.stripe.sign(payload, undefined, Math.floor(Date.now() / 1000) - 301);
       expectError(await post(old), 400, 'stripe_signature_invalid');
+      const future = c.stripe.sign(payload, undefined, Math.floor(Date.now() / 1000) + 301);
+      expectError(await post(future), 400, 'stripe_signature_invalid');
+      // the secret that used to be the default, public in the source
+      expectError(await post(c.stripe.sign(payload, 'whsec_placeholder')), 400, 'stripe_signature_invalid');
+      expect(await recorded(event.id)).toBe(0);
       await post(c.stripe.sign(payload)).expect(200);
+      expect(await recorded(event.id)).toBe(1);
     });
 
     it('follows the application clock for the 300 s tolerance', async () => {
@@ -126,18 +136,7 @@ describe('Stripe webhooks', () => {
     await deliver(
       c.stripe.eventsFor(disputed.paymentIntentId).find((e) => e.type === 'payment_intent.succeeded')!,
     );
-    const charge = [...c.stripe.charges.values()].find(
-      (ch) => ch.payment_intent === disputed.paymentIntentId,
-    )!;
-    await deliver(
-      c.stripe.emit('charge.dispute.created', {
-        id: 'dp_1',
-        object: 'dispute',
-        charge: charge.id,
-        payment_intent: disputed.paymentIntentId,
-        reason: 'fraudulent',
-      }),
-    );
+    expect((await deliver(c.stripe.dispute(disputed.paymentIntentId))).status).toBe(200);
     expect((await state(disputed.purchaseId)).licenses).toEqual([
       { type: 'basic', status: 'revoked', revoked_reason: 'disputed' },
     ]);
@@ -200,10 +199,23 @@ describe('Stripe webhooks', () => {
     ).toBe(3);
   });
 
-  it('ignores events about PaymentIntents that are not purchases', async () => {
-    const res = await deliver(
-      c.stripe.emit('payment_intent.succeeded', { id: 'pi_someone_else', object: 'payment_intent' }),
-    );
+  it('acknowledges and ignores payments Stripe has that are not purchases, changing nothing', async () => {
+    const counts = async () =>
+      (
+        await db.query(
+          `SELECT (SELECT count(*) FROM purchases)::int AS purchases, (SELECT count(*) FROM licenses)::int AS licenses,
+                  (SELECT count(*) FROM purchases WHERE status <> 'requires_payment')::int AS settled`,
+        )
+      ).rows[0];
+    const before = await counts();
+    // e.g. the payment of a subscription invoice: real at Stripe, no purchase of ours
+    const pi = await sdk.paymentIntents.create({ amount: 2900, currency: 'usd' });
+    await sdk.paymentIntents.confirm(pi.id, { payment_method: 'pm_card_visa' });
+    const event = c.stripe.eventsFor(pi.id).find((e) => e.type === 'payment_intent.succeeded')!;
+    const res = await deliver(event);
     expect(res.status).toBe(200);
+    expect(JSON.parse(res.body)).toEqual({ received: true, duplicate: false });
+    expect(await counts()).toEqual(before);
+    expect(await recorded(event.id)).toBe(1);
   });
 });

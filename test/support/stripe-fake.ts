@@ -88,7 +88,8 @@ export class StripeFake {
   readonly refunds: Obj[] = [];
   readonly customers = new Map<string, Obj>();
   readonly subscriptions = new Map<string, Obj>();
-  /** every request: method, path, idempotency key */
+  readonly disputes = new Map<string, Obj>();
+  /** every request: method, path, idempotency key (the call log) */
   readonly requests: { method: string; path: string; idempotencyKey?: string }[] = [];
   /** events Stripe would send, oldest first */
   readonly events: Stripe.Event[] = [];
@@ -116,6 +117,11 @@ export class StripeFake {
     error: Obj = { type: 'api_error', message: 'An unknown error occurred' },
   ): void {
     this.failures.push({ route, status, error });
+  }
+
+  /** The requests made to a route, e.g. calls('POST', '/v1/subscriptions'). */
+  calls(method: string, path: string) {
+    return this.requests.filter((r) => r.method === method && r.path === path);
   }
 
   refundsFor(paymentIntentId: string): Obj[] {
@@ -210,7 +216,7 @@ export class StripeFake {
     let body: string;
     try {
       const failure = this.failures.findIndex(
-        (f) => f.route === `${method} ${url.pathname.replace(/\/(pi|ch|cus|sub|re)_[0-9a-f]+/g, '/:id')}`,
+        (f) => f.route === `${method} ${url.pathname.replace(/\/(pi|ch|cus|sub|re|dp)_[0-9a-f]+/g, '/:id')}`,
       );
       if (failure >= 0) {
         const [f] = this.failures.splice(failure, 1);
@@ -238,9 +244,28 @@ export class StripeFake {
       if (action === 'confirm')
         return this.confirm(pi, String((p.payment_method as string | undefined) ?? ''));
       if (action === 'cancel') {
+        if (pi.status === 'succeeded' || pi.status === 'canceled') {
+          throw new StripeHttpError(400, {
+            type: 'invalid_request_error',
+            code: 'payment_intent_unexpected_state',
+            message: `You cannot cancel this PaymentIntent because it has a status of ${String(pi.status)}.`,
+          });
+        }
         pi.status = 'canceled';
+        pi.cancellation_reason = p.cancellation_reason ?? null;
+        this.emit('payment_intent.canceled', pi);
         return pi;
       }
+    }
+    if (resource === 'charges' && method === 'GET') {
+      const ch = this.charges.get(rid);
+      if (!ch) throw this.missing('charge', rid);
+      return ch;
+    }
+    if (resource === 'disputes' && method === 'GET') {
+      const dp = this.disputes.get(rid);
+      if (!dp) throw this.missing('dispute', rid);
+      return dp;
     }
     if (resource === 'refunds' && method === 'POST') return this.refund(p);
     if (resource === 'customers') {
@@ -430,6 +455,22 @@ export class StripeFake {
     if (p.cancel_at_period_end !== undefined) sub.cancel_at_period_end = p.cancel_at_period_end === 'true';
     this.emit('customer.subscription.updated', sub);
     return sub;
+  }
+
+  /** What Stripe does when the card holder disputes a payment: the dispute, then its event. */
+  dispute(paymentIntentId: string): Stripe.Event {
+    const pi = this.paymentIntents.get(paymentIntentId)!;
+    const dp = {
+      id: id('dp'),
+      object: 'dispute',
+      charge: pi.latest_charge,
+      payment_intent: pi.id,
+      amount: pi.amount,
+      reason: 'fraudulent',
+      status: 'needs_response',
+    };
+    this.disputes.set(dp.id, dp);
+    return this.emit('charge.dispute.created', dp);
   }
 
   /** What Stripe does when a subscription ends: canceled, then the deleted event. */

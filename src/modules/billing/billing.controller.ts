@@ -1,10 +1,12 @@
-import { Body, Controller, Get, Headers, Post } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Post } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Access, CurrentPrincipal } from '../../platform/access/access.decorator';
 import type { Principal } from '../../platform/access/principal';
 import { ApiErrors } from '../../platform/docs/api-errors.decorator';
 import { Idempotent } from '../../platform/idempotency/idempotent.decorator';
 import { PaymentErrors } from '../../platform/payments/payments.errors';
+import { GeneralErrors } from '../../platform/errors/general.errors';
+import { IdempotencyErrors } from '../../platform/idempotency/idempotency.errors';
 import { BillingErrors } from './billing.errors';
 import { BillingService } from './billing.service';
 import { PlanListDto } from './dto/plan.dto';
@@ -39,12 +41,13 @@ export class BillingController {
   @ApiOperation({
     summary: 'Subscribe to a paid plan (or switch plans): creates the Stripe customer and subscription',
     description:
-      'Checked in order: plan_not_found, free_plan_no_payment, already_subscribed, then the payment. The plan changes when Stripe confirms the subscription (webhook), so the answer shows it as `pending_plan_id`. Changing plans resets the request-token balance to the new allowance.',
+      "Checked in order: plan_not_found, free_plan_no_payment, already_subscribed (the plan is already yours — by a subscription, one waiting for Stripe, or an admin override), then the payment. One change per account at a time: the request is claimed in the database before Stripe is called and its id is the Stripe idempotency key, so concurrent calls make one Stripe subscription; the others get already_subscribed (same plan) or idempotency_request_in_progress (another change still running; retry in a moment). A request that died is finished by Stripe's event or by the next call after 120 s. With a live subscription, this switches its price (prorated). The plan changes when Stripe confirms (webhook), so the answer shows it as `pending_plan_id`. Changing plans resets the request-token balance to the new allowance.",
   })
   @ApiErrors(
     BillingErrors.planNotFound,
     BillingErrors.freePlanNoPayment,
     BillingErrors.alreadySubscribed,
+    IdempotencyErrors.requestInProgress,
     PaymentErrors.cardDeclined,
     PaymentErrors.insufficientFunds,
     PaymentErrors.expiredCard,
@@ -53,11 +56,24 @@ export class BillingController {
     PaymentErrors.paymentProcessingError,
     PaymentErrors.paymentInitializationFailed,
   )
-  subscribe(
-    @CurrentPrincipal() principal: Principal,
-    @Body() dto: SubscribeDto,
-    @Headers('idempotency-key') key?: string,
-  ): Promise<SubscriptionDto> {
-    return this.subscriptions.subscribe(principal, dto, key);
+  subscribe(@CurrentPrincipal() principal: Principal, @Body() dto: SubscribeDto): Promise<SubscriptionDto> {
+    return this.subscriptions.subscribe(principal, dto);
+  }
+
+  @Delete('billing/subscription')
+  @Access.user('commerce:write')
+  @ApiOperation({
+    summary: 'Cancel your subscription at the end of the current period',
+    description:
+      "Sets cancel_at_period_end at Stripe (claimed in the database first, like subscribing). The plan stays until the period ends and Stripe's `customer.subscription.deleted` event arrives; the answer shows `cancel_at_period_end: true`. Calling it again answers the same state. No live subscription (never subscribed, already ended, or a plan given by an admin override) → 400 bad_request; another change still running → idempotency_request_in_progress.",
+  })
+  @ApiErrors(
+    GeneralErrors.badRequest,
+    IdempotencyErrors.requestInProgress,
+    PaymentErrors.paymentProcessingError,
+    PaymentErrors.paymentInitializationFailed,
+  )
+  cancel(@CurrentPrincipal() principal: Principal): Promise<SubscriptionDto> {
+    return this.subscriptions.cancel(principal);
   }
 }

@@ -2,12 +2,16 @@ import { Injectable, OnModuleInit } from '@nestjs/common';
 import type { Purchase } from '@prisma/client';
 import Stripe from 'stripe';
 import { Clock } from '../../platform/clock/clock';
+import { AppError } from '../../platform/errors/app-error';
+import { GeneralErrors } from '../../platform/errors/general.errors';
 import { JobsService } from '../../platform/jobs/jobs.service';
 import { StripeClient } from '../../platform/payments/stripe.client';
 import type { Tx } from '../../platform/prisma/prisma.service';
 import { LicensingRepository } from './licensing.repository';
 
 const REFUND_JOB = 'purchase.refund';
+/** a checkout's window ended: claim the expiry, then cancel its PaymentIntent at Stripe */
+const EXPIRE_JOB = 'purchase.expire';
 
 /**
  * What a payment's facts mean for its purchase. Stripe tells us that a PaymentIntent succeeded,
@@ -18,7 +22,11 @@ const REFUND_JOB = 'purchase.refund';
  * - paid, no conflict → a license (revoked if the payment was refunded or disputed);
  * - paid, but the track's exclusive is sold or the buyer already holds that license → no
  *   license; a refund is queued (job, Stripe idempotency key per purchase: refunded once);
+ * - paid after the checkout expired → no license, refunded once (same refund job);
  * - refunded → purchase `refunded`.
+ *
+ * A checkout that expires is claimed `expired` in the database first; then its PaymentIntent is
+ * canceled at Stripe (job), so the client_secret the buyer holds can no longer pay it.
  */
 @Injectable()
 export class Fulfilment implements OnModuleInit {
@@ -36,6 +44,88 @@ export class Fulfilment implements OnModuleInit {
       retryLimit: 10,
       retryDelay: 30,
     });
+    this.jobs.register<{ purchaseId: string }>({
+      name: EXPIRE_JOB,
+      handler: (data) => this.expireCheckout(data.purchaseId),
+      retryLimit: 10,
+      retryDelay: 30,
+    });
+  }
+
+  /**
+   * The purchase a PaymentIntent read from Stripe pays for: null when it is not a purchase
+   * (a payment of Stripe's for something else, e.g. a subscription invoice). One that claims to
+   * be a purchase of ours (metadata) but is not, or whose amount or currency differ from the
+   * purchase's, is refused (bad_request).
+   */
+  async purchaseOf(pi: Stripe.PaymentIntent): Promise<Purchase | null> {
+    const purchase = await this.repo.purchaseByPaymentIntent(pi.id);
+    if (!purchase) {
+      if (pi.metadata?.purchase_id)
+        throw new AppError(GeneralErrors.badRequest, { message: `No purchase for PaymentIntent ${pi.id}.` });
+      return null;
+    }
+    if (
+      pi.amount !== purchase.amountCents ||
+      pi.currency?.toLowerCase() !== purchase.currency.toLowerCase()
+    ) {
+      throw new AppError(GeneralErrors.badRequest, {
+        message: `PaymentIntent ${pi.id} does not match its purchase's amount.`,
+      });
+    }
+    return purchase;
+  }
+
+  purchaseOfIntent(paymentIntentId: string): Promise<Purchase | null> {
+    return this.repo.purchaseByPaymentIntent(paymentIntentId);
+  }
+
+  /** Expires the checkout in `seconds` (a delayed job; reading or confirming it also expires it). */
+  async scheduleExpiry(purchaseId: string, seconds: number): Promise<void> {
+    await this.jobs.enqueue(EXPIRE_JOB, { purchaseId }, { startAfterSeconds: seconds });
+  }
+
+  /**
+   * Claims the expiry of a checkout whose window ended (status `expired`, in the database first)
+   * and queues the cancellation of its PaymentIntent in the same transaction. False when it was
+   * not due or not waiting for payment any more.
+   */
+  async expire(purchaseId: string): Promise<boolean> {
+    return this.repo.transaction(async (tx) => {
+      const claimed = await this.repo.expirePurchase(tx, purchaseId, this.clock.now());
+      if (claimed) await this.jobs.enqueue(EXPIRE_JOB, { purchaseId }, { tx });
+      return claimed;
+    });
+  }
+
+  /**
+   * The job: an expired checkout's PaymentIntent is canceled at Stripe (idempotency key per
+   * purchase). If Stripe says it was paid meanwhile, that payment is recorded, and `settle`
+   * refunds it.
+   */
+  private async expireCheckout(purchaseId: string): Promise<void> {
+    let purchase = await this.repo.purchase(purchaseId);
+    if (purchase?.status === 'requires_payment') {
+      if (purchase.expiresAt > this.clock.now()) throw new Error(`checkout ${purchaseId} is not due yet`);
+      await this.expire(purchaseId);
+      purchase = await this.repo.purchase(purchaseId);
+    }
+    if (!purchase?.stripePaymentIntentId || purchase.status !== 'expired' || purchase.paidAt) return;
+    const paymentIntentId = purchase.stripePaymentIntentId;
+    try {
+      await this.stripe.api.paymentIntents.cancel(
+        paymentIntentId,
+        { cancellation_reason: 'abandoned' },
+        { idempotencyKey: `purchase:${purchaseId}:cancel` },
+      );
+    } catch (err) {
+      if (!(err instanceof Stripe.errors.StripeError && err.code === 'payment_intent_unexpected_state'))
+        throw err;
+      const pi = await this.stripe.api.paymentIntents.retrieve(paymentIntentId);
+      if (pi.status === 'succeeded') {
+        await this.repo.transaction((tx) => this.paymentSucceeded(tx, paymentIntentId));
+      }
+    }
   }
 
   async paymentSucceeded(tx: Tx, paymentIntentId: string): Promise<void> {
@@ -87,6 +177,16 @@ export class Fulfilment implements OnModuleInit {
     }
     if (!p.paidAt || p.status === 'refunding' || p.status === 'refunded') {
       if (p.status === 'refunding' && p.refundedAt) await this.setStatus(tx, p, 'refunded');
+      return;
+    }
+    if (p.status === 'expired') {
+      // paid after its checkout expired (the PaymentIntent was not canceled in time): no license
+      if (p.refundedAt) {
+        await this.setStatus(tx, p, 'refunded');
+      } else {
+        await this.setStatus(tx, p, 'refunding');
+        await this.jobs.enqueue(REFUND_JOB, { purchaseId: p.id }, { tx, singletonKey: p.id });
+      }
       return;
     }
     // Sales of one track take turns; the partial unique indexes are the last word.

@@ -240,9 +240,13 @@ export class LicensingRepository {
     await tx.purchase.update({ where: { id }, data });
   }
 
-  /** Only a purchase still waiting for payment expires. */
-  async expirePurchase(id: string, at: Date): Promise<boolean> {
-    const { count } = await this.prisma.purchase.updateMany({
+  purchaseByPaymentIntent(paymentIntentId: string): Promise<Purchase | null> {
+    return this.prisma.purchase.findUnique({ where: { stripePaymentIntentId: paymentIntentId } });
+  }
+
+  /** Only a purchase still waiting for payment expires (the claim before Stripe is told). */
+  async expirePurchase(tx: Tx, id: string, at: Date): Promise<boolean> {
+    const { count } = await tx.purchase.updateMany({
       where: { id, status: 'requires_payment', paidAt: null, expiresAt: { lte: at } },
       data: { status: 'expired', updatedAt: at },
     });

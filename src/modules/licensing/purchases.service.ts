@@ -88,6 +88,7 @@ export class PurchasesService {
       await this.repo.discardPurchase(purchase.id);
       throw paymentError(err, 'create');
     }
+    await this.fulfilment.scheduleExpiry(purchase.id, this.config.limits.checkoutSeconds);
     return toPurchaseDto((await this.repo.purchase(purchase.id))!);
   }
 
@@ -101,7 +102,7 @@ export class PurchasesService {
     if (purchase.status !== 'requires_payment' && purchase.status !== 'expired')
       return toPurchaseDto(purchase);
     if (purchase.status === 'expired' || purchase.expiresAt <= this.clock.now()) {
-      await this.repo.expirePurchase(purchase.id, this.clock.now());
+      await this.fulfilment.expire(purchase.id);
       throw new AppError(PurchaseErrors.checkoutExpired);
     }
     let status: string;
@@ -125,8 +126,14 @@ export class PurchasesService {
     return toPurchaseDto((await this.repo.purchase(purchase.id))!);
   }
 
+  /** A checkout past its window reads as `expired` (and its PaymentIntent is canceled). */
   async get(principal: Principal, id: string): Promise<PurchaseDto> {
-    return toPurchaseDto(await this.mine(principal, id));
+    const purchase = await this.mine(principal, id);
+    if (purchase.status === 'requires_payment' && purchase.expiresAt <= this.clock.now()) {
+      await this.fulfilment.expire(purchase.id);
+      return toPurchaseDto((await this.repo.purchase(purchase.id))!);
+    }
+    return toPurchaseDto(purchase);
   }
 
   async list(principal: Principal, query: PageQueryDto): Promise<Page<PurchaseDto>> {

@@ -3,6 +3,7 @@ import Stripe from 'stripe';
 import { AppConfig } from '../../config/config';
 import { Clock } from '../../platform/clock/clock';
 import { AppError } from '../../platform/errors/app-error';
+import { GeneralErrors } from '../../platform/errors/general.errors';
 import { StripeClient } from '../../platform/payments/stripe.client';
 import { SubscriptionsService } from '../billing/subscriptions.service';
 import { Fulfilment } from '../licensing/fulfilment';
@@ -11,14 +12,35 @@ import { StripeWebhooksRepository } from './stripe-webhooks.repository';
 
 const TOLERANCE_SECONDS = 300;
 
-const paymentIntentOf = (o: { payment_intent?: string | { id: string } | null }) =>
-  typeof o.payment_intent === 'string' ? o.payment_intent : (o.payment_intent?.id ?? null);
+/** The fields of an event we rely on, checked before anything else is done with it. */
+interface VerifiedEvent {
+  id: string;
+  type: string;
+  created: number;
+  object: Record<string, unknown> & { id: string };
+}
+
+const malformed = (why: string) =>
+  new AppError(GeneralErrors.badRequest, { message: `Malformed Stripe event: ${why}.` });
+const unknownObject = (what: string) =>
+  new AppError(GeneralErrors.badRequest, { message: `Unknown to Stripe or to us: ${what}.` });
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+const idOf = (ref: unknown): string | null =>
+  typeof ref === 'string' && ref ? ref : isObject(ref) && typeof ref.id === 'string' ? ref.id : null;
+
+/** What we do with an event once it is known to be real. */
+type Effect = { kind: 'ignore' } | { kind: 'apply'; run: Parameters<StripeWebhooksRepository['apply']>[2] };
 
 /**
- * Stripe's events, verified and applied exactly once: the event id is recorded in the same
- * transaction as its effect, so a redelivery is a no-op and a failure (answered 5xx, retried by
- * Stripe) leaves no trace. Each handler is idempotent and order-independent on its own (see
- * Fulfilment and SubscriptionsService), so any delivery order converges.
+ * Stripe's events, verified and applied exactly once. A signed event is not trusted for its
+ * content: the object it names is read again from Stripe (outside any transaction), and only
+ * that state is applied (Stripe's guidance: fetch the object from the API). Objects Stripe or we
+ * do not know, malformed events and timestamps from the future are refused with a 4xx and leave
+ * no trace, so a later valid delivery still applies. The event id is recorded in the transaction
+ * of its effect: a redelivery is a no-op and a failure (5xx, retried by Stripe) leaves nothing.
  */
 @Injectable()
 export class StripeWebhooksService {
@@ -33,65 +55,126 @@ export class StripeWebhooksService {
     private readonly config: AppConfig,
   ) {}
 
-  verify(rawBody: Buffer | undefined, signature: string | undefined): Stripe.Event {
+  /**
+   * Checks Stripe-Signature against STRIPE_WEBHOOK_SECRET (none configured: every event is
+   * refused), within 300 s of the application clock either way, then the event's shape.
+   */
+  verify(rawBody: Buffer | undefined, signature: string | undefined): VerifiedEvent {
+    const secret = this.config.stripeWebhookSecret;
+    if (!secret) {
+      this.logger.warn('Stripe webhook refused: STRIPE_WEBHOOK_SECRET is not set');
+      throw new AppError(StripeWebhookErrors.signatureInvalid);
+    }
     if (!rawBody || !signature) throw new AppError(StripeWebhookErrors.signatureInvalid);
+    const nowSeconds = this.clock.nowMs() / 1000;
+    const timestamp = Number(/(?:^|,)\s*t=(\d{1,12})(?:,|$)/.exec(signature)?.[1]);
+    // the SDK only refuses old timestamps; one from the future is as suspicious
+    if (!Number.isFinite(timestamp) || timestamp > nowSeconds + TOLERANCE_SECONDS) {
+      throw new AppError(StripeWebhookErrors.signatureInvalid);
+    }
+    let event: unknown;
     try {
-      return this.stripe.webhooks.constructEvent(
+      event = this.stripe.webhooks.constructEvent(
         rawBody,
         signature,
-        this.config.stripeWebhookSecret,
+        secret,
         TOLERANCE_SECONDS,
         undefined,
         this.clock.nowMs(), // the SDK takes milliseconds here
       );
-    } catch {
+    } catch (err) {
+      if (err instanceof SyntaxError) throw malformed('not JSON');
       throw new AppError(StripeWebhookErrors.signatureInvalid);
+    }
+    return this.shape(event, nowSeconds);
+  }
+
+  private shape(event: unknown, nowSeconds: number): VerifiedEvent {
+    if (!isObject(event)) throw malformed('not an object');
+    const { id, type, created, data } = event;
+    if (typeof id !== 'string' || !id || id.length > 255) throw malformed('id');
+    if (typeof type !== 'string' || !type || type.length > 255) throw malformed('type');
+    if (typeof created !== 'number' || !Number.isSafeInteger(created) || created < 0)
+      throw malformed('created');
+    if (created > nowSeconds + TOLERANCE_SECONDS) throw malformed('created is in the future');
+    if (!isObject(data) || !isObject(data.object)) throw malformed('data.object');
+    const object = data.object;
+    if (typeof object.id !== 'string' || !object.id || object.id.length > 255)
+      throw malformed('data.object.id');
+    return { id, type, created, object: object as VerifiedEvent['object'] };
+  }
+
+  async handle(event: VerifiedEvent): Promise<{ received: true; duplicate: boolean }> {
+    if (await this.repo.seen(event.id)) return { received: true, duplicate: true };
+    const effect = await this.effect(event);
+    const applied = await this.repo.apply(
+      event,
+      this.clock.now(),
+      effect.kind === 'apply' ? effect.run : null,
+    );
+    return { received: true, duplicate: !applied };
+  }
+
+  /** Reads what the event is about from Stripe (no transaction open) and decides its effect. */
+  private async effect(event: VerifiedEvent): Promise<Effect> {
+    const readAt = this.clock.now();
+    switch (event.type) {
+      case 'payment_intent.succeeded':
+      case 'payment_intent.payment_failed': {
+        const pi = await this.retrieve(() => this.stripe.api.paymentIntents.retrieve(event.object.id));
+        if (!pi) throw unknownObject(`PaymentIntent ${event.object.id}`);
+        const purchase = await this.fulfilment.purchaseOf(pi);
+        if (!purchase) return { kind: 'ignore' }; // a payment of Stripe's that is not a purchase
+        if (event.type === 'payment_intent.payment_failed') {
+          const code = pi.last_payment_error?.code ?? 'payment_failed';
+          return { kind: 'apply', run: (tx) => this.fulfilment.paymentFailed(tx, pi.id, code) };
+        }
+        if (pi.status !== 'succeeded')
+          throw unknownObject(`a succeeded PaymentIntent ${pi.id} (it is ${pi.status})`);
+        return { kind: 'apply', run: (tx) => this.fulfilment.paymentSucceeded(tx, pi.id) };
+      }
+      case 'charge.refunded': {
+        const charge = await this.retrieve(() => this.stripe.api.charges.retrieve(event.object.id));
+        if (!charge || !(charge.refunded || charge.amount_refunded > 0))
+          throw unknownObject(`a refunded charge ${event.object.id}`);
+        const pi = idOf(charge.payment_intent);
+        if (!pi || !(await this.fulfilment.purchaseOfIntent(pi))) return { kind: 'ignore' };
+        return { kind: 'apply', run: (tx) => this.fulfilment.paymentRefunded(tx, pi) };
+      }
+      case 'charge.dispute.created': {
+        const dispute = await this.retrieve(() => this.stripe.api.disputes.retrieve(event.object.id));
+        if (!dispute) throw unknownObject(`dispute ${event.object.id}`);
+        const pi = idOf(dispute.payment_intent);
+        if (!pi || !(await this.fulfilment.purchaseOfIntent(pi))) return { kind: 'ignore' };
+        return { kind: 'apply', run: (tx) => this.fulfilment.paymentDisputed(tx, pi) };
+      }
+      case 'customer.subscription.created':
+      case 'customer.subscription.updated':
+      case 'customer.subscription.deleted':
+      case 'invoice.payment_failed': {
+        // an invoice only names the subscription: its state is read from Stripe like any other
+        const subscriptionId =
+          event.type === 'invoice.payment_failed'
+            ? SubscriptionsService.invoiceSubscription(event.object as unknown as Stripe.Invoice)
+            : event.object.id;
+        if (!subscriptionId) throw unknownObject(`the subscription of invoice ${event.object.id}`);
+        const sub = await this.subscriptions.fetch(subscriptionId);
+        if (!sub) throw unknownObject(`subscription ${subscriptionId}`);
+        return { kind: 'apply', run: (tx) => this.subscriptions.applySubscription(tx, sub, readAt) };
+      }
+      default:
+        this.logger.debug(`Stripe event ${event.type} ignored`);
+        return { kind: 'ignore' };
     }
   }
 
-  async handle(event: Stripe.Event): Promise<{ received: true; duplicate: boolean }> {
-    const duplicate = await this.repo.transaction(async (tx) => {
-      if (!(await this.repo.record(tx, event.id, event.type, this.clock.now()))) return true;
-      const eventAt = new Date(event.created * 1000);
-      switch (event.type) {
-        case 'payment_intent.succeeded':
-          await this.fulfilment.paymentSucceeded(tx, event.data.object.id);
-          break;
-        case 'payment_intent.payment_failed':
-          await this.fulfilment.paymentFailed(
-            tx,
-            event.data.object.id,
-            event.data.object.last_payment_error?.code ?? 'payment_failed',
-          );
-          break;
-        case 'charge.refunded': {
-          const pi = paymentIntentOf(event.data.object);
-          if (pi) await this.fulfilment.paymentRefunded(tx, pi);
-          break;
-        }
-        case 'charge.dispute.created': {
-          const pi = paymentIntentOf(event.data.object);
-          if (pi) await this.fulfilment.paymentDisputed(tx, pi);
-          break;
-        }
-        case 'customer.subscription.created':
-        case 'customer.subscription.updated':
-        case 'customer.subscription.deleted':
-          await this.subscriptions.applySubscriptionEvent(
-            tx,
-            event.data.object,
-            eventAt,
-            event.type.endsWith('deleted'),
-          );
-          break;
-        case 'invoice.payment_failed':
-          await this.subscriptions.applyInvoiceFailed(tx, event.data.object, eventAt);
-          break;
-        default:
-          this.logger.debug(`Stripe event ${event.type} ignored`);
-      }
-      return false;
-    });
-    return { received: true, duplicate };
+  /** A Stripe object, or null when Stripe does not know it (any other failure is thrown: 5xx, retried). */
+  private async retrieve<T>(read: () => Promise<T>): Promise<T | null> {
+    try {
+      return await read();
+    } catch (err) {
+      if (err instanceof Stripe.errors.StripeError && err.statusCode === 404) return null;
+      throw err;
+    }
   }
 }

@@ -4,11 +4,9 @@ import { AppConfig } from '../../config/config';
 import { AppError } from '../errors/app-error';
 import { PaymentErrors } from './payments.errors';
 
-const PLACEHOLDER = 'sk_test_placeholder';
-
 /**
  * The configured Stripe SDK. STRIPE_API_BASE_URL points it at another host (a local
- * Stripe-compatible server in tests). With the placeholder key nothing is sent: payments fail at
+ * Stripe-compatible server in tests). With no STRIPE_SECRET_KEY nothing is sent: payments fail at
  * once with payment_initialization_failed.
  */
 @Injectable()
@@ -16,7 +14,7 @@ export class StripeClient {
   private readonly client: Stripe | null;
 
   constructor(config: AppConfig) {
-    if (config.stripeSecretKey === PLACEHOLDER) {
+    if (!config.stripeSecretKey) {
       this.client = null;
       return;
     }
@@ -43,6 +41,6 @@ export class StripeClient {
     return this.client;
   }
 
-  /** For verifying webhook signatures (no credentials needed). */
-  readonly webhooks = new Stripe(PLACEHOLDER).webhooks;
+  /** For verifying webhook signatures (no API key is used by it). */
+  readonly webhooks = Stripe.webhooks;
 }
