@@ -38,8 +38,11 @@ describe('subscription claims', () => {
       )
     ).rows;
   const current = async (u: TestUser) =>
-    (await db.query('SELECT current_subscription_id FROM users WHERE id = $1', [u.id])).rows[0]
-      .current_subscription_id;
+    (
+      await db.query("SELECT to_jsonb(u) ->> 'current_subscription_id' AS id FROM users u WHERE id = $1", [
+        u.id,
+      ])
+    ).rows[0].id;
 
   /** subscribes and delivers Stripe's created event: the user is on the plan */
   async function subscribed(u: TestUser, plan: string) {

@@ -42,7 +42,7 @@ describe('Stripe webhooks cannot be forged', () => {
   const userState = async (u: TestUser) =>
     (
       await db.query(
-        `SELECT u.plan_id, u.current_subscription_id, (SELECT count(*)::int FROM subscriptions s WHERE s.user_id = u.id) AS subscriptions
+        `SELECT u.plan_id, to_jsonb(u) ->> 'current_subscription_id' AS current_subscription_id, (SELECT count(*)::int FROM subscriptions s WHERE s.user_id = u.id) AS subscriptions
          FROM users u WHERE u.id = $1`,
         [u.id],
       )
@@ -199,14 +199,25 @@ describe('Stripe configuration fails closed', () => {
 
     it('refuses every webhook, whatever it is signed with, and payments fail with payment_initialization_failed', async () => {
       const signer = new Stripe('sk_test_signer');
+      const victim = await registerUser(t);
+      // what moved a user to pro for free: the old default secret was public
       const payload = JSON.stringify({
         id: 'evt_1',
         object: 'event',
         type: 'customer.subscription.created',
         created: Math.floor(Date.now() / 1000),
-        data: { object: { id: 'sub_1', customer: 'cus_1', metadata: {} } },
+        data: {
+          object: {
+            id: 'sub_1',
+            object: 'subscription',
+            customer: 'cus_1',
+            status: 'active',
+            metadata: { user_id: victim.id },
+            items: { data: [{ price: { id: 'price_pro' } }] },
+          },
+        },
       });
-      for (const secret of ['whsec_placeholder', '', 'anything']) {
+      for (const secret of ['whsec_placeholder', 'anything']) {
         const res = await t.http
           .post('/api/v1/webhooks/stripe')
           .set('Content-Type', 'application/json')
@@ -214,6 +225,7 @@ describe('Stripe configuration fails closed', () => {
           .send(payload);
         expectError(res, 400, 'stripe_signature_invalid');
       }
+      expect((await t.http.get('/api/v1/me').set(victim.auth).expect(200)).body.plan.id).toBe('explorer');
       const buyer = await registerUser(t);
       const res = await t.http
         .post('/api/v1/billing/subscription')
