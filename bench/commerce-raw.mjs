@@ -7,7 +7,7 @@ import { db, tx } from './raw-db.mjs';
 import Stripe from 'stripe';
 
 const { STRIPE_URL, STRIPE_KEY, STRIPE_WEBHOOK_SECRET, PORT } = process.env;
-const webhooks = new Stripe('sk_test_placeholder').webhooks;
+const webhooks = Stripe.webhooks;
 const app = Fastify();
 
 async function stripe(path, body, key) {
@@ -105,6 +105,14 @@ app.post('/webhooks/stripe', async (req, reply) => {
     event = webhooks.constructEvent(req.rawBody, req.headers['stripe-signature'], STRIPE_WEBHOOK_SECRET, 300);
   } catch {
     return reply.code(400).send({ code: 'stripe_signature_invalid' });
+  }
+  // like the app: the object is re-read from Stripe before the transaction
+  if (event.type === 'payment_intent.succeeded') {
+    const res = await fetch(`${STRIPE_URL}/v1/payment_intents/${event.data.object.id}`, {
+      headers: { authorization: `Bearer ${STRIPE_KEY}` },
+    });
+    const pi = await res.json();
+    if (res.status !== 200 || pi.status !== 'succeeded') return reply.code(400).send({ code: 'bad_request' });
   }
   await tx(async (c) => {
     const { rowCount } = await c.query(

@@ -187,15 +187,25 @@ export default async function commerce() {
       ),
     ];
 
-    // webhook ingestion: distinct signed events (disputes of unknown payments: recorded, no effect)
+    // webhook ingestion: distinct signed events about a payment Stripe has that is not a purchase
+    // (each is re-read from Stripe, then recorded with no effect)
+    const stripeCall = async (path, body) => {
+      const res = await fetch(`${stripe.url}${path}`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${stripe.secretKey}`,
+          'content-type': 'application/x-www-form-urlencoded',
+        },
+        body: new URLSearchParams(body).toString(),
+      });
+      return res.json();
+    };
+    const other = await stripeCall('/v1/payment_intents', { amount: '2999', currency: 'usd' });
+    await stripeCall(`/v1/payment_intents/${other.id}/confirm`, { payment_method: 'pm_card_visa' });
     const ingest = (base, path) => () =>
       pool(EVENTS / 2, 16, async () => {
         const { payload, signature } = signed(
-          event('charge.dispute.created', {
-            id: `dp_${randomBytes(6).toString('hex')}`,
-            object: 'dispute',
-            payment_intent: 'pi_unknown',
-          }),
+          event('payment_intent.succeeded', { id: other.id, object: 'payment_intent' }),
           stripe.webhookSecret,
         );
         const res = await fetch(`${base}${path}`, {

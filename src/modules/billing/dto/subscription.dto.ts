@@ -19,8 +19,9 @@ export class SubscriptionDto {
   plan!: PlanDto;
   /** none | incomplete | active | past_due | canceled */
   status!: string;
-  /** the plan a pending subscription is for, until Stripe confirms it */
+  /** the plan a pending subscription (or switch) is for, until Stripe confirms it */
   pending_plan_id!: string | null;
   current_period_end!: string | null;
+  /** true after DELETE /billing/subscription: the plan ends with the current period */
   cancel_at_period_end!: boolean;
 }
