@@ -1,4 +1,4 @@
-import { Injectable, OnModuleInit } from '@nestjs/common';
+import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import type { Purchase } from '@prisma/client';
 import Stripe from 'stripe';
 import { Clock } from '../../platform/clock/clock';
@@ -30,6 +30,8 @@ const EXPIRE_JOB = 'purchase.expire';
  */
 @Injectable()
 export class Fulfilment implements OnModuleInit {
+  private readonly logger = new Logger(Fulfilment.name);
+
   constructor(
     private readonly repo: LicensingRepository,
     private readonly jobs: JobsService,
@@ -80,9 +82,14 @@ export class Fulfilment implements OnModuleInit {
     return this.repo.purchaseByPaymentIntent(paymentIntentId);
   }
 
-  /** Expires the checkout in `seconds` (a delayed job; reading or confirming it also expires it). */
+  /**
+   * Expires the checkout in `seconds` (a delayed job). Best effort: reading or confirming the
+   * purchase also expires it, so a checkout whose job could not be queued still ends.
+   */
   async scheduleExpiry(purchaseId: string, seconds: number): Promise<void> {
-    await this.jobs.enqueue(EXPIRE_JOB, { purchaseId }, { startAfterSeconds: seconds });
+    await this.jobs
+      .enqueue(EXPIRE_JOB, { purchaseId }, { startAfterSeconds: seconds })
+      .catch((err: Error) => this.logger.warn(`expiry of checkout ${purchaseId} not queued: ${err.message}`));
   }
 
   /**
