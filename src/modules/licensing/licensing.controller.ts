@@ -122,7 +122,7 @@ export class PurchasesController {
   @ApiOperation({
     summary: 'Start a purchase: a Stripe PaymentIntent for price + 15 % platform fee',
     description:
-      'Checked in order: track_not_found, cannot_purchase_own_track, exclusive_already_sold, track_not_for_sale, already_purchased, price_changed (with `current_price_cents`). Confirm within 30 minutes.',
+      'Checked in order: track_not_found, cannot_purchase_own_track, exclusive_already_sold, track_not_for_sale, already_purchased, price_changed (with `current_price_cents`). Confirm within 30 minutes (LIMIT_CHECKOUT_SECONDS): then the purchase expires and its PaymentIntent is canceled at Stripe, so the `client_secret` can no longer pay; a payment that still succeeds is refunded once and the purchase ends `refunded`, with no license.',
   })
   @ApiErrors(
     TracksErrors.trackNotFound,
@@ -164,7 +164,11 @@ export class PurchasesController {
 
   @Get(':id')
   @Access.user('commerce:read')
-  @ApiOperation({ summary: 'One of your purchases' })
+  @ApiOperation({
+    summary: 'One of your purchases',
+    description:
+      'A checkout past its 30-minute window reads as `expired` (its PaymentIntent is then canceled).',
+  })
   @ApiErrors(PurchaseErrors.purchaseNotFound)
   get(@CurrentPrincipal() principal: Principal, @Param('id', IdPipe) id: string): Promise<PurchaseDto> {
     return this.purchases.get(principal, id);
