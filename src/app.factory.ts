@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { SwaggerModule } from '@nestjs/swagger';
 import { LogController, type FastifyInstance, type FastifyRequest } from 'fastify';
+import type { DestinationStream } from 'pino';
 import { AppModule } from './app.module';
 import { CATALOGUE } from './catalogue';
 import { AppConfig } from './config/config';
@@ -26,6 +27,8 @@ const JSON_BODY_LIMIT = 1024 * 1024;
 export interface CreateAppOptions {
   /** extra Fastify hooks, registered before the routes (the e2e harness records error codes) */
   configure?: (fastify: FastifyInstance) => void;
+  /** where the log lines go (default stdout); the e2e harness reads them from a sink */
+  logDestination?: DestinationStream;
 }
 
 export async function createApp(
@@ -33,7 +36,7 @@ export async function createApp(
   options: CreateAppOptions = {},
 ): Promise<NestFastifyApplication> {
   const routes = new RouteRegistry();
-  const logger = createRootLogger(config.logLevel);
+  const logger = createRootLogger(config.logLevel, options.logDestination);
   const adapter = new FastifyAdapter({
     loggerInstance: logger,
     // one line per request only where it matters (see the onResponse hook below)

@@ -202,7 +202,7 @@ describe('purchases with Stripe', () => {
       ['pm_card_chargeDeclined', 402, 'card_declined'],
       ['pm_card_chargeDeclinedInsufficientFunds', 402, 'insufficient_funds'],
       ['pm_card_chargeDeclinedExpiredCard', 422, 'expired_card'],
-      ['pm_card_chargeDeclinedIncorrectCvc', 422, 'invalid_card'],
+      ['pm_card_chargeDeclinedIncorrectCvc', 402, 'payment_failed'],
       ['pm_card_doesNotExist', 422, 'invalid_card'],
       ['pm_card_chargeDeclinedProcessingError', 500, 'payment_processing_error'],
       ['pm_card_chargeDeclinedIncorrectZip', 402, 'payment_failed'],

@@ -40,6 +40,10 @@ describe('database outage', () => {
     expectError(health, 503, 'service_unavailable');
     expect(health.body.checks.db.ok).toBe(false);
     expect(health.headers['retry-after']).toBeDefined();
+    // the production logger logged the cause under the request's id
+    expect(t.logs.errors(health.headers['x-request-id'] as string)).toEqual([
+      expect.objectContaining({ code: 'service_unavailable' }),
+    ]);
 
     const me = await t.http.get('/api/v1/me').set(user.auth);
     expectError(me, 503, 'service_unavailable');

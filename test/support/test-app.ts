@@ -12,6 +12,7 @@ import {
   serverFromEnv,
   withDatabase,
 } from '../setup/test-database';
+import { LogSink } from './log-sink';
 import { SmtpSink } from './smtp-sink';
 
 export const TEST_JWT_SECRET = 'e2e-secret-e2e-secret-e2e-secret-0123456789';
@@ -20,7 +21,8 @@ export const TEST_JWT_SECRET = 'e2e-secret-e2e-secret-e2e-secret-0123456789';
 const DEFAULT_ENV: Record<string, string> = {
   TEST_HOOKS: '1',
   JOBS_AUTORUN: '0',
-  LOG_LEVEL: 'silent',
+  // the production logger and level, written to an in-memory sink (see TestApp.logs)
+  LOG_LEVEL: 'info',
   JWT_SECRET: TEST_JWT_SECRET,
   LIMIT_RATE_PER_MINUTE: '100000',
   LIMIT_RATE_ANONYMOUS_PER_MINUTE: '100000',
@@ -69,6 +71,8 @@ export interface TestApp {
   url: string;
   http: ReturnType<typeof request>;
   mail: SmtpSink;
+  /** what the app logged (the real logger, kept in memory) */
+  logs: LogSink;
   env: Record<string, string>;
   databaseUrl: string;
   /** run every queued background job now (mail delivery, processing) */
@@ -108,8 +112,10 @@ export async function startTestApp(
     ...env,
   };
   const config = loadConfig(fullEnv);
+  const logs = new LogSink();
 
   const app = await createApp(config, {
+    logDestination: logs,
     configure: (fastify) =>
       fastify.addHook('onSend', async (_req, reply, payload) => {
         if (reply.statusCode >= 400 && typeof payload === 'string') {
@@ -133,6 +139,7 @@ export async function startTestApp(
     url,
     http,
     mail,
+    logs,
     env: fullEnv,
     databaseUrl: database.url,
     drain: async () =>

@@ -29,11 +29,15 @@ export class AllExceptionsFilter implements ExceptionFilter {
 
     const response = toErrorResponse(error, req.id);
     if (response.logCause) {
-      // req.log carries the request id (reqId)
-      req.log.error(
-        { err: exception, method: req.method, url: req.url },
-        `request failed with ${String(response.body.code)}`,
-      );
+      // req.log carries the request id (reqId); a logging failure must not change the answer
+      try {
+        req.log.error(
+          { err: exception, code: response.body.code, method: req.method, url: req.url },
+          `request failed with ${String(response.body.code)}`,
+        );
+      } catch {
+        // the serializer is total (see serializeError); a broken destination is not the client's problem
+      }
     }
     if (reply.sent) return;
     void reply.status(response.status).headers(response.headers).send(response.body);

@@ -35,13 +35,16 @@ export interface AppErrorDetails {
 }
 
 export class AppError extends Error {
-  constructor(
-    readonly definition: ErrorDefinition,
-    readonly details: AppErrorDetails = {},
-    options?: { cause?: unknown },
-  ) {
+  declare readonly definition: ErrorDefinition;
+  declare readonly details: AppErrorDetails;
+
+  constructor(definition: ErrorDefinition, details: AppErrorDetails = {}, options?: { cause?: unknown }) {
     super(details.message ?? definition.message, options);
     this.name = `AppError(${definition.code})`;
+    // Not enumerable: a logger's error serializer walks enumerable members and tags every
+    // error-like one (it has a `message`), which throws on the frozen definition.
+    Object.defineProperty(this, 'definition', { value: definition, enumerable: false });
+    Object.defineProperty(this, 'details', { value: details, enumerable: false });
   }
 
   get code(): string {

@@ -1,15 +1,38 @@
 import type { LoggerService } from '@nestjs/common';
-import pino, { type Logger } from 'pino';
+import pino, { type DestinationStream, type Logger } from 'pino';
 
 /**
  * One pino logger for the process: Fastify logs every request with it (request id as `reqId`),
  * and Nest's own logging goes through it too (see NestPinoLogger). JSON lines on stdout.
  */
-export function createRootLogger(level: string): Logger {
-  return pino({
-    level,
-    redact: ['req.headers.authorization', 'req.headers.cookie', 'req.headers["stripe-signature"]'],
-  });
+export function createRootLogger(level: string, destination?: DestinationStream): Logger {
+  return pino(
+    {
+      level,
+      redact: ['req.headers.authorization', 'req.headers.cookie', 'req.headers["stripe-signature"]'],
+      serializers: { err: serializeError },
+    },
+    destination,
+  );
+}
+
+/**
+ * pino's error serializer, made total: logging the cause of a 500 must never itself throw (it
+ * tags error-like members, which fails on frozen or non-extensible objects), or the real cause
+ * is lost and the client gets a different error.
+ */
+export function serializeError(err: unknown): unknown {
+  try {
+    return pino.stdSerializers.err(err as Error);
+  } catch {
+    const e = err as { name?: unknown; message?: unknown; stack?: unknown; code?: unknown } | null;
+    return {
+      type: typeof e?.name === 'string' ? e.name : typeof err,
+      message: typeof e?.message === 'string' ? e.message : String(err),
+      stack: typeof e?.stack === 'string' ? e.stack : undefined,
+      code: e?.code,
+    };
+  }
 }
 
 /** Nest's LoggerService on top of pino, so framework and service logs share the format. */

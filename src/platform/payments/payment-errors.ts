@@ -2,15 +2,8 @@ import Stripe from 'stripe';
 import { AppError, isAppError } from '../errors/app-error';
 import { PaymentErrors } from './payments.errors';
 
-const INVALID_CARD_CODES = new Set([
-  'incorrect_number',
-  'invalid_number',
-  'incorrect_cvc',
-  'invalid_cvc',
-  'invalid_expiry_month',
-  'invalid_expiry_year',
-  'payment_method_unactivated',
-]);
+/** invalid_card is for a card number that is wrong, per the catalogue; other refusals are payment_failed */
+const INVALID_CARD_CODES = new Set(['incorrect_number', 'invalid_number']);
 
 /**
  * Stripe's errors in the catalogue's words. `creating`: a failure to create the payment is

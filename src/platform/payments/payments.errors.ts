@@ -28,7 +28,7 @@ export const PaymentErrors = defineErrors('purchases', {
     status: 422,
     message: 'Invalid card.',
     description:
-      'Card number or security code invalid, or the payment method unusable (Stripe incorrect_number / invalid_number / incorrect_cvc / unknown payment method).',
+      'Card number invalid or payment method unusable (Stripe incorrect_number / invalid_number / unknown payment method).',
   },
   expiredCard: {
     code: 'expired_card',
