@@ -8,9 +8,12 @@ import { AppModule } from './app.module';
 import { CATALOGUE } from './catalogue';
 import { AppConfig } from './config/config';
 import { buildOpenApiDocument } from './platform/docs/openapi';
+import { AppSecret } from './platform/crypto/app-secret';
+import { setCursorSecret } from './platform/pagination/pagination';
 import { AllExceptionsFilter } from './platform/errors/all-exceptions.filter';
 import { AppError } from './platform/errors/app-error';
 import { GeneralErrors } from './platform/errors/general.errors';
+import { assertCleanUrlInput, hostileBodyError } from './platform/http/hostile-input';
 import { resolveRequestId } from './platform/http/request-id';
 import { RouteRegistry } from './platform/http/route-registry';
 import { AppValidationPipe } from './platform/http/validation.pipe';
@@ -65,6 +68,15 @@ export async function createApp(
     else req.log.debug(line, 'request completed');
     done();
   });
+  // NUL bytes, lone surrogates and absurd nesting in paths and query strings: bad_request for every route
+  fastify.addHook('preValidation', (req, _reply, done) => {
+    try {
+      assertCleanUrlInput(req);
+      done();
+    } catch (err) {
+      done(err as Error);
+    }
+  });
   options.configure?.(fastify);
 
   // Our own JSON parser instead of Nest's: it keeps the raw bytes (webhook signatures are
@@ -79,9 +91,12 @@ export async function createApp(
       const raw = body as Buffer;
       (req as FastifyRequest & { rawBody?: Buffer }).rawBody = raw;
       if (raw.length === 0) return done(new AppError(GeneralErrors.invalidJson), undefined);
-      void parseJson(req, raw.toString('utf8'), (err, value) =>
-        err ? done(new AppError(GeneralErrors.invalidJson), undefined) : done(null, value),
-      );
+      void parseJson(req, raw.toString('utf8'), (err, value) => {
+        if (err) return done(new AppError(GeneralErrors.invalidJson), undefined);
+        // bounded depth, array lengths, no NUL or lone surrogates: before any DTO code runs
+        const hostile = hostileBodyError(value);
+        return hostile ? done(hostile, undefined) : done(null, value);
+      });
     },
   );
 
@@ -102,6 +117,7 @@ export async function createApp(
     },
     throwFileSizeLimit: true,
   });
+  setCursorSecret(app.get(AppSecret).value);
   app.setGlobalPrefix(API_PREFIX);
   app.useGlobalFilters(new AllExceptionsFilter(routes));
   app.useGlobalPipes(new AppValidationPipe());

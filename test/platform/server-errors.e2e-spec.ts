@@ -11,7 +11,7 @@ import type { Response } from 'supertest';
  * with the cause. (service_unavailable during an outage: database-outage.e2e-spec.ts.)
  */
 function expectLoggedCause(logs: LogSink, res: Response, code: string, cause?: RegExp): void {
-  const lines = logs.errors(res.headers['x-request-id'] as string);
+  const lines = logs.errors(res.headers['x-request-id']);
   expect(lines).toHaveLength(1);
   expect(lines[0]).toMatchObject({ code, msg: `request failed with ${code}` });
   expect(lines[0].err?.stack).toEqual(expect.any(String));

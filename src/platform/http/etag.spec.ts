@@ -12,5 +12,9 @@ describe('If-Match', () => {
     expect(parseIfMatch('*')).toBeUndefined();
     expect(parseIfMatch('7')).toBe(-1);
     expect(parseIfMatch('"abc"')).toBe(-1);
+    // past PostgreSQL's integer: no version of ours, and never a query parameter
+    expect(parseIfMatch('"99999999999999999999"')).toBe(-1);
+    expect(parseIfMatch('"2147483648"')).toBe(-1);
+    expect(parseIfMatch('"2147483647"')).toBe(2147483647);
   });
 });

@@ -12,6 +12,7 @@ import { Observable, tap } from 'rxjs';
 
 const STRONG = /^"(\d+)"$/;
 const WEAK = /^W\/"(\d+)"$/;
+const MAX_VERSION = 2_147_483_647;
 
 /**
  * Optimistic concurrency. Versioned resources carry `version`; the response's `ETag` is that
@@ -25,7 +26,9 @@ export function parseIfMatch(header: string | string[] | undefined): number | un
   const value = (Array.isArray(header) ? header[0] : header)?.trim();
   if (value === undefined || value === '' || value === '*') return undefined;
   const match = STRONG.exec(value) ?? WEAK.exec(value);
-  return match ? Number(match[1]) : -1;
+  const version = match ? Number(match[1]) : -1;
+  // versions are PostgreSQL integers: a larger number is no version of ours (and must not reach a query)
+  return version <= MAX_VERSION ? version : -1;
 }
 
 export const etagOf = (version: number): string => `"${version}"`;

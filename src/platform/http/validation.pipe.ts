@@ -1,6 +1,10 @@
 import { ArgumentMetadata, Injectable, ValidationError, ValidationPipe } from '@nestjs/common';
 import { AppError, ErrorDefinition } from '../errors/app-error';
 import { GeneralErrors } from '../errors/general.errors';
+import { hostileBodyError } from './hostile-input';
+
+/** A response names at most this many fields: a hostile body must not produce a huge answer. */
+const MAX_FIELD_ERRORS = 50;
 
 /** Attach to a class-validator rule to answer with the rule's own catalogue code. */
 export const errorCode = (definition: ErrorDefinition) => ({ context: { error: definition } });
@@ -12,6 +16,7 @@ function flatten(
   codes: ErrorDefinition[] = [],
 ) {
   for (const e of errors) {
+    if (Object.keys(out).length >= MAX_FIELD_ERRORS) break;
     const path = parent ? `${parent}.${e.property}` : e.property;
     if (e.constraints) out[path] = Object.values(e.constraints);
     for (const ctx of Object.values(e.contexts ?? {})) {
@@ -53,6 +58,11 @@ export class AppValidationPipe extends ValidationPipe {
       (value === null || typeof value !== 'object' || Array.isArray(value))
     ) {
       throw new AppError(GeneralErrors.invalidJson);
+    }
+    if (metadata.type === 'body' && isDto) {
+      // JSON bodies were checked by the parser; multipart fields arrive here (validateDto)
+      const hostile = hostileBodyError(value);
+      if (hostile) throw hostile;
     }
     if (metadata.type === 'query' && isDto && value === undefined) value = {};
     return super.transform(value, metadata);

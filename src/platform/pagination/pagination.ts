@@ -1,3 +1,4 @@
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { AppError } from '../errors/app-error';
 import { GeneralErrors } from '../errors/general.errors';
 import type { PageQueryDto } from './page.dto';
@@ -13,19 +14,44 @@ export interface Keyset {
   id: string;
 }
 
+/**
+ * Cursors are opaque to clients and signed (HMAC of the app secret): a forged or edited cursor
+ * is bad_request before it reaches a query, never a date out of range in PostgreSQL.
+ */
+let cursorKey: Buffer = randomBytes(32);
+
+/** Called once at boot with the app secret, so every instance signs and accepts the same cursors. */
+export function setCursorSecret(secret: string): void {
+  cursorKey = createHmac('sha256', secret).update('cursor-signing').digest();
+}
+
+const sign = (payload: string): Buffer =>
+  createHmac('sha256', cursorKey).update(payload).digest().subarray(0, 16);
+
+// the range a row's created_at can hold: anything else was never produced by us
+const MIN_TIME = 0;
+const MAX_TIME = Date.UTC(9999, 11, 31);
+const badCursor = () => new AppError(GeneralErrors.badRequest, { message: 'The cursor is not valid.' });
+
 export function encodeCursor(k: Keyset): string {
-  return Buffer.from(JSON.stringify([k.at.toISOString(), k.id])).toString('base64url');
+  const payload = Buffer.from(JSON.stringify([k.at.toISOString(), k.id])).toString('base64url');
+  return `${payload}.${sign(payload).toString('base64url')}`;
 }
 
 export function decodeCursor(cursor: string | undefined): Keyset | undefined {
   if (cursor === undefined) return undefined;
+  const [payload, mac, extra] = cursor.split('.');
+  if (!payload || !mac || extra !== undefined || cursor.length > 512) throw badCursor();
+  const given = Buffer.from(mac, 'base64url');
+  const expected = sign(payload);
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw badCursor();
   try {
-    const [at, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [string, string];
-    const date = new Date(at);
-    if (typeof id !== 'string' || Number.isNaN(date.getTime())) throw new Error('bad cursor');
-    return { at: date, id };
+    const [at, id] = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as [unknown, unknown];
+    const time = typeof at === 'string' ? Date.parse(at) : NaN;
+    if (typeof id !== 'string' || !(time >= MIN_TIME && time <= MAX_TIME)) throw badCursor();
+    return { at: new Date(time), id };
   } catch {
-    throw new AppError(GeneralErrors.validationFailed, { errors: { cursor: ['cursor is not valid'] } });
+    throw badCursor();
   }
 }
 

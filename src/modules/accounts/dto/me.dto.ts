@@ -1,5 +1,6 @@
 import { Transform } from 'class-transformer';
-import { IsOptional, IsString, MaxLength, MinLength, ValidateIf } from 'class-validator';
+import { IsString, MaxLength, MinLength, ValidateIf } from 'class-validator';
+import { IsOmittable } from '../../../platform/http/optional';
 
 export class PlanSummaryDto {
   id!: string;
@@ -21,7 +22,7 @@ export class MeDto {
 }
 
 export class UpdateMeDto {
-  @IsOptional()
+  @IsOmittable()
   @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value))
   @IsString()
   @MinLength(1)
@@ -29,7 +30,7 @@ export class UpdateMeDto {
   display_name?: string;
 
   /** At least 8 characters; needs current_password. Signs out the caller's other sessions. */
-  @IsOptional()
+  @IsOmittable()
   @IsString()
   @MinLength(8)
   @MaxLength(200)

@@ -1,5 +1,6 @@
 import { Type } from 'class-transformer';
 import {
+  IsObject,
   ArrayMaxSize,
   ArrayUnique,
   IsArray,
@@ -37,6 +38,7 @@ export class SetOffersDto {
   @IsArray()
   @ArrayMaxSize(4)
   @ArrayUnique((o: OfferInputDto) => o.type, { message: 'each license type may appear once' })
+  @IsObject({ each: true, message: 'each item must be an object' })
   @ValidateNested({ each: true })
   @Type(() => OfferInputDto)
   offers!: OfferInputDto[];

@@ -1,5 +1,6 @@
 import { Transform, Type } from 'class-transformer';
 import {
+  IsObject,
   ArrayMaxSize,
   IsArray,
   IsDefined,
@@ -19,6 +20,7 @@ import {
 import { errorCode } from '../../../platform/http/validation.pipe';
 import { PageQueryDto } from '../../../platform/pagination/page.dto';
 import { TracksErrors } from '../tracks.errors';
+import { IsOmittable } from '../../../platform/http/optional';
 
 const missing = errorCode(TracksErrors.missingTrackMetadata);
 const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
@@ -102,20 +104,20 @@ export class UploadTrackFormDto extends TrackMetadataDto {
 }
 
 export class UpdateTrackDto {
-  @IsOptional()
+  @IsOmittable()
   @Transform(trim)
   @IsString()
   @IsNotEmpty()
   @MaxLength(200)
   title?: string;
 
-  @IsOptional()
+  @IsOmittable()
   @IsInt()
   @Min(50)
   @Max(200)
   bpm?: number;
 
-  @IsOptional()
+  @IsOmittable()
   @Transform(trim)
   @IsString()
   @IsNotEmpty()
@@ -132,7 +134,7 @@ export class UpdateTrackDto {
   @MaxLength(50)
   mood?: string;
 
-  @IsOptional()
+  @IsOmittable()
   @Transform(toTags)
   @IsArray()
   @ArrayMaxSize(20)
@@ -190,6 +192,7 @@ export class SetCollaboratorsDto {
   @IsArray()
   @ArrayMaxSize(20)
   @ArrayUnique((c: CollaboratorInputDto) => c.user_id, { message: 'each user may be credited once' })
+  @IsObject({ each: true, message: 'each item must be an object' })
   @ValidateNested({ each: true })
   @Type(() => CollaboratorInputDto)
   collaborators!: CollaboratorInputDto[];
