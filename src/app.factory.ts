@@ -13,6 +13,8 @@ import { setCursorSecret } from './platform/pagination/pagination';
 import { AllExceptionsFilter } from './platform/errors/all-exceptions.filter';
 import { AppError } from './platform/errors/app-error';
 import { GeneralErrors } from './platform/errors/general.errors';
+import { onClientError, onFrameworkError } from './platform/http/framework-errors';
+import { releaseUnreadBody } from './platform/http/drain';
 import { assertCleanUrlInput, hostileBodyError } from './platform/http/hostile-input';
 import { resolveRequestId } from './platform/http/request-id';
 import { RouteRegistry } from './platform/http/route-registry';
@@ -50,6 +52,8 @@ export async function createApp(
     trustProxy: config.trustProxy,
     bodyLimit: JSON_BODY_LIMIT,
     routerOptions: { ignoreTrailingSlash: true },
+    frameworkErrors: onFrameworkError,
+    clientErrorHandler: onClientError,
   });
   const fastify = adapter.getInstance();
   fastify.addHook('onRoute', (route) => routes.add(route.method, route.url));
@@ -67,6 +71,10 @@ export async function createApp(
     if (reply.statusCode >= 500 || reply.elapsedTime > 1000) req.log.warn(line, 'request completed');
     else req.log.debug(line, 'request completed');
     done();
+  });
+  fastify.addHook('onSend', (req, reply, payload, done) => {
+    releaseUnreadBody(req, reply);
+    done(null, payload);
   });
   // NUL bytes, lone surrogates and absurd nesting in paths and query strings: bad_request for every route
   fastify.addHook('preValidation', (req, _reply, done) => {

@@ -10,8 +10,12 @@ describe('hostile input', () => {
   let track: { id: string; version: number };
   let artist: { id: string };
 
-  const json = (method: 'post' | 'patch' | 'put', path: string, body: string, auth = user.auth) =>
-    t.http[method](path).set(auth).set('Content-Type', 'application/json').send(body);
+  const json = (
+    method: 'post' | 'patch' | 'put',
+    path: string,
+    body: string,
+    auth: Record<string, string> = user.auth,
+  ) => t.http[method](path).set(auth).set('Content-Type', 'application/json').send(body);
 
   beforeAll(async () => {
     t = await startTestApp();
@@ -64,6 +68,15 @@ describe('hostile input', () => {
       expectError(res, 422, 'validation_failed');
       expect(res.body.errors.title).toBeDefined();
     });
+  });
+
+  it('answers bad_request for a multipart body that is not multipart', async () => {
+    const res = await t.http
+      .post('/api/v1/tracks')
+      .set(user.auth)
+      .set('Content-Type', 'multipart/form-data; boundary=xyz')
+      .send('this is not multipart at all');
+    expectError(res, 400, 'bad_request');
   });
 
   it('bounds JSON depth at the parser on every route, login included', async () => {

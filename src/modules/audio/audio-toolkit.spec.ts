@@ -39,6 +39,22 @@ describe('AudioToolkit (worker threads)', () => {
     });
     const broken = wav(piece(1, 1)).subarray(0, 30); // RIFF/WAVE but no complete fmt chunk
     expect(await toolkit.probe(file('z.wav', broken))).toMatchObject({ ok: false, kind: 'corrupt' });
+    // RIFF/WAVE recognised, format chunk nonsense (no channels, 0 Hz, 7-bit PCM): corrupt, not unsupported
+    for (const [at, value] of [
+      [22, 0], // channels
+      [24, 0], // sample rate
+      [34, 7], // bits per sample
+      [20, 0], // codec 0
+    ] as const) {
+      const nonsense = Buffer.from(wav(piece(1, 1)));
+      if (at === 24) nonsense.writeUInt32LE(value, at);
+      else nonsense.writeUInt16LE(value, at);
+      expect(await toolkit.probe(file(`n${at}.wav`, nonsense))).toMatchObject({ ok: false, kind: 'corrupt' });
+    }
+    // a real codec we do not decode (IMA ADPCM) stays unsupported
+    const adpcm = Buffer.from(wav(piece(1, 1)));
+    adpcm.writeUInt16LE(0x11, 20);
+    expect(await toolkit.probe(file('adpcm.wav', adpcm))).toMatchObject({ ok: false, kind: 'unsupported' });
     expect(await toolkit.probe(file('i.aifc', aiff(piece(1, 1), 'ima4')))).toMatchObject({
       ok: false,
       kind: 'unsupported',

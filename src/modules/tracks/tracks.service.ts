@@ -108,9 +108,11 @@ export class TracksService {
   async upload(principal: Principal, parts: AsyncIterableIterator<Multipart>): Promise<TrackDto> {
     const fields: Record<string, unknown> = {};
     let received: ReceivedFile | undefined;
+    let count = 0;
     try {
       try {
         for await (const part of parts) {
+          count++;
           if (part.type === 'file') {
             received = await this.receiveFile(part, received);
           } else {
@@ -123,6 +125,8 @@ export class TracksService {
       } catch (err) {
         throw uploadError(err);
       }
+      // not one part found under the declared boundary: the body is not multipart at all
+      if (count === 0) throw new AppError(GeneralErrors.badRequest, { message: 'Malformed multipart body.' });
       if (!received) {
         throw new AppError(GeneralErrors.validationFailed, {
           errors: { audio: ['an audio file is required'] },

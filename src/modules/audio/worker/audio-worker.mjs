@@ -79,6 +79,18 @@ async function wavInfo(fh, size) {
   }
   if (!fmt) throw corrupt('no fmt chunk');
   if (!data) throw corrupt('no data chunk');
+  // A format chunk that describes no possible stream is a broken file, not another codec: the
+  // container was recognised (corrupt_audio_file). A real codec we do not decode is unsupported.
+  if (
+    fmt.codec === 0 ||
+    fmt.bits === 0 ||
+    !(fmt.channels >= 1 && fmt.channels <= 32) ||
+    !(fmt.sampleRate >= 1000 && fmt.sampleRate <= 768000) ||
+    ((fmt.codec === 1 || fmt.codec === 3) &&
+      (fmt.bits % 8 !== 0 || fmt.blockAlign !== (fmt.bits / 8) * fmt.channels))
+  ) {
+    throw corrupt(`WAV format chunk is not valid (codec 0x${fmt.codec.toString(16)}, ${fmt.bits} bit)`);
+  }
   const pcm = fmt.codec === 1 && [8, 16, 24, 32].includes(fmt.bits);
   const float = fmt.codec === 3 && [32, 64].includes(fmt.bits);
   if (!pcm && !float) throw unsupported(`WAV codec 0x${fmt.codec.toString(16)} / ${fmt.bits} bit is not PCM`);
