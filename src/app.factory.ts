@@ -7,7 +7,7 @@ import type { DestinationStream } from 'pino';
 import { AppModule } from './app.module';
 import { CATALOGUE } from './catalogue';
 import { AppConfig } from './config/config';
-import { buildOpenApiDocument } from './platform/docs/openapi';
+import { buildOpenApiDocument, OpenApiDocuments, splitOpenApiDocument } from './platform/docs/openapi';
 import { AppSecret } from './platform/crypto/app-secret';
 import { setCursorSecret } from './platform/pagination/pagination';
 import { AllExceptionsFilter } from './platform/errors/all-exceptions.filter';
@@ -131,9 +131,10 @@ export async function createApp(
   app.useGlobalPipes(new AppValidationPipe());
 
   await SwaggerModule.loadPluginMetadata(async () => (await import('./metadata')).default());
-  const document = buildOpenApiDocument(app, CATALOGUE);
+  const documents = splitOpenApiDocument(buildOpenApiDocument(app, CATALOGUE, config.appUrl));
+  app.get(OpenApiDocuments).admin = documents.admin;
   for (const path of [`${API_PREFIX}/docs`, 'docs']) {
-    SwaggerModule.setup(path, app, document, {
+    SwaggerModule.setup(path, app, documents.public, {
       jsonDocumentUrl: `${path}/openapi.json`,
       yamlDocumentUrl: `${path}/openapi.yaml`,
     });

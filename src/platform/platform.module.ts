@@ -7,6 +7,8 @@ import { Clock } from './clock/clock';
 import { AppSecret, loadAppSecret } from './crypto/app-secret';
 import type { ErrorDefinition } from './errors/app-error';
 import { ERROR_CATALOGUE, ErrorsController } from './errors/errors.controller';
+import { AdminDocsController } from './docs/docs.controller';
+import { OpenApiDocuments } from './docs/openapi';
 import { HealthModule } from './health/health.module';
 import { TimeoutInterceptor } from './http/timeout.interceptor';
 import { IdempotencyModule } from './idempotency/idempotency.module';
@@ -52,8 +54,8 @@ export class PlatformModule {
         PaymentsModule,
         ...(config.testHooks ? [TestHooksModule] : []),
       ],
-      controllers: [ErrorsController],
-      providers: [...shared, AccessAudit],
+      controllers: [ErrorsController, AdminDocsController],
+      providers: [...shared, AccessAudit, OpenApiDocuments],
       exports: [
         ...shared,
         PrismaModule,

@@ -1,5 +1,5 @@
 import { Body, Controller, Get, Param, Patch, Post } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { Access, CurrentPrincipal } from '../../platform/access/access.decorator';
 import type { Principal } from '../../platform/access/principal';
 import { ApiErrors } from '../../platform/docs/api-errors.decorator';
@@ -24,11 +24,13 @@ export class ArtistsController {
     return this.artists.create(principal, dto);
   }
 
-  @Get(':id_or_slug')
+  // one parameter name per position (`id`), as client generators need; it also takes a slug
+  @Get(':id')
   @Access.public()
   @ApiOperation({ summary: 'An artist by id or slug' })
+  @ApiParam({ name: 'id', description: 'The artist id (`art_…`) or slug' })
   @ApiErrors(ArtistsErrors.artistNotFound)
-  get(@Param('id_or_slug') idOrSlug: string): Promise<ArtistDto> {
+  get(@Param('id') idOrSlug: string): Promise<ArtistDto> {
     return this.artists.get(idOrSlug);
   }
 

@@ -65,11 +65,13 @@ function genericCodes(op: Operation): string[] {
 export function buildOpenApiDocument(
   app: INestApplication,
   catalogue: readonly ErrorDefinition[],
+  serverUrl = 'http://localhost:3000',
 ): OpenAPIObject {
   const config = new DocumentBuilder()
     .setTitle('Beat platform API')
     .setDescription(DESCRIPTION)
     .setVersion('1.0.0')
+    .addServer(serverUrl, 'This server (APP_URL)')
     .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'Access token or personal access token' })
     .build();
   const document = SwaggerModule.createDocument(app, config, {
@@ -126,7 +128,41 @@ export function buildOpenApiDocument(
         };
       }
       op[ERROR_CODES_EXTENSION] = [...codes];
+      // public operations say so explicitly: client generators must not attach a token
+      if ((op['x-access'] ?? '').startsWith('public')) op.security = [];
     }
   }
   return document;
+}
+
+const isAdminOperation = (op: unknown): boolean =>
+  typeof (op as Operation | undefined)?.['x-access'] === 'string' &&
+  (op as Operation)['x-access']!.startsWith('admin');
+
+/**
+ * The two documents served: the public one (everything but admin operations, at /docs) and the
+ * admin one (every operation, at GET /admin/docs/openapi.json, admins only).
+ */
+export function splitOpenApiDocument(full: OpenAPIObject): { public: OpenAPIObject; admin: OpenAPIObject } {
+  const publicDoc = JSON.parse(JSON.stringify(full)) as OpenAPIObject;
+  for (const [path, item] of Object.entries(publicDoc.paths)) {
+    const entries = item as Record<string, unknown>;
+    for (const [method, op] of Object.entries(entries)) if (isAdminOperation(op)) delete entries[method];
+    if (!Object.values(entries).some((op) => op && typeof op === 'object' && 'responses' in op)) {
+      delete publicDoc.paths[path];
+    }
+  }
+  publicDoc.tags = publicDoc.tags?.filter((tag) => tag.name !== 'admin');
+  const admin = JSON.parse(JSON.stringify(full)) as OpenAPIObject;
+  admin.info = {
+    ...admin.info,
+    title: `${admin.info.title} (admin)`,
+    description: `${admin.info.description ?? ''}\n\nThis document includes the admin operations; it is served to admins only.`,
+  };
+  return { public: publicDoc, admin };
+}
+
+/** Filled once at boot with the built documents (see createApp); read by the admin docs route. */
+export class OpenApiDocuments {
+  admin?: OpenAPIObject;
 }
