@@ -14,6 +14,7 @@ import { AllExceptionsFilter } from './platform/errors/all-exceptions.filter';
 import { AppError } from './platform/errors/app-error';
 import { GeneralErrors } from './platform/errors/general.errors';
 import { onClientError, onFrameworkError } from './platform/http/framework-errors';
+import { registerSecurityHeaders } from './platform/http/security-headers';
 import { releaseUnreadBody } from './platform/http/drain';
 import { assertCleanUrlInput, hostileBodyError } from './platform/http/hostile-input';
 import { resolveRequestId } from './platform/http/request-id';
@@ -126,6 +127,7 @@ export async function createApp(
     throwFileSizeLimit: true,
   });
   setCursorSecret(app.get(AppSecret).value);
+  await registerSecurityHeaders(app, config);
   app.setGlobalPrefix(API_PREFIX);
   app.useGlobalFilters(new AllExceptionsFilter(routes));
   app.useGlobalPipes(new AppValidationPipe());

@@ -73,6 +73,8 @@ export abstract class AppConfig {
   logLevel!: string;
   migrateOnStart!: boolean;
   trustProxy!: boolean;
+  /** origins of web clients allowed by CORS (exact `scheme://host[:port]`); empty → none */
+  corsOrigins!: string[];
   limits!: Limits;
 }
 
@@ -125,6 +127,29 @@ const url =
   };
 
 const str: Parser<string> = (raw) => raw;
+
+/** A comma-separated list of exact origins (`https://app.example.com`); `*` is refused (credentials). */
+const origins: Parser<string[]> = (raw, name) =>
+  raw
+    .split(',')
+    .map((o) => o.trim())
+    .filter(Boolean)
+    .map((o) => {
+      let parsed: URL | undefined;
+      try {
+        parsed = new URL(o);
+      } catch {
+        // reported below
+      }
+      if (
+        !parsed ||
+        !['http:', 'https:'].includes(parsed.protocol) ||
+        parsed.origin !== o.replace(/\/+$/, '')
+      ) {
+        throw new ConfigError(`${name} must list origins like https://app.example.com (got "${o}")`);
+      }
+      return parsed.origin;
+    });
 
 const email: Parser<string> = (raw, name) => {
   if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(raw.trim()))
@@ -201,6 +226,7 @@ export const CONFIG_VARIABLES = [
   'LOG_LEVEL',
   'MIGRATE_ON_START',
   'TRUST_PROXY',
+  'CORS_ORIGINS',
   ...Object.values(LIMITS).map(([name]) => name),
 ];
 
@@ -260,6 +286,7 @@ export function loadConfig(env: Env): AppConfig {
     logLevel: read(env, 'LOG_LEVEL', str, 'info'),
     migrateOnStart: read(env, 'MIGRATE_ON_START', bool, true),
     trustProxy: read(env, 'TRUST_PROXY', bool, false),
+    corsOrigins: read(env, 'CORS_ORIGINS', origins, []),
     limits,
   };
 }

@@ -56,6 +56,19 @@ describe('rate limits', () => {
       expectError(responses[8], 429, 'too_many_requests');
     });
 
+    it('counts requests with an invalid bearer token against the anonymous per-IP budget', async () => {
+      await t.advanceClock(60);
+      const responses = [];
+      for (let i = 0; i < 10; i++) {
+        const token = i % 2 ? `Bearer not-a-token-${i}` : `Bearer pat_${'x'.repeat(40)}${i}`;
+        responses.push(
+          await t.http.get(i === 9 ? '/api/v1/admin/users' : '/api/v1/me').set('Authorization', token),
+        );
+      }
+      expect(statuses(responses)).toEqual([401, 401, 401, 401, 401, 401, 401, 401, 429, 429]);
+      expectError(responses[9], 429, 'too_many_requests');
+    });
+
     it('gives login its own per-IP budget', async () => {
       await t.advanceClock(60);
       const responses = [];

@@ -4,6 +4,7 @@ import type { FastifyRequest } from 'fastify';
 import { AppError, isAppError } from '../errors/app-error';
 import { GeneralErrors } from '../errors/general.errors';
 import { MaintenanceService } from '../maintenance/maintenance.service';
+import { RateLimitGuard } from '../rate-limit/rate-limit.guard';
 import { ACCESS_METADATA, AccessPolicy } from './access.decorator';
 import { AccessErrors } from './access.errors';
 import { Principal, PrincipalResolver } from './principal';
@@ -21,6 +22,7 @@ export class AccessGuard implements CanActivate {
     private readonly reflector: Reflector,
     private readonly resolver: PrincipalResolver,
     private readonly maintenance: MaintenanceService,
+    private readonly rateLimit: RateLimitGuard,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -36,6 +38,8 @@ export class AccessGuard implements CanActivate {
     if (principal?.status === 'suspended') throw new AppError(AccessErrors.accountSuspended);
     req.principal = principal;
 
+    // refused before the rate-limit guard runs: a presented token that failed spends the per-IP budget
+    if (failure && policy.kind !== 'public') await this.rateLimit.chargeAnonymous(context);
     if (policy.kind === 'admin' && principal?.role !== 'admin')
       throw new AppError(GeneralErrors.routeNotFound);
     if (policy.kind === 'user' && !principal) throw failure ?? new AppError(AccessErrors.unauthenticated);

@@ -70,6 +70,25 @@ export class RateLimitGuard extends ThrottlerGuard {
     return true;
   }
 
+  /**
+   * A request refused for a bad or missing bearer token on a route that needs one still spends the
+   * anonymous per-IP budget (else guessing tokens would be unlimited): called by the access guard
+   * before it refuses; throws too_many_requests once the budget is spent.
+   */
+  async chargeAnonymous(context: ExecutionContext): Promise<void> {
+    const throttler = this.throttlers.find((t) => t.name === 'anonymous');
+    if (!throttler || typeof throttler.limit !== 'number' || typeof throttler.ttl !== 'number') return;
+    await this.handleRequest({
+      context,
+      limit: throttler.limit,
+      ttl: throttler.ttl,
+      blockDuration: throttler.ttl,
+      throttler,
+      getTracker: (req: Record<string, unknown>) => `ip:${(req as unknown as FastifyRequest).ip}`,
+      generateKey: (ctx, tracker, name) => this.generateKey(ctx, tracker, name),
+    });
+  }
+
   protected override generateKey(_context: ExecutionContext, tracker: string, name: string): string {
     // One budget per caller per group, shared by all routes of the group (not one per route).
     return `${name}:${tracker}`;
