@@ -162,3 +162,25 @@ describe('hostile input', () => {
     expectError(tr, 409, 'stale_version');
   });
 });
+
+describe('numbers in exponent form', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp();
+  });
+  afterAll(() => t?.close());
+
+  it('a split printed in exponent form is checked for its decimals, never a crash of the rule', async () => {
+    const user = await registerUser(t);
+    const put = (split: number) =>
+      t.http
+        .put('/api/v1/tracks/trk_01m8ppg2afwysdsg1qvww0tn8w/collaborators')
+        .set(user.auth)
+        .send({ collaborators: [{ user_id: user.id, role: 'owner', split_percent: split }] });
+    const res = await put(1.234e-5);
+    expectError(res, 422, 'validation_failed');
+    expect(Object.keys(res.body.errors)).toEqual(['collaborators.0.split_percent']);
+    // 2e-323 is 0.00 to two decimals: valid, so the next rule answers (this track does not exist)
+    expectError(await put(2e-323), 404, 'track_not_found');
+  });
+});

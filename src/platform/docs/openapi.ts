@@ -43,9 +43,12 @@ interface Operation {
 
 /** The errors every operation of a kind can answer, on top of the ones it declares itself. */
 function genericCodes(op: Operation): string[] {
-  const codes = ['internal_error', 'service_unavailable', 'request_timeout'];
+  // bad_request: any request can be malformed HTTP (a bad escape, oversized headers, NUL in the query)
+  const codes = ['bad_request', 'internal_error', 'service_unavailable', 'request_timeout'];
   const access = op['x-access'] ?? '';
-  if (!access.startsWith('public')) codes.push('unauthenticated', 'token_expired', 'account_suspended');
+  // a suspended caller is refused on every route, public ones included (see AccessGuard)
+  codes.push('account_suspended');
+  if (!access.startsWith('public')) codes.push('unauthenticated', 'token_expired');
   if (access.startsWith('user') || access.startsWith('admin')) codes.push('forbidden');
   if (access.startsWith('admin')) codes.push('route_not_found');
   if (!access.includes('maintenance-exempt')) codes.push('maintenance_mode');

@@ -7,7 +7,6 @@ import {
   IsIn,
   IsInt,
   IsNotEmpty,
-  IsNumber,
   IsOptional,
   IsString,
   IsUrl,
@@ -20,6 +19,7 @@ import {
 import { errorCode } from '../../../platform/http/validation.pipe';
 import { PageQueryDto } from '../../../platform/pagination/page.dto';
 import { TracksErrors } from '../tracks.errors';
+import { IsDecimal } from '../../../platform/http/decimals';
 import { IsOmittable } from '../../../platform/http/optional';
 
 const missing = errorCode(TracksErrors.missingTrackMetadata);
@@ -182,7 +182,7 @@ export class CollaboratorInputDto {
 
   /** 0–100, two decimals */
   @Type(() => Number)
-  @IsNumber({ maxDecimalPlaces: 2 })
+  @IsDecimal(2)
   @Min(0)
   @Max(100)
   split_percent!: number;
