@@ -16,12 +16,18 @@ Every response carries \`X-Request-Id\` (a well-formed inbound one is echoed).
 served at \`GET /api/v1/errors\`. A 500 never carries its cause: quote the request id to support.
 
 **Rate limits** (per minute, fixed windows, shared by all instances): 300 per signed-in user,
-60 per IP for anonymous calls, 5 logins per IP, 3 password-reset mails per address. Limited
+60 per IP for anonymous calls (a request refused for an invalid token counts as one), 5 logins per IP, 3 password-reset mails per address. Limited
 responses carry \`X-RateLimit-Limit/Remaining/Reset\` (Reset in epoch seconds); a 429 adds
 \`Retry-After\` and \`retry_after\`.
 
 **Lists** take \`?limit=\` (1–100, default 20) and \`?cursor=\` and answer
-\`{ "data": [...], "next_cursor": string|null }\`, newest first unless stated.
+\`{ "data": [...], "next_cursor": string|null }\`, newest first unless stated. Cursors are opaque
+and signed: pass \`next_cursor\` back as is (an altered one is \`400 bad_request\`).
+
+**Hostile input.** NUL characters and unpaired UTF-16 surrogates are refused in every string
+(\`422 validation_failed\` in bodies, \`400 bad_request\` in paths and queries), JSON deeper than 32
+levels is \`invalid_json\`, arrays hold at most 1,000 items (each field documents its own, lower,
+maximum). Web clients: CORS is allowed for the origins the operator configures.
 
 **Idempotency.** POSTs that create something or move money take \`Idempotency-Key\` (see each
 operation). **Optimistic concurrency:** shared mutable resources return \`ETag\`; send it back as
