@@ -4,6 +4,7 @@ import { Type } from 'class-transformer';
 import { IsInt, IsNumber, Max, Min } from 'class-validator';
 import { Access } from '../access/access.decorator';
 import { Clock } from '../clock/clock';
+import { NoDeadline } from '../http/timeout.interceptor';
 import { JobsService } from '../jobs/jobs.service';
 import { NoRateLimit } from '../rate-limit/rate-limit.decorator';
 
@@ -43,12 +44,14 @@ export class TestHooksController {
 
   @Post('clock')
   @HttpCode(200)
+  @NoDeadline()
   advance(@Body() body: AdvanceClockDto): { now: string } {
     return { now: this.clock.advance(body.advance_seconds).toISOString() };
   }
 
   @Post('jobs/drain')
   @HttpCode(200)
+  @NoDeadline()
   async drain(): Promise<{ processed: number }> {
     return { processed: await this.jobs.drain() };
   }
