@@ -56,9 +56,13 @@ export class StorageService implements OnModuleInit {
         done(null, chunk);
       },
     });
+    const sink = createWriteStream(tempPath, { flags: 'wx' });
     try {
-      await pipeline(source, meter, createWriteStream(tempPath, { flags: 'wx' }));
+      await pipeline(source, meter, sink);
     } catch (err) {
+      // the file may still be opening (an upload cut right after its part header): remove it only
+      // once the stream has closed, or the open would recreate it after the unlink (a 0-byte leftover)
+      if (!sink.closed) await new Promise<void>((resolve) => sink.once('close', () => resolve()));
       await this.discard(tempPath);
       throw err;
     }
