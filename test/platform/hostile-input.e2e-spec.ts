@@ -9,6 +9,7 @@ describe('hostile input', () => {
   let user: TestUser;
   let track: { id: string; version: number };
   let artist: { id: string };
+  let playlist: { id: string };
 
   const json = (
     method: 'post' | 'patch' | 'put',
@@ -22,6 +23,13 @@ describe('hostile input', () => {
     user = await registerUser(t);
     track = await readyTrack(t, user);
     artist = await createArtist(t, user, `hostile-${Date.now().toString(36)}`);
+    playlist = (
+      await t.http
+        .post('/api/v1/playlists')
+        .set(user.auth)
+        .send({ name: 'P', visibility: 'private' })
+        .expect(201)
+    ).body as { id: string };
   });
   afterAll(() => t?.close());
 
@@ -100,6 +108,8 @@ describe('hostile input', () => {
       [`/api/v1/tracks/${track.id}`, 'bpm'],
       [`/api/v1/tracks/${track.id}`, 'genre'],
       [`/api/v1/tracks/${track.id}`, 'tags'],
+      [`/api/v1/playlists/${playlist.id}`, 'name'],
+      [`/api/v1/playlists/${playlist.id}`, 'visibility'],
     ]) {
       const res = await t.http
         .patch(path)

@@ -26,7 +26,7 @@ and signed: pass \`next_cursor\` back as is (an altered one is \`400 bad_request
 
 **Hostile input.** NUL characters and unpaired UTF-16 surrogates are refused in every string
 (\`422 validation_failed\` in bodies, \`400 bad_request\` in paths and queries), JSON deeper than 32
-levels is \`invalid_json\`, arrays hold at most 1,000 items (each field documents its own, lower,
+levels is \`invalid_json\`, arrays hold at most 10,000 items (each field documents its own, lower,
 maximum). Web clients: CORS is allowed for the origins the operator configures.
 
 **Idempotency.** POSTs that create something or move money take \`Idempotency-Key\` (see each

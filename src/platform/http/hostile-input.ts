@@ -7,12 +7,12 @@ import { GeneralErrors } from '../errors/general.errors';
  * - NUL bytes (PostgreSQL text cannot hold them) and lone UTF-16 surrogates (not Unicode: they
  *   break encoders and the database driver) in any string or object key;
  * - JSON nested deeper than MAX_DEPTH (class-transformer recurses per level);
- * - arrays longer than MAX_ARRAY (no DTO accepts more than a few dozen items; validating each of
+ * - arrays longer than MAX_ARRAY (the largest DTO cap, a playlist reorder; validating each of
  *   100,000 would cost seconds and answer megabytes).
  * Bodies answer validation_failed naming the field; paths, queries and cursors bad_request.
  */
 export const MAX_DEPTH = 32;
-export const MAX_ARRAY = 1_000;
+export const MAX_ARRAY = 10_000;
 
 // a NUL, a high surrogate not followed by a low one, or a low one not preceded by a high one
 // eslint-disable-next-line no-control-regex -- NUL is exactly what this looks for

@@ -10,6 +10,7 @@ import {
   ValidateIf,
 } from 'class-validator';
 import { TrackSummaryDto } from '../../library/track-summary';
+import { IsOmittable } from '../../../platform/http/optional';
 
 const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
 
@@ -35,7 +36,7 @@ export class CreatePlaylistDto {
 }
 
 export class UpdatePlaylistDto {
-  @IsOptional()
+  @IsOmittable()
   @Transform(trim)
   @IsString()
   @IsNotEmpty()
@@ -49,7 +50,7 @@ export class UpdatePlaylistDto {
   @MaxLength(1000)
   description?: string | null;
 
-  @IsOptional()
+  @IsOmittable()
   @IsIn(VISIBILITIES)
   visibility?: (typeof VISIBILITIES)[number];
 }
