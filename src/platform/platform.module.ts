@@ -17,6 +17,7 @@ import { MaintenanceService } from './maintenance/maintenance.service';
 import { PaymentsModule } from './payments/payments.module';
 import { PrismaModule } from './prisma/prisma.module';
 import { RateLimitModule } from './rate-limit/rate-limit.module';
+import { RealtimeModule } from './realtime/realtime.module';
 import { RedisModule } from './redis/redis.module';
 import { StorageModule } from './storage/storage.module';
 import { TestHooksModule } from './test-hooks/test-hooks.module';
@@ -50,6 +51,7 @@ export class PlatformModule {
         HealthModule,
         StorageModule,
         PaymentsModule,
+        RealtimeModule,
         ...(config.testHooks ? [TestHooksModule] : []),
       ],
       controllers: [ErrorsController],
@@ -64,6 +66,7 @@ export class PlatformModule {
         RateLimitModule,
         StorageModule,
         PaymentsModule,
+        RealtimeModule,
       ],
     };
   }

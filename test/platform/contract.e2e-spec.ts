@@ -17,6 +17,8 @@ const IMPLEMENTED = [
   'backstage',
   'library',
   'collaboration',
+  'social',
+  'messaging',
 ];
 
 interface Operation {
