@@ -249,7 +249,7 @@ describe('follows, blocks and reposts', () => {
       expect(row.n).toBe(3);
 
       // removing a repost gives nothing back
-      const done = responses.map((r, i) => (r.status === 201 ? tracks[i] : null)).filter((x) => x)!;
+      const done = responses.map((r, i) => (r.status === 201 ? tracks[i] : null)).filter((x) => x);
       await t.http.delete(`/api/v1/tracks/${done[0]!.id}/repost`).set(fan.auth).expect(200);
       const pending = tracks.filter((tr) => !done.includes(tr));
       expectError(

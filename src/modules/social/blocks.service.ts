@@ -8,7 +8,6 @@ import type { PageQueryDto } from '../../platform/pagination/page.dto';
 import type { Tx } from '../../platform/prisma/prisma.service';
 import type { UserSummaryDto } from './dto/social.dto';
 import { AccountsErrors } from '../accounts/accounts.errors';
-import { SocialErrors } from './social.errors';
 import { BlockRelation, SocialRepository } from './social.repository';
 
 /** Called inside the block's transaction, e.g. to withdraw playlist invitations between the two. */
