@@ -70,8 +70,8 @@ export class MessagingRepository {
         RETURNING id
       ), members AS (
         INSERT INTO conversation_members (conversation_id, user_id, other_user_id, last_activity_at)
-        SELECT id, ${userA}, ${userB}, ${now} FROM ins
-        UNION ALL SELECT id, ${userB}, ${userA}, ${now} FROM ins
+        SELECT id, ${userA}, ${userB}, ${now}::timestamptz FROM ins
+        UNION ALL SELECT id, ${userB}, ${userA}, ${now}::timestamptz FROM ins
       )
       SELECT id FROM ins`;
     if (created.length) return { id: created[0].id, created: true };
@@ -86,11 +86,11 @@ export class MessagingRepository {
       VALUES (${m.id}, ${m.conversationId}, ${m.senderId}, ${m.body}, ${m.createdAt})`;
     await tx.$executeRaw`UPDATE conversations SET last_message_id = ${m.id} WHERE id = ${m.conversationId}`;
     await tx.$executeRaw`
-      UPDATE conversation_members SET last_activity_at = GREATEST(last_activity_at, ${m.createdAt})
+      UPDATE conversation_members SET last_activity_at = GREATEST(last_activity_at, ${m.createdAt}::timestamptz)
       WHERE conversation_id = ${m.conversationId}`;
     // the sender has read everything up to their own message
     await tx.$executeRaw`
-      UPDATE conversation_members SET last_read_at = GREATEST(COALESCE(last_read_at, ${m.createdAt}), ${m.createdAt})
+      UPDATE conversation_members SET last_read_at = GREATEST(last_read_at, ${m.createdAt}::timestamptz)
       WHERE conversation_id = ${m.conversationId} AND user_id = ${m.senderId}`;
   }
 
