@@ -152,6 +152,13 @@ describe('feed', () => {
     expect([...times].sort().reverse()).toEqual(times);
 
     for (const limit of [1, 2, 5]) expect(ids(await allPages(reader, limit))).toEqual(ids(everything));
+
+    // activity bounds left high (their newest track was deleted) cost looks, never entries
+    await dbQuery(t, `UPDATE activity_heads SET last_at = $2 WHERE user_id = ANY($1::text[])`, [
+      followed.slice(0, 20),
+      at(0),
+    ]);
+    for (const limit of [1, 3]) expect(ids(await allPages(reader, limit))).toEqual(ids(everything));
   });
 
   it('refuses a malformed cursor', async () => {

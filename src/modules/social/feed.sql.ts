@@ -3,10 +3,13 @@
  * snapshot time of the first page (`as_of`: later activity waits for a refresh), $3/$4 the
  * cursor (activity time, track id; `infinity`/'' on the first page), $5 k, $6 rows wanted.
  *
- * 1. `heads`: for each followed account, its newest activity below the cursor — two index
- *    probes (tracks_feed_idx, reposts by user), however large the platform is.
- * 2. `threshold`: the k-th newest head. Every entry newer than it is complete, because only
- *    accounts whose head is at least that new can have activity that new.
+ * 1. `heads`: for each followed account, an upper bound of its newest activity below the
+ *    cursor: `activity_heads.last_at` (raised by triggers on tracks and reposts) when it is
+ *    below the cursor, which is every account on the first page; otherwise two index probes
+ *    (tracks_feed_idx, reposts by user) find it exactly. Never more than the follow count.
+ * 2. `threshold`: the k-th highest head. Every entry newer than it is complete, because only
+ *    accounts whose head is at least that high can have activity that new (a bound left high
+ *    by a deleted track only adds an account with nothing to show).
  * 3. `activity`: those accounts' tracks and reposts between the threshold and the cursor,
  *    grouped into one entry per track (its newest activity; who reposted it).
  * 4. Entries already shown on an earlier page (some followed activity on the track between the
@@ -17,16 +20,20 @@
 export const FEED_SQL = `
 WITH heads AS MATERIALIZED (
   SELECT f.followee_id AS actor,
-         GREATEST(
-           (SELECT t.created_at FROM tracks t
-             WHERE t.owner_id = f.followee_id AND (t.source = 'external' OR t.processing_status = 'ready')
-               AND t.created_at <= $2 AND (t.created_at, t.id) < ($3, $4)
-             ORDER BY t.created_at DESC, t.id DESC LIMIT 1),
-           (SELECT r.created_at FROM reposts r
-             WHERE r.user_id = f.followee_id AND r.created_at <= $2 AND (r.created_at, r.track_id) < ($3, $4)
-             ORDER BY r.created_at DESC, r.track_id DESC LIMIT 1)
-         ) AS head
-  FROM follows f WHERE f.follower_id = $1
+         CASE
+           WHEN ah.last_at IS NULL THEN NULL
+           WHEN ah.last_at <= $2 AND ah.last_at < $3 THEN ah.last_at
+           ELSE GREATEST(
+             (SELECT t.created_at FROM tracks t
+               WHERE t.owner_id = f.followee_id AND (t.source = 'external' OR t.processing_status = 'ready')
+                 AND t.created_at <= $2 AND (t.created_at, t.id) < ($3, $4)
+               ORDER BY t.created_at DESC, t.id DESC LIMIT 1),
+             (SELECT r.created_at FROM reposts r
+               WHERE r.user_id = f.followee_id AND r.created_at <= $2 AND (r.created_at, r.track_id) < ($3, $4)
+               ORDER BY r.created_at DESC, r.track_id DESC LIMIT 1))
+         END AS head
+  FROM follows f LEFT JOIN activity_heads ah ON ah.user_id = f.followee_id
+  WHERE f.follower_id = $1
 ), threshold AS (
   SELECT COALESCE(
     (SELECT head FROM heads WHERE head IS NOT NULL ORDER BY head DESC OFFSET $5::int - 1 LIMIT 1),
