@@ -16,20 +16,23 @@ app.get('/feed', async (req) => {
   const userId = req.query.user_id;
   const limit = Number(req.query.limit ?? 20);
   const asOf = new Date();
-  const {
-    rows: [{ following }],
-  } = await db.query({
-    name: 'following',
-    text: 'SELECT COALESCE((SELECT following FROM follow_counts WHERE user_id = $1), 0) AS following',
-    values: [userId],
-  });
   let k = 2 * (limit + 1);
+  let following;
   let rows;
   for (;;) {
     rows = (
       await db.query({ name: 'feed', text: FEED_SQL, values: [userId, asOf, 'infinity', '', k, limit + 1] })
     ).rows;
-    if (rows.length > limit || k >= following) break;
+    if (rows.length > limit) break;
+    following ??=
+      (
+        await db.query({
+          name: 'following',
+          text: 'SELECT following FROM follow_counts WHERE user_id = $1',
+          values: [userId],
+        })
+      ).rows[0]?.following ?? 0;
+    if (k >= following) break;
     k *= 4;
   }
   const page = rows.slice(0, limit);

@@ -64,15 +64,20 @@ export class FeedService {
     private readonly clock: Clock,
   ) {}
 
+  private async followingCount(userId: string): Promise<number> {
+    const [row] = await this.prisma.sql<{ following: number }>(
+      `SELECT following FROM follow_counts WHERE user_id = $1`,
+      [userId],
+      'feed_following_count',
+    );
+    return row?.following ?? 0;
+  }
+
   async feed(principal: Principal, query: PageQueryDto): Promise<FeedPageDto> {
     const limit = pageLimit(query);
     const cursor = query.cursor ? decode(query.cursor) : { asOf: this.clock.now(), at: null, id: '' };
-    const [{ following }] = await this.prisma.sql<{ following: number }>(
-      `SELECT COALESCE((SELECT following FROM follow_counts WHERE user_id = $1), 0) AS following`,
-      [principal.userId],
-      'feed_following_count',
-    );
     let k = 2 * (limit + 1);
+    let following: number | undefined;
     let rows: FeedRow[];
     for (;;) {
       rows = await this.prisma.sql<FeedRow>(
@@ -80,8 +85,10 @@ export class FeedService {
         [principal.userId, cursor.asOf, cursor.at ?? 'infinity', cursor.id, k, limit + 1],
         'feed_page',
       );
-      // fewer than asked, and the threshold left some followed accounts out: widen it
-      if (rows.length > limit || k >= following) break;
+      if (rows.length > limit) break;
+      // fewer than asked: final, unless the threshold left some followed accounts out
+      following ??= await this.followingCount(principal.userId);
+      if (k >= following) break;
       k *= 4;
     }
     const more = rows.length > limit;
