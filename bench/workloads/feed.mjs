@@ -142,6 +142,9 @@ export default async function feed() {
         const { reader, headers } = await seed(app, db, edges);
         const page = await json(await fetch(`${app.base}/api/v1/feed`, { headers }));
         log(`first page: ${page.data.length} entries, next_cursor ${page.next_cursor ? 'set' : 'null'}`);
+        // warm both servers (JIT, plan caches, the database's buffers) before measuring
+        await load(`${app.base}/api/v1/feed`, { headers, duration: 3 });
+        await load(`${raw.base}/feed?user_id=${reader}`, { duration: 3 });
         rows.push(
           await compare(
             `GET /feed, ${edges.toLocaleString('en')} edges`,
