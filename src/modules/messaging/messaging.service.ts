@@ -142,9 +142,10 @@ export class MessagingService {
     body: string,
     conversationOf: (tx: Tx, now: Date) => Promise<string>,
   ): Promise<MessageDto> {
-    const now = this.clock.now();
     const message = await this.repo.transaction(async (tx) => {
       await RollingBudget.lock(tx, 'message', me);
+      // read once the lock is ours: the sender's messages are stamped in the order they are sent
+      const now = this.clock.now();
       await this.blocks.lockPair(tx, me, other);
       await this.assertNotBlocked(me, other, tx);
       const spent = await RollingBudget.spend(

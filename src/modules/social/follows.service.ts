@@ -36,10 +36,11 @@ export class FollowsService {
   async follow(principal: Principal, targetId: string): Promise<FollowDto> {
     const me = principal.userId;
     if (targetId === me) throw new AppError(SocialErrors.cannotFollowSelf);
-    const now = this.clock.now();
     const { following, followsPerHour } = this.config.limits;
     await this.repo.transaction(async (tx) => {
       await RollingBudget.lock(tx, 'follow', me);
+      // read once the lock is ours: the caller's follows are stamped in the order they happen
+      const now = this.clock.now();
       if (!(await this.repo.userExists(targetId, tx))) throw new AppError(AccountsErrors.userNotFound);
       await this.repo.lockPair(tx, me, targetId);
       const relation = await this.repo.blockRelation(me, targetId, tx);

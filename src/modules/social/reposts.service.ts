@@ -30,10 +30,11 @@ export class RepostsService {
     const me = principal.userId;
     const track = await this.tracks.visibleTrack(trackId, principal);
     if (trackAccess.isCredited(track, me)) throw new AppError(SocialErrors.cannotRepostOwnTrack);
-    const now = this.clock.now();
     const { repostsPerHour, repostsPerDay } = this.config.limits;
     await this.repo.transaction(async (tx) => {
       await RollingBudget.lock(tx, 'repost', me);
+      // read once the lock is ours: the caller's reposts are stamped in the order they happen
+      const now = this.clock.now();
       if (await this.repo.hasReposted(tx, me, trackId)) throw new AppError(SocialErrors.alreadyReposted);
       const spent = await RollingBudget.spend(
         tx,
