@@ -173,6 +173,10 @@ export class RealtimeService implements OnModuleInit, OnModuleDestroy {
     client.on('error', lost);
     client.on('end', lost);
     await client.connect();
+    if (this.closed) {
+      await client.end().catch(() => undefined);
+      return;
+    }
     await client.query(`LISTEN ${CHANNEL}`);
     this.client = client;
   }
@@ -181,6 +185,7 @@ export class RealtimeService implements OnModuleInit, OnModuleDestroy {
   private reconnectLater(delayMs: number): void {
     if (this.closed) return;
     this.reconnectTimer = setTimeout(() => {
+      if (this.closed) return;
       this.listen()
         .then(async () => {
           this.logger.log('realtime listener reconnected');
