@@ -15,6 +15,7 @@ const WORKLOADS = {
   commerce: () => import('./workloads/commerce.mjs'),
   requests: () => import('./workloads/requests.mjs'),
   playlists: () => import('./workloads/playlists.mjs'),
+  feed: () => import('./workloads/feed.mjs'),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

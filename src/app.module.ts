@@ -13,6 +13,8 @@ import { BillingModule } from './modules/billing/billing.module';
 import { LibraryModule } from './modules/library/library.module';
 import { LicensingModule } from './modules/licensing/licensing.module';
 import { PlaylistsModule } from './modules/playlists/playlists.module';
+import { MessagingModule } from './modules/messaging/messaging.module';
+import { SocialModule } from './modules/social/social.module';
 import { StripeWebhooksModule } from './modules/stripe-webhooks/stripe-webhooks.module';
 import { TracksModule } from './modules/tracks/tracks.module';
 import { AccessGuard } from './platform/access/access.guard';
@@ -43,6 +45,8 @@ export class AppModule {
         BackstageModule,
         LibraryModule,
         PlaylistsModule,
+        SocialModule,
+        MessagingModule,
       ],
       providers: [
         { provide: APP_GUARD, useClass: AccessGuard },

@@ -15,6 +15,8 @@ import { BeatRequestErrors, SubmissionErrors } from './modules/beat-requests/bea
 import { BackstageErrors } from './modules/backstage/backstage.errors';
 import { LibraryErrors } from './modules/library/library.errors';
 import { CollaborationErrors, PlaylistErrors } from './modules/playlists/playlists.errors';
+import { SocialErrors } from './modules/social/social.errors';
+import { MessagingErrors } from './modules/messaging/messaging.errors';
 
 /**
  * The error catalogue: every code the API answers, gathered from the modules that raise them.
@@ -42,6 +44,8 @@ export const CATALOGUE: readonly ErrorDefinition[] = (() => {
     LibraryErrors,
     PlaylistErrors,
     CollaborationErrors,
+    SocialErrors,
+    MessagingErrors,
   ].flatMap((set) => Object.values(set) as ErrorDefinition[]);
   const seen = new Set<string>();
   for (const e of all) {

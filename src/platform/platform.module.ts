@@ -19,6 +19,7 @@ import { MaintenanceService } from './maintenance/maintenance.service';
 import { PaymentsModule } from './payments/payments.module';
 import { PrismaModule } from './prisma/prisma.module';
 import { RateLimitModule } from './rate-limit/rate-limit.module';
+import { RealtimeModule } from './realtime/realtime.module';
 import { RedisModule } from './redis/redis.module';
 import { StorageModule } from './storage/storage.module';
 import { TestHooksModule } from './test-hooks/test-hooks.module';
@@ -52,6 +53,7 @@ export class PlatformModule {
         HealthModule,
         StorageModule,
         PaymentsModule,
+        RealtimeModule,
         ...(config.testHooks ? [TestHooksModule] : []),
       ],
       controllers: [ErrorsController, AdminDocsController],
@@ -66,6 +68,7 @@ export class PlatformModule {
         RateLimitModule,
         StorageModule,
         PaymentsModule,
+        RealtimeModule,
       ],
     };
   }

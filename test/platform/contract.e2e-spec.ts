@@ -18,6 +18,8 @@ const IMPLEMENTED = [
   'backstage',
   'library',
   'collaboration',
+  'social',
+  'messaging',
 ];
 
 interface Operation {

@@ -12,6 +12,7 @@ export const TRACK_INCLUDE = {
   artist: { select: { id: true, name: true, slug: true, verified: true } },
   audioFile: { select: { sizeBytes: true } },
   collaborators: { select: { userId: true, role: true, splitPercent: true }, orderBy: { createdAt: 'asc' } },
+  _count: { select: { reposts: true } },
 } satisfies Prisma.TrackInclude;
 export type TrackRow = Prisma.TrackGetPayload<{ include: typeof TRACK_INCLUDE }>;
 

@@ -56,6 +56,7 @@ export function toTrackDto(t: TrackRow, withCredits = true): TrackDto {
     processing_status: t.processingStatus,
     processing_error: t.processingError,
     ...(withCredits ? { collaborators: t.collaborators.map(toCollaboratorDto) } : {}),
+    repost_count: t._count.reposts,
     version: t.version,
     created_at: t.createdAt.toISOString(),
     updated_at: t.updatedAt.toISOString(),

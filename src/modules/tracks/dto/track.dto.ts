@@ -240,6 +240,8 @@ export class TrackDto {
   processing_status!: 'pending' | 'processing' | 'ready' | 'failed' | null;
   processing_error!: string | null;
   collaborators?: CollaboratorDto[];
+  /** how many users reposted the track */
+  repost_count!: number;
   /** also the `ETag`; send it as `If-Match` with PATCH */
   version!: number;
   created_at!: string;

@@ -1,0 +1,157 @@
+import { Injectable } from '@nestjs/common';
+import type { Keyset } from '../../platform/pagination/pagination';
+import { PrismaService, type Tx } from '../../platform/prisma/prisma.service';
+
+export interface ConversationRow {
+  id: string;
+  userA: string;
+  userB: string;
+}
+
+export interface MessageRow {
+  id: string;
+  conversationId: string;
+  senderId: string;
+  body: string;
+  createdAt: Date;
+}
+
+export interface ConversationListRow {
+  id: string;
+  otherUserId: string;
+  otherName: string;
+  lastActivityAt: Date;
+  createdAt: Date;
+  unread: number;
+  lastMessage: { id: string; sender_id: string; body: string; created_at: string } | null;
+}
+
+/** The pair as stored: conversations hold (smaller id, larger id), unique. */
+export const orderedPair = (a: string, b: string): [string, string] => (a < b ? [a, b] : [b, a]);
+
+@Injectable()
+export class MessagingRepository {
+  constructor(private readonly prisma: PrismaService) {}
+
+  transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    return this.prisma.$transaction(fn);
+  }
+
+  async userExists(id: string): Promise<boolean> {
+    return (await this.prisma.sql(`SELECT 1 FROM users WHERE id = $1`, [id])).length > 0;
+  }
+
+  async find(id: string): Promise<ConversationRow | null> {
+    const [row] = await this.prisma.sql<ConversationRow>(
+      `SELECT id, user_a AS "userA", user_b AS "userB" FROM conversations WHERE id = $1`,
+      [id],
+    );
+    return row ?? null;
+  }
+
+  /**
+   * The pair's conversation, created with its two member rows when there is none. The unique
+   * (user_a, user_b) index decides between concurrent creators: the loser's insert does nothing
+   * and it reads the winner's row.
+   */
+  async getOrCreate(
+    tx: Tx | undefined,
+    id: string,
+    a: string,
+    b: string,
+    now: Date,
+  ): Promise<{ id: string; created: boolean }> {
+    const [userA, userB] = orderedPair(a, b);
+    const db = tx ?? this.prisma;
+    const created = await db.$queryRaw<{ id: string }[]>`
+      WITH ins AS (
+        INSERT INTO conversations (id, user_a, user_b, created_at) VALUES (${id}, ${userA}, ${userB}, ${now})
+        ON CONFLICT (user_a, user_b) DO NOTHING
+        RETURNING id
+      ), members AS (
+        INSERT INTO conversation_members (conversation_id, user_id, other_user_id, last_activity_at)
+        SELECT id, ${userA}, ${userB}, ${now}::timestamptz FROM ins
+        UNION ALL SELECT id, ${userB}, ${userA}, ${now}::timestamptz FROM ins
+      )
+      SELECT id FROM ins`;
+    if (created.length) return { id: created[0].id, created: true };
+    const [existing] = await db.$queryRaw<{ id: string }[]>`
+      SELECT id FROM conversations WHERE user_a = ${userA} AND user_b = ${userB}`;
+    return { id: existing.id, created: false };
+  }
+
+  async insertMessage(tx: Tx, m: MessageRow): Promise<void> {
+    await tx.$executeRaw`
+      INSERT INTO messages (id, conversation_id, sender_id, body, created_at)
+      VALUES (${m.id}, ${m.conversationId}, ${m.senderId}, ${m.body}, ${m.createdAt})`;
+    await tx.$executeRaw`UPDATE conversations SET last_message_id = ${m.id} WHERE id = ${m.conversationId}`;
+    await tx.$executeRaw`
+      UPDATE conversation_members SET last_activity_at = GREATEST(last_activity_at, ${m.createdAt}::timestamptz)
+      WHERE conversation_id = ${m.conversationId}`;
+    // the sender has read everything up to their own message
+    await tx.$executeRaw`
+      UPDATE conversation_members SET last_read_at = GREATEST(last_read_at, ${m.createdAt}::timestamptz)
+      WHERE conversation_id = ${m.conversationId} AND user_id = ${m.senderId}`;
+  }
+
+  list(userId: string, take: number, after?: Keyset, only?: string): Promise<ConversationListRow[]> {
+    const params: unknown[] = [userId, take];
+    let keyset = '';
+    if (after) {
+      params.push(after.at, after.id);
+      keyset = `AND (m.last_activity_at, m.conversation_id) < ($3, $4)`;
+    } else if (only) {
+      params.push(only);
+      keyset = `AND m.conversation_id = $3`;
+    }
+    return this.prisma.sql<ConversationListRow>(
+      `SELECT c.id, m.other_user_id AS "otherUserId", u.display_name AS "otherName",
+              m.last_activity_at AS "lastActivityAt", c.created_at AS "createdAt",
+              (SELECT count(*)::int FROM messages x
+                WHERE x.conversation_id = c.id AND x.sender_id <> $1
+                  AND (m.last_read_at IS NULL OR x.created_at > m.last_read_at)) AS unread,
+              CASE WHEN lm.id IS NULL THEN NULL ELSE json_build_object(
+                'id', lm.id, 'sender_id', lm.sender_id, 'body', lm.body,
+                'created_at', to_char(lm.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')) END
+                AS "lastMessage"
+       FROM conversation_members m
+       JOIN conversations c ON c.id = m.conversation_id
+       JOIN users u ON u.id = m.other_user_id
+       LEFT JOIN messages lm ON lm.id = c.last_message_id
+       WHERE m.user_id = $1 ${keyset}
+       ORDER BY m.last_activity_at DESC, m.conversation_id DESC
+       LIMIT $2`,
+      params,
+    );
+  }
+
+  async one(userId: string, conversationId: string): Promise<ConversationListRow | null> {
+    const [row] = await this.list(userId, 1, undefined, conversationId);
+    return row ?? null;
+  }
+
+  messages(conversationId: string, take: number, after?: Keyset): Promise<MessageRow[]> {
+    const params: unknown[] = [conversationId, take];
+    let keyset = '';
+    if (after) {
+      params.push(after.at, after.id);
+      keyset = `AND (created_at, id) < ($3, $4)`;
+    }
+    return this.prisma.sql<MessageRow>(
+      `SELECT id, conversation_id AS "conversationId", sender_id AS "senderId", body, created_at AS "createdAt"
+       FROM messages WHERE conversation_id = $1 ${keyset}
+       ORDER BY created_at DESC, id DESC LIMIT $2`,
+      params,
+    );
+  }
+
+  /** Everything in the conversation so far counts as read by `userId`. */
+  async markRead(userId: string, conversationId: string): Promise<void> {
+    await this.prisma.sql(
+      `UPDATE conversation_members
+       SET last_read_at = GREATEST(last_read_at, (SELECT max(created_at) FROM messages WHERE conversation_id = $1))
+       WHERE conversation_id = $1 AND user_id = $2`,
+      [conversationId, userId],
+    );
+  }
+}
