@@ -129,12 +129,21 @@ export async function api<T>(method: string, path: string, options: CallOptions 
       ...(options.ifMatch === undefined ? {} : { 'if-match': `"${options.ifMatch}"` }),
     });
   };
+  // Admin routes answer a caller without a valid token as they answer anyone else: not found.
+  // Whether the token has lapsed is asked of a route that says so (GET /me: 401).
+  const lapsed = async (res: Response): Promise<boolean> => {
+    if (res.status === 401) return true;
+    if (res.status !== 404 || !path.startsWith('/admin/') || !session) return false;
+    const me = await send('GET', '/me', undefined, { authorization: `Bearer ${session.accessToken}` });
+    return me.status === 401;
+  };
   let res = await attempt();
-  if (res.status === 401 && (await refresh())) res = await attempt();
-  if (res.status === 401) {
-    const error = await toError(res);
-    setSession(null);
-    throw error;
+  if (await lapsed(res)) {
+    if (await refresh()) res = await attempt();
+    if (await lapsed(res)) {
+      setSession(null);
+      throw new ApiError(401, 'session_ended', 'Your session has ended. Sign in again.');
+    }
   }
   if (!res.ok) throw await toError(res);
   return (res.status === 204 ? undefined : await res.json()) as T;

@@ -169,6 +169,23 @@ describe('admin console (browser)', () => {
     }
   });
 
+  it('renews an expired access token in memory, and returns to sign-in when the session cannot be renewed', async () => {
+    await inBrowser(browser, 'session renewal', async (page) => {
+      await signIn(page, t.url, admin.email, admin.password);
+      const sections = page.getByRole('navigation', { name: 'Sections' });
+      await sections.waitFor();
+
+      await t.advanceClock(3_700); // past the access token's hour
+      await sections.getByRole('link', { name: 'Maintenance' }).click();
+      await page.getByText('Maintenance mode is').waitFor();
+
+      await t.advanceClock(400 * 86_400); // past any refresh token
+      await sections.getByRole('link', { name: 'Backstage' }).click();
+      await page.getByText('Your session has ended. Sign in again.').waitFor();
+      await page.getByRole('button', { name: 'Sign in' }).waitFor();
+    });
+  });
+
   it('serves the console with a strict Content-Security-Policy and no inline code, outside the API prefix', async () => {
     const page = await t.http.get('/admin').expect(200);
     expect(page.headers['content-type']).toMatch(/^text\/html/);
