@@ -61,6 +61,9 @@ export async function registerAdminConsole(app: NestFastifyApplication, dir?: st
       for (const [name, value] of Object.entries(SECURITY_HEADERS)) void reply.header(name, value);
       return payload;
     });
+    if (!existsSync(indexFile)) {
+      scope.log.warn(`admin console not built (${root}): /admin answers 503 until \`npm run build\``);
+    }
     if (existsSync(root)) {
       // one route per built file (found at boot); hashed assets are cached for good
       await scope.register(fastifyStatic, {
