@@ -209,5 +209,8 @@ describe('admin console (browser)', () => {
     expect(deep.headers['content-security-policy']).toBe(ADMIN_CONSOLE_CSP);
     expectError(await t.http.get('/admin/assets/missing.js'), 404, 'route_not_found');
     expectError(await t.http.get('/admin/elsewhere'), 404, 'route_not_found');
+    // the console's headers are its own: the API's responses do not carry them
+    const api = await t.http.get('/api/v1/health').expect(200);
+    expect(api.headers['content-security-policy']).not.toBe(ADMIN_CONSOLE_CSP);
   });
 });
