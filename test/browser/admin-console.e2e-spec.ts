@@ -1,9 +1,11 @@
 import { rmSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { ADMIN_CONSOLE_CSP } from '../../src/platform/admin-console/admin-console';
+import { DEMO_PASSWORD } from '../../src/seed/demo-data';
+import { DemoSeeder } from '../../src/seed/demo-seeder';
 import { expectError } from '../support/expect-error';
 import { startTestApp, TestApp } from '../support/test-app';
-import { loginAdmin, registerUser, TestUser } from '../support/users';
+import { login, loginAdmin, registerUser, TestUser } from '../support/users';
 import { buildConsole, inBrowser, launchChromium, signIn } from './browser';
 
 /**
@@ -184,6 +186,88 @@ describe('admin console (browser)', () => {
       await page.getByText('Your session has ended. Sign in again.').waitFor();
       await page.getByRole('button', { name: 'Sign in' }).waitFor();
     });
+  });
+
+  it('on the demo data: decides a backstage request, revokes a license, changes plan and permissions, switches maintenance', async () => {
+    await new DemoSeeder(t.app, () => undefined).run();
+    const admin = await loginAdmin(t); // a fresh session (another test moves the clock)
+    const lena = await login(t, 'lena@demo.local', DEMO_PASSWORD);
+    const licenseId = (await t.http.get('/api/v1/licenses').set(lena.auth).expect(200)).body.data[0].id;
+    const theo = (await t.http.get('/api/v1/admin/users?q=theo@demo.local').set(admin.auth).expect(200)).body
+      .data[0];
+
+    await inBrowser(browser, 'demo data pages', async (page) => {
+      const sections = page.getByRole('navigation', { name: 'Sections' });
+      await signIn(page, t.url, admin.email, admin.password);
+
+      // backstage: Kilo's pending verification, approved with a note
+      await sections.getByRole('link', { name: 'Backstage' }).click();
+      const kilo = page.getByRole('article').filter({ hasText: 'Kilo Mensah' });
+      await kilo.getByRole('button', { name: 'Approve…' }).click();
+      await kilo.getByLabel('Notes for the applicant').fill('Profile and releases match.');
+      await kilo.getByRole('button', { name: 'Continue' }).click();
+      await kilo.getByRole('button', { name: 'Confirm: approve' }).click();
+      await page.getByLabel('Status').selectOption('approved');
+      await page.getByRole('article').filter({ hasText: 'Profile and releases match.' }).waitFor();
+
+      // licenses: Lena's lease, looked up and revoked with a reason
+      await sections.getByRole('link', { name: 'Licenses' }).click();
+      await page.getByLabel('License id').fill(licenseId);
+      await page.getByRole('button', { name: 'Look up' }).click();
+      await page.getByRole('heading', { name: /basic license · Midnight Drive/ }).waitFor();
+      await page.getByRole('button', { name: 'Revoke license…' }).click();
+      await page.getByLabel('Reason (shown in the audit log)').fill('chargeback confirmed');
+      await page.getByRole('button', { name: 'Continue' }).click();
+      await page.getByRole('button', { name: 'Confirm: revoke license' }).click();
+      await page.getByRole('status').getByText('The license is revoked.').waitFor();
+      // an unknown id: the catalogue's sentence
+      await page.getByLabel('License id').fill('lic_01m7zzzzzzzzzzzzzzzzzzzzzz');
+      await page.getByRole('button', { name: 'Look up' }).click();
+      await page.getByRole('alert').getByText('License not found.').waitFor();
+
+      // a user's plan and permissions
+      await sections.getByRole('link', { name: 'Users' }).click();
+      await page.getByLabel('Email or name').fill('theo@demo.local');
+      await page.getByRole('button', { name: 'Search' }).click();
+      await page.getByRole('link', { name: 'theo@demo.local' }).click();
+      await page.getByLabel('Override plan').selectOption('plus');
+      await page.getByRole('button', { name: 'Change plan…' }).click();
+      await page.getByRole('button', { name: 'Confirm: change plan' }).click();
+      await page.getByRole('status').getByText('Plan changed to plus.').waitFor();
+      await page.getByRole('button', { name: 'Revoke backstage_requests.create…' }).click();
+      await page.getByRole('button', { name: 'Confirm: revoke backstage_requests.create' }).click();
+      await page.getByRole('status').getByText('backstage_requests.create revoked.').waitFor();
+
+      // maintenance on with a message, then off
+      await sections.getByRole('link', { name: 'Maintenance' }).click();
+      await page.getByLabel('Message shown to users').fill('Back at 18:00 UTC');
+      await page.getByRole('button', { name: 'Turn maintenance on…' }).click();
+      await page.getByRole('button', { name: 'Confirm: turn maintenance on' }).click();
+      await page.getByRole('button', { name: 'Turn maintenance off…' }).waitFor();
+      expectError(await t.http.get('/api/v1/me').set(lena.auth), 503, 'maintenance_mode');
+      await page.getByRole('button', { name: 'Turn maintenance off…' }).click();
+      await page.getByRole('button', { name: 'Confirm: turn maintenance off' }).click();
+      await page.getByRole('button', { name: 'Turn maintenance on…' }).waitFor();
+    });
+
+    await t.http.get('/api/v1/me').set(lena.auth).expect(200);
+    expect((await t.http.get(`/api/v1/admin/licenses/${licenseId}`).set(admin.auth)).body.status).toBe(
+      'revoked',
+    );
+    const after = (await t.http.get(`/api/v1/admin/users/${theo.id}`).set(admin.auth).expect(200)).body;
+    expect(after).toMatchObject({ plan_id: 'plus', permissions: [] });
+    expect((await t.http.get('/api/v1/artists/kilo-keys').expect(200)).body.verified).toBe(true);
+    const actions = (
+      await t.http.get('/api/v1/admin/audit-log?limit=10').set(admin.auth).expect(200)
+    ).body.data.map((e: { action: string }) => e.action);
+    expect(actions.slice(0, 6)).toEqual([
+      'maintenance.off',
+      'maintenance.on',
+      'user.permissions',
+      'user.plan',
+      'license.revoke',
+      'backstage.approve',
+    ]);
   });
 
   it('serves the console with a strict Content-Security-Policy and no inline code, outside the API prefix', async () => {
