@@ -1,5 +1,5 @@
 import type { ComponentChildren } from 'preact';
-import { useCallback, useEffect, useState } from 'preact/hooks';
+import { useCallback, useEffect, useId, useState } from 'preact/hooks';
 import { ApiError } from './api';
 
 /** An error as the admin reads it: the catalogue's sentence, plus field messages on validation. */
@@ -76,7 +76,7 @@ export function ConfirmAction(props: {
   const [stage, setStage] = useState<'idle' | 'writing' | 'confirming' | 'sending'>('idle');
   const [text, setText] = useState('');
   const [error, setError] = useState<unknown>(null);
-  const id = `f-${props.label.toLowerCase().replace(/\W+/g, '-')}`;
+  const id = useId();
   const cancel = () => {
     setStage('idle');
     setText('');
