@@ -226,3 +226,13 @@ export const SUSPENSION = {
   revoke: 'backstage_requests.create',
   reason: "Uploaded other producers' beats as his own (three reports).",
 };
+
+/** Nova's public playlist, Kilo invited as an editor who adds a track of his own. */
+export const PLAYLIST = {
+  owner: 'nova',
+  name: 'Late Night Sessions',
+  description: 'Slow, dark and warm: beats for the last hours of the night.',
+  tracks: ['Midnight Drive', 'Copper Skies', 'Low Tide'],
+  editor: 'kilo',
+  editorTrack: 'Neon Market',
+};

@@ -13,6 +13,7 @@ import {
   BACKSTAGE,
   BEAT_REQUEST,
   DEMO_PASSWORD,
+  PLAYLIST,
   SOLD_LEASE,
   SUBMISSIONS,
   SUSPENSION,
@@ -21,6 +22,7 @@ import {
 import { piece, wav } from './generated-audio';
 
 const TRACK_SECONDS = 12;
+const STEPS = 9;
 const PROCESSING_DEADLINE_MS = 180_000;
 
 export interface SeedReport {
@@ -62,6 +64,7 @@ export class DemoSeeder {
       await this.step('License offers', () => this.offers());
       await this.step('A sold lease', () => this.soldLease());
       await this.step('Plan and beat request with submissions', () => this.beatRequest());
+      await this.step('A collaborative playlist', () => this.playlist());
       await this.step('Producer-program requests', () => this.backstage());
       await this.step('A suspended user with an audit trail', () => this.suspension());
     } finally {
@@ -76,7 +79,7 @@ export class DemoSeeder {
 
   private stepNo = 0;
   private async step(title: string, fn: () => Promise<void>): Promise<void> {
-    this.log(`[${++this.stepNo}/8] ${title}`);
+    this.log(`[${++this.stepNo}/${STEPS}] ${title}`);
     await fn();
   }
 
@@ -265,6 +268,60 @@ export class DemoSeeder {
       });
       this.made(`submission of "${s.track}" by ${s.producer}`);
     }
+  }
+
+  private async playlist(): Promise<void> {
+    const ownerId = this.id(PLAYLIST.owner);
+    const editorId = this.id(PLAYLIST.editor);
+    let playlist = await this.prisma.playlist.findFirst({
+      where: { ownerId, name: PLAYLIST.name },
+      select: { id: true },
+    });
+    if (playlist) this.there(`playlist "${PLAYLIST.name}"`);
+    else {
+      playlist = await this.api<{ id: string }>(PLAYLIST.owner, 'POST', '/playlists', {
+        json: { name: PLAYLIST.name, description: PLAYLIST.description, visibility: 'public' },
+        idempotencyKey: `demo-seed:playlist:${ownerId}`,
+      });
+      this.made(`playlist "${PLAYLIST.name}" by ${PLAYLIST.owner}`);
+    }
+    const add = async (as: string, title: string) => {
+      const owner = TRACKS.find((t) => t.title === title)!.owner;
+      const track = (await this.track(owner, title))!;
+      if (
+        await this.prisma.playlistTrack.findFirst({ where: { playlistId: playlist.id, trackId: track.id } })
+      ) {
+        this.there(`"${title}" in the playlist`);
+        return;
+      }
+      await this.api(as, 'POST', `/playlists/${playlist.id}/tracks`, {
+        json: { track_id: track.id },
+        idempotencyKey: `demo-seed:playlist-track:${playlist.id}:${track.id}`,
+      });
+      this.made(`"${title}" added by ${as}`);
+    };
+    for (const title of PLAYLIST.tracks) await add(PLAYLIST.owner, title);
+
+    if (
+      await this.prisma.playlistEditor.findFirst({ where: { playlistId: playlist.id, userId: editorId } })
+    ) {
+      this.there(`${PLAYLIST.editor} editing the playlist`);
+    } else {
+      const open = await this.prisma.playlistInvitation.findFirst({
+        where: { playlistId: playlist.id, inviteeId: editorId, status: 'pending' },
+        select: { id: true },
+      });
+      const invitation =
+        open ??
+        (await this.api<{ id: string }>(PLAYLIST.owner, 'POST', `/playlists/${playlist.id}/invitations`, {
+          json: { user_id: editorId },
+          idempotencyKey: `demo-seed:invitation:${playlist.id}:${editorId}`,
+        }));
+      await this.api(PLAYLIST.editor, 'POST', `/playlist-invitations/${invitation.id}/accept`, {});
+      await this.app.get(JobsService).drain(); // the invitation mail
+      this.made(`${PLAYLIST.editor} invited, and accepted: an editor`);
+    }
+    await add(PLAYLIST.editor, PLAYLIST.editorTrack);
   }
 
   private async backstage(): Promise<void> {

@@ -39,7 +39,7 @@ describe('demo data (npm run seed)', () => {
   it('builds a believable small platform through the API, and a second run changes nothing', async () => {
     const first = await new DemoSeeder(t.app, (l) => lines.push(l)).run();
     expect(first.created).toBeGreaterThan(30);
-    expect(lines.some((l) => l.startsWith('[8/8]'))).toBe(true);
+    expect(lines.some((l) => l.startsWith('[9/9]'))).toBe(true);
 
     const before = await snapshot(t.databaseUrl);
     const second = await new DemoSeeder(t.app, () => undefined).run();
@@ -69,8 +69,8 @@ describe('demo data (npm run seed)', () => {
     const demo = tracks.body.data.filter((x: { title: string }) => TRACKS.some((d) => d.title === x.title));
     expect(demo).toHaveLength(TRACKS.length);
     for (const track of demo) expect(track.processing_status).toBe('ready');
-    const nova = await t.http.get('/api/v1/artists/nova-beats').expect(200);
-    expect(nova.body.verified).toBe(true);
+    const novaArtist = await t.http.get('/api/v1/artists/nova-beats').expect(200);
+    expect(novaArtist.body.verified).toBe(true);
 
     // the sold lease: a real license, found by the admin console's lookup
     const lena = await login(t, 'lena@demo.local', first.accounts[0].password);
@@ -102,6 +102,19 @@ describe('demo data (npm run seed)', () => {
       .set(admin.auth)
       .expect(200);
     expect(pending.body.data).toHaveLength(2);
+
+    // a collaborative playlist: the owner's tracks and the editor's
+    const nova = await login(t, 'nova@demo.local', first.accounts[0].password);
+    const playlists = await t.http.get('/api/v1/me/playlists').set(nova.auth).expect(200);
+    expect(playlists.body.data).toHaveLength(1);
+    const playlist = await t.http
+      .get(`/api/v1/playlists/${playlists.body.data[0].id}`)
+      .set(nova.auth)
+      .expect(200);
+    expect(playlist.body.track_count).toBe(4);
+    const kilo = await login(t, 'kilo@demo.local', first.accounts[0].password);
+    const kilosPlaylists = await t.http.get('/api/v1/me/playlists').set(kilo.auth).expect(200);
+    expect(kilosPlaylists.body.data.map((p: { id: string }) => p.id)).toEqual([playlists.body.data[0].id]);
 
     expect(first.accounts.map((a) => a.email)).toEqual(ACCOUNTS.map((a) => a.email));
   });
