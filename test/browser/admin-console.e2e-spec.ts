@@ -207,6 +207,7 @@ describe('admin console (browser)', () => {
       await kilo.getByLabel('Notes for the applicant').fill('Profile and releases match.');
       await kilo.getByRole('button', { name: 'Continue' }).click();
       await kilo.getByRole('button', { name: 'Confirm: approve' }).click();
+      await kilo.waitFor({ state: 'detached' }); // decided: it leaves the pending queue
       await page.getByLabel('Status').selectOption('approved');
       await page.getByRole('article').filter({ hasText: 'Profile and releases match.' }).waitFor();
 
