@@ -10,6 +10,7 @@ import { AppConfig } from './config/config';
 import { buildOpenApiDocument, OpenApiDocuments, splitOpenApiDocument } from './platform/docs/openapi';
 import { AppSecret } from './platform/crypto/app-secret';
 import { setCursorSecret } from './platform/pagination/pagination';
+import { registerAdminConsole } from './platform/admin-console/admin-console';
 import { AllExceptionsFilter } from './platform/errors/all-exceptions.filter';
 import { AppError } from './platform/errors/app-error';
 import { GeneralErrors } from './platform/errors/general.errors';
@@ -141,6 +142,8 @@ export async function createApp(
       yamlDocumentUrl: `${path}/openapi.yaml`,
     });
   }
+
+  await registerAdminConsole(app, config.adminConsoleDir);
 
   await app.init();
   return app;

@@ -75,6 +75,8 @@ export abstract class AppConfig {
   trustProxy!: boolean;
   /** origins of web clients allowed by CORS (exact `scheme://host[:port]`); empty → none */
   corsOrigins!: string[];
+  /** the built admin console (`npm run build`); unset → dist/admin of the project */
+  adminConsoleDir?: string;
   limits!: Limits;
 }
 
@@ -227,6 +229,7 @@ export const CONFIG_VARIABLES = [
   'MIGRATE_ON_START',
   'TRUST_PROXY',
   'CORS_ORIGINS',
+  'ADMIN_CONSOLE_DIR',
   ...Object.values(LIMITS).map(([name]) => name),
 ];
 
@@ -287,6 +290,7 @@ export function loadConfig(env: Env): AppConfig {
     migrateOnStart: read(env, 'MIGRATE_ON_START', bool, true),
     trustProxy: read(env, 'TRUST_PROXY', bool, false),
     corsOrigins: read(env, 'CORS_ORIGINS', origins, []),
+    adminConsoleDir: read(env, 'ADMIN_CONSOLE_DIR', str),
     limits,
   };
 }

@@ -3,7 +3,10 @@ import { Prisma } from '@prisma/client';
 import { olderThan } from '../../platform/pagination/pagination';
 import { PrismaService, type Tx } from '../../platform/prisma/prisma.service';
 
-const USER_INCLUDE = { permissions: { select: { permission: true, granted: true } } } as const;
+const USER_INCLUDE = {
+  permissions: { select: { permission: true, granted: true } },
+  artist: { select: { id: true, name: true, slug: true, verified: true } },
+} as const;
 export type AdminUserRow = Prisma.UserGetPayload<{ include: typeof USER_INCLUDE }>;
 
 @Injectable()

@@ -33,6 +33,7 @@ const toUserDto = (u: AdminUserRow): AdminUserDto => ({
   permissions: effectivePermissions(u.emailVerifiedAt !== null, u.permissions),
   suspended_at: u.suspendedAt?.toISOString() ?? null,
   suspended_reason: u.suspendedReason,
+  artist: u.artist,
   version: u.version,
   created_at: u.createdAt.toISOString(),
 });

@@ -127,6 +127,13 @@ export class LicensesService {
     };
   }
 
+  /** Admin: any license by id, revoked ones included (the admin console's lookup). */
+  async adminGet(id: string): Promise<LicenseDto> {
+    const license = await this.repo.license(id);
+    if (!license) throw new AppError(LicenseErrors.licenseNotFound);
+    return toLicenseDto(license);
+  }
+
   /** Admin: revoke a license, with a reason, in the audit log. */
   async revoke(actor: Principal, id: string, reason: string): Promise<LicenseDto> {
     const now = this.clock.now();

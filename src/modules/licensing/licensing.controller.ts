@@ -242,6 +242,15 @@ export class LicensesController {
 export class LicensesAdminController {
   constructor(private readonly licenses: LicensesService) {}
 
+  @Get(':id')
+  @ApiOperation({
+    summary: 'Any license by id, revoked ones included (answers, unlike GET /licenses/:id, with its status)',
+  })
+  @ApiErrors(LicenseErrors.licenseNotFound)
+  get(@Param('id', IdPipe) id: string): Promise<LicenseDto> {
+    return this.licenses.adminGet(id);
+  }
+
   @Post(':id/revoke')
   @HttpCode(HttpStatus.OK)
   @ApiOperation({ summary: 'Revoke a license (audit-logged)' })

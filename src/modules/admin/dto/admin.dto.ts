@@ -26,6 +26,13 @@ export class ListUsersQueryDto extends PageQueryDto {
   q?: string;
 }
 
+export class AdminUserArtistDto {
+  id!: string;
+  name!: string;
+  slug!: string;
+  verified!: boolean;
+}
+
 export class AdminUserDto {
   id!: string;
   email!: string;
@@ -37,6 +44,8 @@ export class AdminUserDto {
   permissions!: string[];
   suspended_at!: string | null;
   suspended_reason!: string | null;
+  /** the user's artist profile, if they have one */
+  artist!: AdminUserArtistDto | null;
   /** also the `ETag`; send it as `If-Match` with a change */
   version!: number;
   created_at!: string;
