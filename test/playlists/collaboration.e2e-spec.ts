@@ -1,5 +1,6 @@
 import { Client } from 'pg';
 import { expectError } from '../support/expect-error';
+import { SseClient } from '../support/social';
 import { linkTrack } from '../support/library';
 import { startTestApp, TestApp } from '../support/test-app';
 import { login, registerUser, TestUser } from '../support/users';
@@ -256,5 +257,64 @@ describe('collaborative playlists', () => {
       expect.arrayContaining(['playlist_not_found', 'track_set_mismatch']),
     );
     expect(move.description).toMatch(/one SQL statement/);
+  });
+  describe('with blocks and live delivery', () => {
+    const block = (u: TestUser, other: TestUser) =>
+      t.http.post(`/api/v1/users/${other.id}/block`).set(u.auth).expect(204);
+
+    it('refuses to invite across a block, either way', async () => {
+      const owner = await registerUser(t);
+      const other = await registerUser(t);
+      const pl = await newPlaylist(owner);
+      await block(owner, other);
+      expectError(await invite(owner, pl, other), 403, 'you_blocked_user');
+      await t.http.delete(`/api/v1/users/${other.id}/block`).set(owner.auth).expect(204);
+      await block(other, owner);
+      expectError(await invite(owner, pl, other), 403, 'user_blocked_you');
+      const { rows } = await db.query(
+        'SELECT count(*)::int AS n FROM playlist_invitations WHERE playlist_id = $1',
+        [pl],
+      );
+      expect(rows[0].n).toBe(0);
+    });
+
+    it('a block withdraws open invitations and editorships between the two, both ways', async () => {
+      const owner = await registerUser(t);
+      const editor = await registerUser(t);
+      const invitee = await registerUser(t);
+      const mine = await newPlaylist(owner);
+      const theirs = await newPlaylist(invitee);
+      const accepted = await invite(owner, mine, editor).expect(201);
+      await respond(editor, accepted.body.id, 'accept').expect(200);
+      const pending = await invite(owner, mine, invitee).expect(201);
+      const reverse = await invite(invitee, theirs, owner).expect(201);
+
+      await block(invitee, owner); // the invitee blocks the owner: both invitations between them end
+      await block(editor, owner); // the editor blocks the owner: they leave the owner's playlist
+      const { rows } = await db.query(
+        'SELECT id, status::text FROM playlist_invitations WHERE id = ANY($1) ORDER BY id',
+        [[pending.body.id, reverse.body.id]],
+      );
+      expect(rows.map((r: { status: string }) => r.status)).toEqual(['revoked', 'revoked']);
+      expectError(await respond(invitee, pending.body.id, 'accept'), 404, 'invitation_not_found');
+      const editors = await db.query('SELECT user_id FROM playlist_editors WHERE playlist_id = $1', [mine]);
+      expect(editors.rows).toEqual([]);
+      expectError(await t.http.get(`/api/v1/playlists/${mine}`).set(editor.auth), 404, 'playlist_not_found');
+    });
+
+    it('delivers a playlist.invitation event to the invitee’s open stream', async () => {
+      const owner = await registerUser(t, { name: 'Olga' });
+      const invitee = await registerUser(t);
+      const pl = await newPlaylist(owner);
+      const stream = await SseClient.open(t, invitee);
+      const inv = await invite(owner, pl, invitee).expect(201);
+      const event = await stream.next();
+      stream.close();
+      expect(event.event).toBe('playlist.invitation');
+      expect(JSON.parse(event.data!)).toMatchObject({
+        type: 'playlist.invitation',
+        data: { id: inv.body.id, playlist_id: pl, inviter_id: owner.id, status: 'pending' },
+      });
+    });
   });
 });

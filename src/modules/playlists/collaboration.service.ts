@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, OnModuleInit } from '@nestjs/common';
 import { AppConfig } from '../../config/config';
 import type { Principal } from '../../platform/access/principal';
 import { addSeconds, Clock } from '../../platform/clock/clock';
@@ -6,6 +6,9 @@ import { AppError } from '../../platform/errors/app-error';
 import { GeneralErrors } from '../../platform/errors/general.errors';
 import { newId } from '../../platform/ids';
 import { MailService } from '../../platform/mail/mail.service';
+import { RealtimeService } from '../../platform/realtime/realtime.service';
+import { MessagingErrors } from '../messaging/messaging.errors';
+import { BlocksService } from '../social/blocks.service';
 import { byCreation, decodeCursor, type Page, pageLimit, toPage } from '../../platform/pagination/pagination';
 import type { PageQueryDto } from '../../platform/pagination/page.dto';
 import { AccountsErrors } from '../accounts/accounts.errors';
@@ -20,17 +23,25 @@ import { PlaylistsRepository } from './playlists.repository';
  * counts or compares invitations is decided under the playlist row's lock.
  */
 @Injectable()
-export class CollaborationService {
+export class CollaborationService implements OnModuleInit {
   constructor(
     private readonly repo: PlaylistsRepository,
     private readonly mail: MailService,
+    private readonly blocks: BlocksService,
+    private readonly realtime: RealtimeService,
     private readonly clock: Clock,
     private readonly config: AppConfig,
   ) {}
 
+  /** A block between two users withdraws what joins them on each other's playlists. */
+  onModuleInit(): void {
+    this.blocks.onBlock((tx, blocker, blocked) => this.repo.separate(tx, blocker, blocked, this.clock.now()));
+  }
+
   /**
    * Checked in order: playlist_not_found, forbidden (owner only), validation_failed (inviting
-   * yourself), user_not_found, already_invited (an open invitation, or already an editor),
+   * yourself), user_not_found, you_blocked_user / user_blocked_you (a block either way, checked
+   * under the pair's lock so a block cannot land in between), already_invited (an open invitation, or already an editor),
    * reinvite_cooldown (24 h after a decline, an expiry, leaving or a removal), max_editors_reached
    * (editors + open invitations ≥ LIMIT_PLAYLIST_EDITORS). The invitation and its mail job are
    * written together.
@@ -44,10 +55,17 @@ export class CollaborationService {
       });
     }
     if (!(await this.repo.userExists(userId))) throw new AppError(AccountsErrors.userNotFound);
-    // Blocks (messaging) are not built yet: "blocked users cannot be invited" is wired when they land.
     const { limits } = this.config;
     return this.repo.withLocked(playlistId, principal.userId, now, async (tx, row) => {
       const playlist = playlistAccess.assert(principal, 'invite', row);
+      await this.blocks.lockPair(tx, principal.userId, userId);
+      const relation = await this.blocks.relation(principal.userId, userId, tx);
+      if (relation === 'you_blocked_user') {
+        throw new AppError(MessagingErrors.youBlockedUser, {
+          message: 'You have blocked this user. Unblock to invite them.',
+        });
+      }
+      if (relation === 'user_blocked_you') throw new AppError(MessagingErrors.userBlockedYou);
       const state = await this.repo.invitationState(tx, playlistId, userId, now);
       if (state.editor || state.pending) throw new AppError(CollaborationErrors.alreadyInvited);
       const until = Math.max(
@@ -80,7 +98,7 @@ export class CollaborationService {
         },
         tx,
       );
-      return {
+      const dto: InvitationDto = {
         id: invitation.id,
         playlist_id: playlistId,
         playlist_name: playlist.name,
@@ -90,6 +108,9 @@ export class CollaborationService {
         created_at: now.toISOString(),
         expires_at: invitation.expiresAt.toISOString(),
       };
+      // delivered to the invitee's open GET /me/events streams when this transaction commits
+      await this.realtime.publish(userId, 'playlist.invitation', dto, tx);
+      return dto;
     });
   }
 

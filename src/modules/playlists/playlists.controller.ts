@@ -19,6 +19,7 @@ import { AcceptsIfMatch, ETagged, IfMatch } from '../../platform/http/etag';
 import { IdPipe } from '../../platform/http/id.pipe';
 import { Idempotent } from '../../platform/idempotency/idempotent.decorator';
 import { PageQueryDto } from '../../platform/pagination/page.dto';
+import { MessagingErrors } from '../messaging/messaging.errors';
 import { AccountsErrors } from '../accounts/accounts.errors';
 import { TracksErrors } from '../tracks/tracks.errors';
 import { CollaborationService } from './collaboration.service';
@@ -214,13 +215,15 @@ export class PlaylistsController {
   @Access.user('library:write')
   @Idempotent()
   @ApiOperation({
-    summary: 'Invite a user to edit the playlist (owner); they get a mail',
+    summary: 'Invite a user to edit the playlist (owner); they get a mail and a live event',
     description:
-      'Checked in order: playlist_not_found, forbidden (not the owner), validation_failed (yourself), user_not_found, already_invited (open invitation, or already an editor), reinvite_cooldown (24 h, LIMIT_REINVITE_COOLDOWN_SECONDS, after a decline, an expiry, leaving or a removal; `retry_after` in the body), max_editors_reached (editors + open invitations ≥ LIMIT_PLAYLIST_EDITORS, counted by the database under concurrent invitations). The invitation expires after 7 days (LIMIT_INVITATION_SECONDS). Users who blocked you, or whom you blocked, cannot be invited once blocking exists.',
+      'Checked in order: playlist_not_found, forbidden (not the owner), validation_failed (yourself), user_not_found, you_blocked_user / user_blocked_you (a block either way), already_invited (open invitation, or already an editor), reinvite_cooldown (24 h, LIMIT_REINVITE_COOLDOWN_SECONDS, after a decline, an expiry, leaving or a removal; `retry_after` in the body), max_editors_reached (editors + open invitations ≥ LIMIT_PLAYLIST_EDITORS, counted by the database under concurrent invitations). The invitation expires after 7 days (LIMIT_INVITATION_SECONDS). The invitee gets a mail and, on open `GET /me/events` streams, a `playlist.invitation` event. A block either way later revokes the open invitations between the two users on playlists either of them owns and removes each as an editor of the other’s playlists.',
   })
   @ApiErrors(
     PlaylistErrors.playlistNotFound,
     AccountsErrors.userNotFound,
+    MessagingErrors.youBlockedUser,
+    MessagingErrors.userBlockedYou,
     CollaborationErrors.alreadyInvited,
     CollaborationErrors.reinviteCooldown,
     CollaborationErrors.maxEditorsReached,

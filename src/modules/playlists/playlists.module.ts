@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { SocialModule } from '../social/social.module';
 import { TracksModule } from '../tracks/tracks.module';
 import { CollaborationService } from './collaboration.service';
 import { PlaylistListsController, PlaylistsController } from './playlists.controller';
@@ -7,7 +8,7 @@ import { PlaylistsService } from './playlists.service';
 
 /** Playlists, their ordered tracks, and collaboration (invitations and editors). */
 @Module({
-  imports: [TracksModule],
+  imports: [TracksModule, SocialModule],
   controllers: [PlaylistsController, PlaylistListsController],
   providers: [PlaylistsRepository, PlaylistsService, CollaborationService],
 })

@@ -417,6 +417,24 @@ export class PlaylistsRepository {
     return { editor: editor > 0, invitation: invitation > 0 };
   }
 
+  /**
+   * A block between `a` and `b`: the open invitations between them on each other's playlists are
+   * revoked and neither stays an editor of the other's playlists. Runs in the block's transaction
+   * under the pair's lock; it takes no playlist row lock (an invitation takes the playlist's lock
+   * and then the pair's, so taking them the other way round here could deadlock).
+   */
+  async separate(tx: Tx, a: string, b: string, at: Date): Promise<void> {
+    await tx.$executeRaw`
+      UPDATE playlist_invitations i SET status = 'revoked', responded_at = ${at}
+      FROM playlists p
+      WHERE p.id = i.playlist_id AND i.status = 'pending'
+        AND ((p.owner_id = ${a} AND i.invitee_id = ${b}) OR (p.owner_id = ${b} AND i.invitee_id = ${a}))`;
+    await tx.$executeRaw`
+      DELETE FROM playlist_editors e USING playlists p
+      WHERE p.id = e.playlist_id
+        AND ((p.owner_id = ${a} AND e.user_id = ${b}) OR (p.owner_id = ${b} AND e.user_id = ${a}))`;
+  }
+
   async setCooldown(tx: Tx, playlistId: string, userId: string, until: Date): Promise<void> {
     await tx.$executeRaw`
       INSERT INTO playlist_invite_cooldowns (playlist_id, user_id, until) VALUES (${playlistId}, ${userId}, ${until})
