@@ -17,6 +17,7 @@ import { MessagingModule } from './modules/messaging/messaging.module';
 import { SocialModule } from './modules/social/social.module';
 import { StripeWebhooksModule } from './modules/stripe-webhooks/stripe-webhooks.module';
 import { TracksModule } from './modules/tracks/tracks.module';
+import { RadioModule } from './modules/radio/radio.module';
 import { AccessGuard } from './platform/access/access.guard';
 import { TimeoutInterceptor } from './platform/http/timeout.interceptor';
 import { PlatformModule } from './platform/platform.module';
@@ -47,6 +48,7 @@ export class AppModule {
         PlaylistsModule,
         SocialModule,
         MessagingModule,
+        RadioModule,
       ],
       providers: [
         { provide: APP_GUARD, useClass: AccessGuard },

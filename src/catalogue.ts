@@ -17,6 +17,7 @@ import { LibraryErrors } from './modules/library/library.errors';
 import { CollaborationErrors, PlaylistErrors } from './modules/playlists/playlists.errors';
 import { SocialErrors } from './modules/social/social.errors';
 import { MessagingErrors } from './modules/messaging/messaging.errors';
+import { RadioErrors } from './modules/radio/radio.errors';
 
 /**
  * The error catalogue: every code the API answers, gathered from the modules that raise them.
@@ -46,6 +47,7 @@ export const CATALOGUE: readonly ErrorDefinition[] = (() => {
     CollaborationErrors,
     SocialErrors,
     MessagingErrors,
+    RadioErrors,
   ].flatMap((set) => Object.values(set) as ErrorDefinition[]);
   const seen = new Set<string>();
   for (const e of all) {

@@ -1,0 +1,14 @@
+import { Module } from '@nestjs/common';
+import { TracksModule } from '../tracks/tracks.module';
+import { ListensController, RadioController } from './radio.controller';
+import { RadioRepository } from './radio.repository';
+import { RadioService } from './radio.service';
+import { StationsService } from './stations.service';
+
+/** Radio: stations seeded by a genre, an artist or a track; sessions, skips and listens. */
+@Module({
+  imports: [TracksModule],
+  controllers: [RadioController, ListensController],
+  providers: [RadioRepository, RadioService, StationsService],
+})
+export class RadioModule {}
