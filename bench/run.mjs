@@ -16,6 +16,7 @@ const WORKLOADS = {
   requests: () => import('./workloads/requests.mjs'),
   playlists: () => import('./workloads/playlists.mjs'),
   feed: () => import('./workloads/feed.mjs'),
+  radio: () => import('./workloads/radio.mjs'),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

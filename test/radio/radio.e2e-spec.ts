@@ -127,9 +127,9 @@ describe('radio', () => {
         genres: expect.arrayContaining(['trap', 'drill']),
         keys: expect.arrayContaining(['8A', '8B', '7A', '9A']),
         bpm: [
-          [47, 53],
-          [94, 106],
-          [188, 212],
+          { min: 47, max: 53 },
+          { min: 94, max: 106 },
+          { min: 188, max: 212 },
         ],
       });
       expect(tr.body.track).toMatchObject({ id: seed, camelot: '8A' });

@@ -95,6 +95,66 @@ function poolSql(rule: StationRule, params: unknown[]): { from: string; cell: st
 const shapeOf = (rule: StationRule) =>
   `${rule.artists ? 'a' : rule.keys ? 'k' : 'g'}${rule.bpm?.length ?? 0}`;
 
+// The statements on the path of every `next`, exported for the raw baseline of the benchmark
+// (bench/radio-raw.mjs runs exactly these).
+
+/** The user's open session with its last 20 plays. */
+export const FIND_OPEN_SQL = `SELECT ${SESSION_COLUMNS} FROM radio_sessions s
+  WHERE s.id = $1 AND s.user_id = $2 AND s.ended_at IS NULL`;
+
+/** Summaries of the playable tracks among $1. */
+export const SUMMARIES_SQL = `SELECT t.id, t.title, t.owner_id, t.bpm, t.genre, t.musical_key, t.duration_ms,
+    a.id AS artist_id, a.name AS artist_name, a.slug AS artist_slug
+  FROM tracks t LEFT JOIN artists a ON a.id = t.artist_id
+  WHERE t.id = ANY($1::text[]) AND ${PLAYABLE}`;
+
+/**
+ * Moves a session on if it still plays what was read, and records the new current track's play
+ * and count. $1 session, $2 user, $3 new current, $4 new next, $5 time, $6/$7 expected current/next,
+ * $8 listen id.
+ */
+export const ADVANCE_SQL = `WITH adv AS (
+    UPDATE radio_sessions SET current_track_id = $3, next_track_id = $4, current_started_at = $5,
+           last_heartbeat_at = $5, updated_at = $5
+    WHERE id = $1 AND user_id = $2 AND ended_at IS NULL
+      AND current_track_id IS NOT DISTINCT FROM $6::text AND next_track_id IS NOT DISTINCT FROM $7::text
+    RETURNING user_id, current_track_id
+  ), listen AS (
+    INSERT INTO listens (id, user_id, track_id, session_id, created_at)
+    SELECT $8, user_id, current_track_id, $1, $5 FROM adv WHERE current_track_id IS NOT NULL
+    RETURNING track_id
+  ), counted AS (
+    INSERT INTO track_play_counts (track_id, plays) SELECT track_id, 1 FROM listen
+    ON CONFLICT (track_id) DO UPDATE SET plays = track_play_counts.plays + 1
+    RETURNING 1
+  )
+  SELECT (SELECT count(*) FROM adv)::int AS advanced`;
+
+/**
+ * A random track of the pool, none of `exclude`: the first track at or after a random point
+ * `from` of hashtext(id) in any cell, wrapping around to the smallest. Each cell is one index
+ * range walked in order until a track passes the filters, so the cost depends on the number of
+ * cells and on how many rows the filters skip, not on the catalogue's size.
+ */
+export function drawStatement(
+  rule: StationRule,
+  from: number,
+  exclude: string[],
+): { text: string; values: unknown[]; name: string } {
+  const values: unknown[] = [from, exclude];
+  const { from: cells, cell, filter } = poolSql(rule, values);
+  const branch = (op: string, lap: number) =>
+    `(SELECT t.id, hashtext(t.id) AS h, ${lap} AS lap FROM tracks t
+      WHERE ${cell} AND ${PLAYABLE} AND hashtext(t.id) ${op} $1::int AND t.id <> ALL($2::text[]) ${filter}
+      ORDER BY hashtext(t.id) LIMIT 1)`;
+  return {
+    text: `SELECT p.id FROM ${cells} CROSS JOIN LATERAL (${branch('>=', 0)} UNION ALL ${branch('<', 1)}) p
+      ORDER BY p.lap, p.h LIMIT 1`,
+    values,
+    name: `radio_draw_${shapeOf(rule)}`,
+  };
+}
+
 @Injectable()
 export class RadioRepository {
   constructor(private readonly prisma: PrismaService) {}
@@ -159,18 +219,20 @@ export class RadioRepository {
   }
 
   /**
-   * Artists close to `artistId`: those with playable tracks in its genres, found by sampling each
-   * genre's index at the same (stable) points, so a station keeps its neighbours from one session
-   * to the next. At most `take`.
+   * Artists close to `artistId`: those with the most playable tracks in its genres, estimated on a
+   * fixed sample of each genre's index (the same points every time, so a station keeps its
+   * neighbours from one session to the next, and the cost does not grow with the catalogue).
+   * At most `take`.
    */
   async closeArtists(artistId: string, genres: string[], take: number): Promise<string[]> {
     const rows = await this.pool<{ artist_id: string }>(
-      `SELECT DISTINCT s.artist_id FROM unnest($1::text[]) c(genre)
+      `SELECT s.artist_id FROM unnest($1::text[]) c(genre)
        CROSS JOIN LATERAL (
          SELECT t.artist_id FROM tracks t
          WHERE t.genre = c.genre AND ${PLAYABLE} AND t.artist_id IS NOT NULL AND t.artist_id <> $2
          ORDER BY hashtext(t.id) LIMIT 200
-       ) s LIMIT $3`,
+       ) s
+       GROUP BY s.artist_id ORDER BY count(*) DESC, s.artist_id LIMIT $3`,
       [genres, artistId, take],
     );
     return rows.map((r) => r.artist_id);
@@ -195,14 +257,7 @@ export class RadioRepository {
   /** Playable tracks among `ids` (others are left out). */
   summaries(ids: string[]): Promise<TrackSummaryRow[]> {
     if (!ids.length) return Promise.resolve([]);
-    return this.pool<TrackSummaryRow>(
-      `SELECT t.id, t.title, t.owner_id, t.bpm, t.genre, t.musical_key, t.duration_ms,
-              a.id AS artist_id, a.name AS artist_name, a.slug AS artist_slug
-       FROM tracks t LEFT JOIN artists a ON a.id = t.artist_id
-       WHERE t.id = ANY($1::text[]) AND ${PLAYABLE}`,
-      [ids],
-      'radio_summaries',
-    );
+    return this.pool<TrackSummaryRow>(SUMMARIES_SQL, [ids], 'radio_summaries');
   }
 
   // ---- selection --------------------------------------------------------------------------------
@@ -220,18 +275,8 @@ export class RadioRepository {
     exclude: string[],
     run: Run = this.pool,
   ): Promise<string | null> {
-    const params: unknown[] = [from, exclude];
-    const { from: cells, cell, filter } = poolSql(rule, params);
-    const branch = (op: string, lap: number) =>
-      `(SELECT t.id, hashtext(t.id) AS h, ${lap} AS lap FROM tracks t
-        WHERE ${cell} AND ${PLAYABLE} AND hashtext(t.id) ${op} $1::int AND t.id <> ALL($2::text[]) ${filter}
-        ORDER BY hashtext(t.id) LIMIT 1)`;
-    const rows = await run<{ id: string }>(
-      `SELECT p.id FROM ${cells} CROSS JOIN LATERAL (${branch('>=', 0)} UNION ALL ${branch('<', 1)}) p
-       ORDER BY p.lap, p.h LIMIT 1`,
-      params,
-      `radio_draw_${shapeOf(rule)}`,
-    );
+    const q = drawStatement(rule, from, exclude);
+    const rows = await run<{ id: string }>(q.text, q.values, q.name);
     return rows[0]?.id ?? null;
   }
 
@@ -311,11 +356,7 @@ export class RadioRepository {
 
   /** The user's open session (ended, unknown or someone else's: null). */
   async findOpen(id: string, userId: string): Promise<SessionRow | null> {
-    const rows = await this.pool<SessionRow>(
-      `SELECT ${SESSION_COLUMNS} FROM radio_sessions s WHERE s.id = $1 AND s.user_id = $2 AND s.ended_at IS NULL`,
-      [id, userId],
-      'radio_find_open',
-    );
+    const rows = await this.pool<SessionRow>(FIND_OPEN_SQL, [id, userId], 'radio_find_open');
     return rows[0] ?? null;
   }
 
@@ -365,22 +406,7 @@ export class RadioRepository {
   ): Promise<boolean> {
     const run = tx ? RadioRepository.inTx(tx) : this.pool;
     const rows = await run<{ advanced: number }>(
-      `WITH adv AS (
-         UPDATE radio_sessions SET current_track_id = $3, next_track_id = $4, current_started_at = $5,
-                last_heartbeat_at = $5, updated_at = $5
-         WHERE id = $1 AND user_id = $2 AND ended_at IS NULL
-           AND current_track_id IS NOT DISTINCT FROM $6::text AND next_track_id IS NOT DISTINCT FROM $7::text
-         RETURNING user_id, current_track_id
-       ), listen AS (
-         INSERT INTO listens (id, user_id, track_id, session_id, created_at)
-         SELECT $8, user_id, current_track_id, $1, $5 FROM adv WHERE current_track_id IS NOT NULL
-         RETURNING track_id
-       ), counted AS (
-         INSERT INTO track_play_counts (track_id, plays) SELECT track_id, 1 FROM listen
-         ON CONFLICT (track_id) DO UPDATE SET plays = track_play_counts.plays + 1
-         RETURNING 1
-       )
-       SELECT (SELECT count(*) FROM adv)::int AS advanced`,
+      ADVANCE_SQL,
       [a.sessionId, a.userId, a.current, a.next, a.at, a.expected.current, a.expected.next, a.listenId],
       'radio_advance',
     );

@@ -126,7 +126,11 @@ export class StationsService {
       detail: {
         ...dto,
         track: toRadioTrackDto(seed),
-        rule: { genres: rule.genres, keys: rule.keys?.map(camelotName), bpm: rule.bpm },
+        rule: {
+          genres: rule.genres,
+          keys: rule.keys?.map(camelotName),
+          bpm: rule.bpm?.map(([min, max]) => ({ min, max })),
+        },
       },
     };
   }

@@ -72,6 +72,11 @@ export class StationListDto {
   next_cursor!: string | null;
 }
 
+export class BpmWindowDto {
+  min!: number;
+  max!: number;
+}
+
 export class StationRuleDto {
   /** tracks of these genres (genre and track stations; for a track, its genre and related ones) */
   genres?: string[];
@@ -80,7 +85,7 @@ export class StationRuleDto {
   /** compatible keys on the Camelot wheel (track stations whose seed has a key) */
   keys?: string[];
   /** inclusive BPM windows: ±6 % of the seed's tempo, of half of it and of double it */
-  bpm?: number[][];
+  bpm?: BpmWindowDto[];
 }
 
 export class StationDetailDto extends StationDto {
