@@ -32,6 +32,8 @@ describe('radio selection over generated catalogues', () => {
     db = new Client({ connectionString: t.databaseUrl });
     await db.connect();
     listener = await registerUser(t);
+    // unlimited skips: every run also skips (the skip draws inside its transaction)
+    await db.query(`UPDATE users SET plan_id = 'pro' WHERE id = $1`, [listener.id]);
     owners = await insertOwners(db, 4);
     artists = [];
     for (const [i, o] of owners.entries()) artists.push(await insertArtist(db, o, `Artist ${i}`));
@@ -141,7 +143,7 @@ describe('radio selection over generated catalogues', () => {
           const played: string[] = [(started.body.track as Played).id];
           for (let i = 0; i < NEXTS; i++) {
             const res = await t.http
-              .post(`${API}/radio/sessions/${started.body.session_id}/next`)
+              .post(`${API}/radio/sessions/${started.body.session_id}/${i % 5 === 4 ? 'skip' : 'next'}`)
               .set(listener.auth)
               .send({});
             expect(res.status).toBe(200);
