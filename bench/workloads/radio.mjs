@@ -157,7 +157,8 @@ function nextRequests(users, prefix) {
         return {
           ...req,
           path: `${prefix}/radio/sessions/${context.user.session}/next`,
-          headers: context.user.headers,
+          // a copy: autocannon writes the body's content-length into the headers it is given
+          headers: { ...context.user.headers },
           body: '{}',
         };
       },
@@ -169,33 +170,43 @@ export default async function radio() {
   const server = await databaseServer();
   const url = await freshDatabase(server.url, 'beat_bench_radio');
   const env = appEnv(url, join(ROOT, '.data', 'bench-radio'));
-  const app = await startServer('app', `${ROOT}/dist/main.js`, env, '/api/v1/health');
-  const raw = await startServer(
-    'raw',
-    `${ROOT}/bench/radio-raw.mjs`,
-    { DATABASE_URL: url, JWT_SECRET: BENCH_SECRET },
-    '/health',
-  );
+  // servers start anew for each catalogue size (after it was generated, which takes minutes)
+  const servers = () =>
+    Promise.all([
+      startServer('app', `${ROOT}/dist/main.js`, env, '/api/v1/health'),
+      startServer(
+        'raw',
+        `${ROOT}/bench/radio-raw.mjs`,
+        { DATABASE_URL: url, JWT_SECRET: BENCH_SECRET },
+        '/health',
+      ),
+    ]);
+  let app;
+  let raw;
   const db = new pg.Pool({ connectionString: url, max: 8 });
   const { drawStatement } = require(`${ROOT}/dist/modules/radio/radio.repository.js`);
   const rows = [];
   const draws = [];
   try {
     await seedArtists(db);
+    [app, raw] = await servers();
     const users = await listeners(app, db, CONNECTIONS);
     let have = 0;
     for (const size of SIZES) {
+      await Promise.all([app.stop(), raw.stop()]);
       await growCatalogue(db, have, size);
       have = size;
+      [app, raw] = await servers();
       await db.query('UPDATE radio_sessions SET ended_at = now() WHERE ended_at IS NULL');
       const rules = [];
       for (const [i, u] of users.entries()) {
-        const res = await fetch(`${app.base}/api/v1/radio/sessions`, {
-          method: 'POST',
-          headers: u.headers,
-          body: JSON.stringify({ station_id: stationFor(i, size), device_id: 'bench' }),
-        });
-        const body = await json(res);
+        const body = await json(
+          await fetch(`${app.base}/api/v1/radio/sessions`, {
+            method: 'POST',
+            headers: u.headers,
+            body: JSON.stringify({ station_id: stationFor(i, size), device_id: 'bench' }),
+          }),
+        );
         u.session = body.session_id;
         rules.push(
           (await db.query('SELECT rule FROM radio_sessions WHERE id = $1', [u.session])).rows[0].rule,
@@ -231,14 +242,18 @@ export default async function radio() {
         `  p99 ${SIZES[SIZES.length - 1]} / ${SIZES[0]}: app ${(last.app.p99 / first.app.p99).toFixed(2)}, raw ${(last.baseline.p99 / first.baseline.p99).toFixed(2)} (goal ≤ 2)`,
       );
     }
-    const plays = (await db.query('SELECT count(*)::int AS n FROM listens')).rows[0].n;
-    const counted = (await db.query('SELECT COALESCE(sum(plays), 0)::int AS n FROM track_play_counts'))
-      .rows[0].n;
+    // one statement, one snapshot (requests cut off at the end of a run may still be committing)
+    const { plays, counted } = (
+      await db.query(
+        `SELECT (SELECT count(*) FROM listens)::int AS plays,
+                (SELECT COALESCE(sum(plays), 0) FROM track_play_counts)::int AS counted`,
+      )
+    ).rows[0];
     console.log(`  listens recorded: ${plays}; play counts add up to: ${counted}`);
   } finally {
     await db.end();
-    await app.stop();
-    await raw.stop();
+    await app?.stop();
+    await raw?.stop();
     await server.stop();
   }
 }
