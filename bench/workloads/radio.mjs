@@ -3,7 +3,9 @@
 // listener has a live session on a station (genre, artist and track seeds in turn) and calls
 // `POST /radio/sessions/:id/next` in a loop: the app against a raw baseline (bench/radio-raw.mjs:
 // bare Fastify + pg running the same statements), in the same run. Also the draw statement alone
-// (pg, no HTTP), to show the index walk does not grow with the catalogue.
+// (pg, no HTTP), to show the index walk does not grow with the catalogue. Each size has its own
+// database and servers; the rounds alternate between the sizes so the machine's load falls on
+// both alike (BENCH_ROUNDS, medians kept).
 //
 // Goals: p99 at 1 M ≤ 2 × p99 at 10 k; app ≥ 0.6 × raw.
 import { createRequire } from 'node:module';
@@ -12,7 +14,6 @@ import pg from 'pg';
 import {
   appEnv,
   BENCH_SECRET,
-  compare,
   CONNECTIONS,
   databaseServer,
   freshDatabase,
@@ -29,6 +30,7 @@ const SIZES = (process.env.BENCH_RADIO_SIZES ?? '10000,1000000').split(',').map(
 const BATCH = 50_000;
 const ARTISTS = 1000;
 const DRAWS = Number(process.env.BENCH_RADIO_DRAWS ?? 2000);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 const GENRES = [
   'trap',
   'drill',
@@ -166,11 +168,10 @@ function nextRequests(users, prefix) {
   ];
 }
 
-export default async function radio() {
-  const server = await databaseServer();
-  const url = await freshDatabase(server.url, 'beat_bench_radio');
-  const env = appEnv(url, join(ROOT, '.data', 'bench-radio'));
-  // servers start anew for each catalogue size (after it was generated, which takes minutes)
+/** One catalogue size: its own database, app and raw servers, listeners with live sessions. */
+async function prepare(serverUrl, size, drawStatement) {
+  const url = await freshDatabase(serverUrl, `beat_bench_radio_${size}`);
+  const env = appEnv(url, join(ROOT, '.data', `bench-radio-${size}`));
   const servers = () =>
     Promise.all([
       startServer('app', `${ROOT}/dist/main.js`, env, '/api/v1/health'),
@@ -181,60 +182,77 @@ export default async function radio() {
         '/health',
       ),
     ]);
-  let app;
-  let raw;
   const db = new pg.Pool({ connectionString: url, max: 8 });
-  const { drawStatement } = require(`${ROOT}/dist/modules/radio/radio.repository.js`);
-  const rows = [];
-  const draws = [];
-  try {
-    await seedArtists(db);
-    [app, raw] = await servers();
-    const users = await listeners(app, db, CONNECTIONS);
-    let have = 0;
-    for (const size of SIZES) {
-      await Promise.all([app.stop(), raw.stop()]);
-      await growCatalogue(db, have, size);
-      have = size;
-      [app, raw] = await servers();
-      await db.query('UPDATE radio_sessions SET ended_at = now() WHERE ended_at IS NULL');
-      const rules = [];
-      for (const [i, u] of users.entries()) {
-        const body = await json(
-          await fetch(`${app.base}/api/v1/radio/sessions`, {
-            method: 'POST',
-            headers: u.headers,
-            body: JSON.stringify({ station_id: stationFor(i, size), device_id: 'bench' }),
-          }),
-        );
-        u.session = body.session_id;
-        rules.push(
-          (await db.query('SELECT rule FROM radio_sessions WHERE id = $1', [u.session])).rows[0].rule,
-        );
-      }
-
-      // the draw statement alone
-      const times = [];
-      for (let k = 0; k < DRAWS; k++) {
-        const q = drawStatement(rules[k % rules.length], Math.floor(Math.random() * 2 ** 32) - 2 ** 31, []);
-        const t = performance.now();
-        await db.query(q);
-        times.push(performance.now() - t);
-      }
-      draws.push({ size, p50: +pct(times, 50).toFixed(2), p99: +pct(times, 99).toFixed(2) });
-
-      const label = size >= 1e6 ? `${size / 1e6} M` : `${size / 1e3} k`;
-      rows.push(
-        await compare(
-          `next track, ${label} tracks`,
-          () => load(app.base, { requests: nextRequests(users, '/api/v1') }),
-          () => load(raw.base, { requests: nextRequests(users, '') }),
-        ),
-      );
+  await seedArtists(db);
+  let [app, raw] = await servers();
+  const users = await listeners(app, db, CONNECTIONS);
+  // the servers start again once the catalogue is there (it takes minutes to generate)
+  await Promise.all([app.stop(), raw.stop()]);
+  await growCatalogue(db, 0, size);
+  [app, raw] = await servers();
+  const rules = [];
+  for (const [i, u] of users.entries()) {
+    const body = await json(
+      await fetch(`${app.base}/api/v1/radio/sessions`, {
+        method: 'POST',
+        headers: u.headers,
+        body: JSON.stringify({ station_id: stationFor(i, size), device_id: 'bench' }),
+      }),
+    );
+    u.session = body.session_id;
+    rules.push((await db.query('SELECT rule FROM radio_sessions WHERE id = $1', [u.session])).rows[0].rule);
+  }
+  const drawAlone = async () => {
+    const times = [];
+    for (let k = 0; k < DRAWS; k++) {
+      const q = drawStatement(rules[k % rules.length], Math.floor(Math.random() * 2 ** 32) - 2 ** 31, []);
+      const t = performance.now();
+      await db.query(q);
+      times.push(performance.now() - t);
     }
+    return { p50: +pct(times, 50).toFixed(2), p99: +pct(times, 99).toFixed(2) };
+  };
+  return { size, db, app, raw, users, drawAlone };
+}
+
+const median = (xs, key) => [...xs.map((x) => x[key])].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const medians = (xs) => ({
+  rps: median(xs, 'rps'),
+  p50: median(xs, 'p50'),
+  p99: median(xs, 'p99'),
+  failed: Math.max(...xs.map((x) => x.failed)),
+});
+
+export default async function radio() {
+  const server = await databaseServer();
+  const { drawStatement } = require(`${ROOT}/dist/modules/radio/radio.repository.js`);
+  const sizes = [];
+  try {
+    for (const size of SIZES) sizes.push(await prepare(server.url, size, drawStatement));
+    // rounds alternate between the sizes (and app / raw), so the machine's load falls on all alike
+    const runs = sizes.map(() => ({ app: [], raw: [], draw: [] }));
+    for (let r = 0; r < ROUNDS; r++)
+      for (const [k, s] of sizes.entries()) {
+        runs[k].draw.push(await s.drawAlone());
+        runs[k].app.push(await load(s.app.base, { requests: nextRequests(s.users, '/api/v1') }));
+        runs[k].raw.push(await load(s.raw.base, { requests: nextRequests(s.users, '') }));
+      }
+    const rows = sizes.map((s, k) => {
+      const app = medians(runs[k].app);
+      const baseline = medians(runs[k].raw);
+      const label = s.size >= 1e6 ? `${s.size / 1e6} M` : `${s.size / 1e3} k`;
+      return {
+        title: `next track, ${label} tracks`,
+        app,
+        baseline,
+        ratio: +(app.rps / baseline.rps).toFixed(2),
+      };
+    });
     report(rows, 'radio.json');
-    for (const d of draws)
-      console.log(`  draw statement alone (pg), ${d.size} tracks: p50 ${d.p50} ms, p99 ${d.p99} ms`);
+    for (const [k, s] of sizes.entries()) {
+      const d = medians(runs[k].draw);
+      console.log(`  draw statement alone (pg), ${s.size} tracks: p50 ${d.p50} ms, p99 ${d.p99} ms`);
+    }
     if (rows.length > 1) {
       const first = rows[0];
       const last = rows[rows.length - 1];
@@ -242,18 +260,22 @@ export default async function radio() {
         `  p99 ${SIZES[SIZES.length - 1]} / ${SIZES[0]}: app ${(last.app.p99 / first.app.p99).toFixed(2)}, raw ${(last.baseline.p99 / first.baseline.p99).toFixed(2)} (goal ≤ 2)`,
       );
     }
-    // one statement, one snapshot (requests cut off at the end of a run may still be committing)
-    const { plays, counted } = (
-      await db.query(
-        `SELECT (SELECT count(*) FROM listens)::int AS plays,
-                (SELECT COALESCE(sum(plays), 0) FROM track_play_counts)::int AS counted`,
-      )
-    ).rows[0];
-    console.log(`  listens recorded: ${plays}; play counts add up to: ${counted}`);
+    for (const s of sizes) {
+      // one statement, one snapshot (requests cut off at the end of a run may still be committing)
+      const { plays, counted } = (
+        await s.db.query(
+          `SELECT (SELECT count(*) FROM listens)::int AS plays,
+                  (SELECT COALESCE(sum(plays), 0) FROM track_play_counts)::int AS counted`,
+        )
+      ).rows[0];
+      console.log(`  ${s.size} tracks: listens recorded ${plays}, play counts add up to ${counted}`);
+    }
   } finally {
-    await db.end();
-    await app?.stop();
-    await raw?.stop();
+    for (const s of sizes) {
+      await s.db.end();
+      await s.app.stop();
+      await s.raw.stop();
+    }
     await server.stop();
   }
 }
