@@ -180,6 +180,17 @@ describe('radio', () => {
 
       await act(u, s.session_id, 'heartbeat').expect(200);
 
+      // a like saves the playing track to the library, once
+      const liked = await t.http.post(`${API}/radio/sessions/${s.session_id}/like`).set(u.auth).expect(201);
+      expect(liked.body.track_id).toBe(moved.track!.id);
+      const library = await t.http.get(`${API}/library/tracks`).set(u.auth).expect(200);
+      expect(library.body.data.map((e: { track_id: string }) => e.track_id)).toContain(moved.track!.id);
+      expectError(
+        await t.http.post(`${API}/radio/sessions/${s.session_id}/like`).set(u.auth),
+        409,
+        'track_already_saved',
+      );
+
       const listens = await t.http.get(`${API}/me/listens?limit=1`).set(u.auth).expect(200);
       expect(listens.body.data[0]).toMatchObject({
         track: { id: moved.track!.id },
@@ -218,6 +229,7 @@ describe('radio', () => {
         await act(producer, s.session_id, 'next'),
         await act(producer, s.session_id, 'skip'),
         await act(producer, s.session_id, 'heartbeat'),
+        await t.http.post(`${API}/radio/sessions/${s.session_id}/like`).set(producer.auth),
         await t.http.delete(`${API}/radio/sessions/${s.session_id}`).set(producer.auth),
       ])
         expectError(res, 404, 'radio_session_not_found');

@@ -9,5 +9,6 @@ import { LibraryService } from './library.service';
   imports: [TracksModule],
   controllers: [LibraryController],
   providers: [LibraryRepository, LibraryService],
+  exports: [LibraryService],
 })
 export class LibraryModule {}

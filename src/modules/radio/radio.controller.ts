@@ -6,6 +6,8 @@ import { ApiErrors } from '../../platform/docs/api-errors.decorator';
 import { IdPipe } from '../../platform/http/id.pipe';
 import { Idempotent } from '../../platform/idempotency/idempotent.decorator';
 import { PageQueryDto } from '../../platform/pagination/page.dto';
+import { LibraryEntryDto } from '../library/dto/library.dto';
+import { LibraryErrors } from '../library/library.errors';
 import { TracksErrors } from '../tracks/tracks.errors';
 import {
   AdvanceDto,
@@ -71,7 +73,7 @@ export class RadioController {
   @ApiOperation({
     summary: 'The session: the current track, the upcoming one, liveness and skips left this hour',
     description:
-      'radio_session_not_found for an unknown or ended session, or another user’s. To like the playing track, save it to the library with `PUT /library/tracks/{track.id}` (a like from the radio is a library save).',
+      'radio_session_not_found for an unknown or ended session, or another user’s. A like is `POST /radio/sessions/{id}/like`: the playing track is saved to the library.',
   })
   @ApiErrors(RadioErrors.radioSessionNotFound)
   get(@CurrentPrincipal() principal: Principal, @Param('id', IdPipe) id: string): Promise<RadioSessionDto> {
@@ -126,6 +128,24 @@ export class RadioController {
     @Body() dto: AdvanceDto,
   ): Promise<RadioSessionDto> {
     return this.radio.skip(principal, id, dto);
+  }
+
+  @Post('sessions/:id/like')
+  @Access.user('library:write')
+  @HttpCode(HttpStatus.CREATED)
+  @ApiOperation({
+    summary: 'Like the playing track: it is saved to your library (201)',
+    description:
+      'The same save as `PUT /library/tracks/{track_id}` for the session’s current track. Checked in order: radio_session_not_found, track_not_found (the track was deleted while playing), track_already_saved, library_full.',
+  })
+  @ApiErrors(
+    RadioErrors.radioSessionNotFound,
+    TracksErrors.trackNotFound,
+    LibraryErrors.trackAlreadySaved,
+    LibraryErrors.libraryFull,
+  )
+  like(@CurrentPrincipal() principal: Principal, @Param('id', IdPipe) id: string): Promise<LibraryEntryDto> {
+    return this.radio.like(principal, id);
   }
 
   @Delete('sessions/:id')

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { LibraryModule } from '../library/library.module';
 import { TracksModule } from '../tracks/tracks.module';
 import { ListensController, RadioController } from './radio.controller';
 import { RadioRepository } from './radio.repository';
@@ -7,7 +8,7 @@ import { StationsService } from './stations.service';
 
 /** Radio: stations seeded by a genre, an artist or a track; sessions, skips and listens. */
 @Module({
-  imports: [TracksModule],
+  imports: [TracksModule, LibraryModule],
   controllers: [RadioController, ListensController],
   providers: [RadioRepository, RadioService, StationsService],
 })

@@ -8,6 +8,8 @@ import { byCreation, decodeCursor, type Page, pageLimit, toPage } from '../../pl
 import type { PageQueryDto } from '../../platform/pagination/page.dto';
 import type { Tx } from '../../platform/prisma/prisma.service';
 import { pgErrorOf } from '../../platform/prisma/db-errors';
+import type { LibraryEntryDto } from '../library/dto/library.dto';
+import { LibraryService } from '../library/library.service';
 import { trackAccess } from '../tracks/track-access';
 import { TracksErrors } from '../tracks/tracks.errors';
 import { TracksService } from '../tracks/tracks.service';
@@ -58,6 +60,7 @@ export class RadioService {
     private readonly repo: RadioRepository,
     private readonly stations: StationsService,
     private readonly tracks: TracksService,
+    private readonly library: LibraryService,
     private readonly clock: Clock,
     private readonly config: AppConfig,
   ) {}
@@ -188,6 +191,16 @@ export class RadioService {
       return { view: moved, remaining: left(!over) };
     });
     return this.view(view, { skips_remaining: remaining });
+  }
+
+  /**
+   * A like from the radio: the playing track is saved to the caller's library (the library's own
+   * rules: track_already_saved, library_full, track_not_found when it was deleted meanwhile).
+   */
+  async like(principal: Principal, id: string): Promise<LibraryEntryDto> {
+    const s = await this.openSession(principal, id);
+    if (!s.currentTrackId) throw new AppError(TracksErrors.trackNotFound);
+    return this.library.save(principal, s.currentTrackId);
   }
 
   // ---- history and counts -----------------------------------------------------------------------
