@@ -9,9 +9,9 @@ import type { StationRule } from './seed-rules';
  * processing and failed uploads have no playable audio; deleted tracks are gone). The literal
  * text matters: the radio's partial indexes (migration 20261130200000_radio) are defined with it.
  *
- * Blocks (built in the social module) plug in here at merge time, as one more predicate on the
- * listener ($L) and the track's owner, e.g.
- *   AND NOT EXISTS (SELECT 1 FROM user_blocks b WHERE (b.blocker_id = $L AND b.blocked_id = t.owner_id)
+ * Blocks (the social module's `blocks` table, merged after this module was written) plug in
+ * here as one more predicate on the listener ($L) and the track's owner:
+ *   AND NOT EXISTS (SELECT 1 FROM blocks b WHERE (b.blocker_id = $L AND b.blocked_id = t.owner_id)
  *                                               OR (b.blocker_id = t.owner_id AND b.blocked_id = $L))
  * (`draw` and `fallbackPool` then pass the listener's id).
  */
