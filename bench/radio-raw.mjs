@@ -45,7 +45,7 @@ app.post('/radio/sessions/:id/next', async (req, reply) => {
       .rows[0];
     if (!s) return reply.code(404).send({ code: 'radio_session_not_found' });
     const draw = async (exclude) => {
-      const q = drawStatement(s.rule, randomPoint(), exclude);
+      const q = drawStatement(s.rule, userId, randomPoint(), exclude);
       return (await db.query(q)).rows[0]?.id ?? null;
     };
     const current = s.nextTrackId ?? (await draw([s.currentTrackId, ...s.recent].filter(Boolean)));

@@ -205,7 +205,12 @@ async function prepare(serverUrl, size, drawStatement) {
   const drawAlone = async () => {
     const times = [];
     for (let k = 0; k < DRAWS; k++) {
-      const q = drawStatement(rules[k % rules.length], Math.floor(Math.random() * 2 ** 32) - 2 ** 31, []);
+      const q = drawStatement(
+        rules[k % rules.length],
+        'usr_bench_listener',
+        Math.floor(Math.random() * 2 ** 32) - 2 ** 31,
+        [],
+      );
       const t = performance.now();
       await db.query(q);
       times.push(performance.now() - t);

@@ -297,6 +297,25 @@ describe('radio', () => {
       const left = (await db.query('SELECT id FROM tracks WHERE id = ANY($1)', [[a, b]])).rows[0].id;
       expect(tiny.track!.id).toBe(left);
     });
+    it('never plays a track whose owner and the listener blocked each other, either way', async () => {
+      const [blockedOwner, blockerOwner, friend] = await insertOwners(db, 3);
+      const ids = (owner: string, n: number) =>
+        Array.from({ length: n }, () => ({ ownerId: owner, genre: 'blockwave', bpm: 120 }));
+      await insertTracks(db, [...ids(blockedOwner, 15), ...ids(blockerOwner, 15)]);
+      const ok = new Set(await insertTracks(db, ids(friend, 3)));
+      const u = await registerUser(t);
+      await db.query(
+        `INSERT INTO blocks (blocker_id, blocked_id, created_at) VALUES ($1, $2, now()), ($3, $1, now())`,
+        [u.id, blockedOwner, blockerOwner],
+      );
+      let s = (await start(u, 'genre:blockwave').expect(201)).body as Session;
+      const played = [s.track!.id, s.next_track!.id];
+      for (let i = 0; i < 10; i++) {
+        s = (await act(u, s.session_id, 'next').expect(200)).body as Session;
+        played.push(s.track!.id, s.next_track!.id);
+      }
+      for (const id of played) expect(ok.has(id)).toBe(true);
+    });
   });
 
   describe('one live stream per user', () => {

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { notBlockedEitherWaySql } from '../social/blocks.sql';
 import { Prisma } from '@prisma/client';
 import { type Keyset, olderThan } from '../../platform/pagination/pagination';
 import { PrismaService, type Tx } from '../../platform/prisma/prisma.service';
@@ -9,11 +10,8 @@ import type { StationRule } from './seed-rules';
  * processing and failed uploads have no playable audio; deleted tracks are gone). The literal
  * text matters: the radio's partial indexes (migration 20261130200000_radio) are defined with it.
  *
- * Blocks (the social module's `blocks` table, merged after this module was written) plug in
- * here as one more predicate on the listener ($L) and the track's owner:
- *   AND NOT EXISTS (SELECT 1 FROM blocks b WHERE (b.blocker_id = $L AND b.blocked_id = t.owner_id)
- *                                               OR (b.blocker_id = t.owner_id AND b.blocked_id = $L))
- * (`draw` and `fallbackPool` then pass the listener's id).
+ * What is drawn is also never a track whose owner and the listener blocked each other (either
+ * way): `draw` and `fallbackPool` take the listener's id for the social module's predicate.
  */
 const PLAYABLE = `t.source = 'upload' AND t.processing_status = 'ready'`;
 
@@ -138,14 +136,16 @@ export const ADVANCE_SQL = `WITH adv AS (
  */
 export function drawStatement(
   rule: StationRule,
+  listener: string,
   from: number,
   exclude: string[],
 ): { text: string; values: unknown[]; name: string } {
-  const values: unknown[] = [from, exclude];
+  const values: unknown[] = [from, exclude, listener];
   const { from: cells, cell, filter } = poolSql(rule, values);
   const branch = (op: string, lap: number) =>
     `(SELECT t.id, hashtext(t.id) AS h, ${lap} AS lap FROM tracks t
       WHERE ${cell} AND ${PLAYABLE} AND hashtext(t.id) ${op} $1::int AND t.id <> ALL($2::text[]) ${filter}
+        AND ${notBlockedEitherWaySql('$3', 't.owner_id')}
       ORDER BY hashtext(t.id) LIMIT 1)`;
   return {
     text: `SELECT p.id FROM ${cells} CROSS JOIN LATERAL (${branch('>=', 0)} UNION ALL ${branch('<', 1)}) p
@@ -271,22 +271,24 @@ export class RadioRepository {
    */
   async draw(
     rule: StationRule,
+    listener: string,
     from: number,
     exclude: string[],
     run: Run = this.pool,
   ): Promise<string | null> {
-    const q = drawStatement(rule, from, exclude);
+    const q = drawStatement(rule, listener, from, exclude);
     const rows = await run<{ id: string }>(q.text, q.values, q.name);
     return rows[0]?.id ?? null;
   }
 
   /** Up to 64 tracks of the pool, for the small pools where every track was played lately. */
-  async fallbackPool(rule: StationRule, run: Run = this.pool): Promise<string[]> {
-    const params: unknown[] = [];
+  async fallbackPool(rule: StationRule, listener: string, run: Run = this.pool): Promise<string[]> {
+    const params: unknown[] = [listener];
     const { from: cells, cell, filter } = poolSql(rule, params);
     const rows = await run<{ id: string }>(
       `SELECT p.id FROM ${cells} CROSS JOIN LATERAL (
          SELECT t.id FROM tracks t WHERE ${cell} AND ${PLAYABLE} ${filter}
+           AND ${notBlockedEitherWaySql('$1', 't.owner_id')}
          ORDER BY hashtext(t.id) LIMIT ${FALLBACK_POOL}
        ) p LIMIT ${FALLBACK_POOL}`,
       params,
@@ -414,12 +416,18 @@ export class RadioRepository {
   }
 
   /** Run `draw` inside a transaction. */
-  drawIn(tx: Tx, rule: StationRule, from: number, exclude: string[]): Promise<string | null> {
-    return this.draw(rule, from, exclude, RadioRepository.inTx(tx));
+  drawIn(
+    tx: Tx,
+    rule: StationRule,
+    listener: string,
+    from: number,
+    exclude: string[],
+  ): Promise<string | null> {
+    return this.draw(rule, listener, from, exclude, RadioRepository.inTx(tx));
   }
 
-  fallbackPoolIn(tx: Tx, rule: StationRule): Promise<string[]> {
-    return this.fallbackPool(rule, RadioRepository.inTx(tx));
+  fallbackPoolIn(tx: Tx, rule: StationRule, listener: string): Promise<string[]> {
+    return this.fallbackPool(rule, listener, RadioRepository.inTx(tx));
   }
 
   async heartbeat(id: string, userId: string, at: Date): Promise<boolean> {

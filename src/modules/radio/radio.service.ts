@@ -76,9 +76,9 @@ export class RadioService {
    */
   async start(principal: Principal, dto: StartSessionDto): Promise<RadioSessionDto> {
     const station = await this.stations.resolve(dto.station_id);
-    const current = station.first ?? (await this.pick(station.rule, [], []));
+    const current = station.first ?? (await this.pick(station.rule, principal.userId, [], []));
     if (!current) throw new AppError(RadioErrors.stationNotFound);
-    const next = await this.pick(station.rule, [], [current]);
+    const next = await this.pick(station.rule, principal.userId, [], [current]);
     const now = this.clock.now();
     const liveSince = addSeconds(now, -this.config.limits.streamHeartbeatSeconds);
     const session = {
@@ -234,8 +234,9 @@ export class RadioService {
    */
   private async advance(s: SessionRow, tx?: Tx): Promise<View | null> {
     const current =
-      s.nextTrackId ?? (await this.pick(s.rule, s.recent, s.currentTrackId ? [s.currentTrackId] : [], tx));
-    const next = current ? await this.pick(s.rule, s.recent, [current], tx) : null;
+      s.nextTrackId ??
+      (await this.pick(s.rule, s.userId, s.recent, s.currentTrackId ? [s.currentTrackId] : [], tx));
+    const next = current ? await this.pick(s.rule, s.userId, s.recent, [current], tx) : null;
     const at = this.clock.now();
     try {
       const moved = await this.repo.advance(
@@ -259,17 +260,26 @@ export class RadioService {
   }
 
   /**
-   * A track of the station that is none of `avoid` nor of `recent` (the session's last 20 plays,
+   * A track of the station that is none of `avoid` nor of `recent` nor owned by someone the
+   * listener blocked or who blocked the listener (the session's last 20 plays,
    * most recent first). When the pool is too small for that, the track played longest ago (never
    * one of `avoid` if the pool has another).
    */
-  private async pick(rule: StationRule, recent: string[], avoid: string[], tx?: Tx): Promise<string | null> {
+  private async pick(
+    rule: StationRule,
+    listener: string,
+    recent: string[],
+    avoid: string[],
+    tx?: Tx,
+  ): Promise<string | null> {
     const exclude = [...avoid, ...recent];
     const drawn = tx
-      ? await this.repo.drawIn(tx, rule, randomPoint(), exclude)
-      : await this.repo.draw(rule, randomPoint(), exclude);
+      ? await this.repo.drawIn(tx, rule, listener, randomPoint(), exclude)
+      : await this.repo.draw(rule, listener, randomPoint(), exclude);
     if (drawn) return drawn;
-    const pool = tx ? await this.repo.fallbackPoolIn(tx, rule) : await this.repo.fallbackPool(rule);
+    const pool = tx
+      ? await this.repo.fallbackPoolIn(tx, rule, listener)
+      : await this.repo.fallbackPool(rule, listener);
     if (!pool.length) return null;
     const age = (id: string) => {
       if (avoid.includes(id)) return -1;
