@@ -287,6 +287,12 @@ describe('request tokens and beat requests', () => {
         403,
         'not_request_owner',
       );
+      // deleting refunds the creator: it stays the creator's act, admins included
+      expectError(
+        await t.http.delete(`/api/v1/beat-requests/${r.body.id}`).set((await loginAdmin(t)).auth),
+        403,
+        'not_request_owner',
+      );
       await t.http.delete(`/api/v1/beat-requests/${r.body.id}`).set(u.auth).expect(204);
       const after = await tokens(u);
       expect(after.balance).toBe(5);
@@ -341,6 +347,7 @@ describe('request tokens and beat requests', () => {
 
       expectError(await renew(u, 'req_00000000000000000000000000'), 404, 'request_not_found');
       expectError(await renew(other, r.body.id), 403, 'not_request_owner');
+      expectError(await renew(await loginAdmin(t), r.body.id), 403, 'not_request_owner');
       expectError(await renew(u, r.body.id), 409, 'request_still_active');
       expectError(await renew(u, r.body.id, 36), 422, 'validation_failed');
 

@@ -206,4 +206,98 @@ describe('licenses, certificates and downloads', () => {
       );
     });
   });
+
+  describe('who may do what (README: access model)', () => {
+    it('purchases: the buyer reads and confirms; an admin reads any, confirms none; others see nothing', async () => {
+      const { track } = await trackForSale(c.t);
+      const buyer = await registerUser(c.t);
+      const stranger = await registerUser(c.t);
+      const admin = await loginAdmin(c.t);
+      const open = await c.t.http
+        .post('/api/v1/purchases')
+        .set(buyer.auth)
+        .send({ track_id: track.id, license_type: 'basic', expected_price_cents: 2999 })
+        .expect(201);
+      const id = open.body.id as string;
+      await c.t.http.get(`/api/v1/purchases/${id}`).set(buyer.auth).expect(200);
+      expect((await c.t.http.get(`/api/v1/purchases/${id}`).set(admin.auth).expect(200)).body.id).toBe(id);
+      expectError(
+        await c.t.http.get(`/api/v1/purchases/${id}`).set(stranger.auth),
+        404,
+        'purchase_not_found',
+      );
+      const confirm = (who: { auth: { Authorization: string } }) =>
+        c.t.http
+          .post(`/api/v1/purchases/${id}/confirm`)
+          .set(who.auth)
+          .send({ payment_method: 'pm_card_visa' });
+      expectError(await confirm(stranger), 404, 'purchase_not_found');
+      expectError(await confirm(admin), 403, 'forbidden');
+      // lists are the caller's own, whoever asks
+      const ids = async (who: { auth: { Authorization: string } }) =>
+        (await c.t.http.get('/api/v1/purchases').set(who.auth).expect(200)).body.data.map(
+          (p: { id: string }) => p.id,
+        );
+      expect(await ids(buyer)).toEqual([id]);
+      expect(await ids(stranger)).toEqual([]);
+      expect(await ids(admin)).not.toContain(id);
+      expect((await confirm(buyer)).status).toBe(200);
+    });
+
+    it('licenses: the holder reads and downloads; an admin reads any, downloads none; others see nothing', async () => {
+      const { track } = await trackForSale(c.t);
+      const holder = await registerUser(c.t);
+      const stranger = await registerUser(c.t);
+      const admin = await loginAdmin(c.t);
+      const { confirmed } = await buy(c.t, holder, track.id, 'basic', 2999);
+      const id = confirmed.body.license_id as string;
+      const link = (who: { auth: { Authorization: string } }) =>
+        c.t.http.post(`/api/v1/licenses/${id}/download-links`).set(who.auth);
+      expect((await c.t.http.get(`/api/v1/licenses/${id}`).set(admin.auth).expect(200)).body.id).toBe(id);
+      expectError(await c.t.http.get(`/api/v1/licenses/${id}`).set(stranger.auth), 404, 'license_not_found');
+      await link(holder).expect(201);
+      expectError(await link(admin), 403, 'forbidden');
+      expectError(await link(stranger), 404, 'license_not_found');
+      const ids = async (who: { auth: { Authorization: string } }) =>
+        (await c.t.http.get('/api/v1/licenses').set(who.auth).expect(200)).body.data.map(
+          (l: { id: string }) => l.id,
+        );
+      expect(await ids(holder)).toEqual([id]);
+      expect(await ids(stranger)).toEqual([]);
+      expect(await ids(admin)).not.toContain(id);
+    });
+
+    it('offers: only the owner sets them; collaborators, admins and strangers may not', async () => {
+      const { producer, track } = await trackForSale(c.t);
+      const co = await registerUser(c.t);
+      const stranger = await registerUser(c.t);
+      const admin = await loginAdmin(c.t);
+      await c.t.http
+        .put(`/api/v1/tracks/${track.id}/collaborators`)
+        .set(producer.auth)
+        .send({
+          collaborators: [
+            { user_id: producer.id, role: 'producer', split_percent: 50 },
+            { user_id: co.id, role: 'co_producer', split_percent: 50 },
+          ],
+        })
+        .expect(200);
+      const put = (who: { auth: { Authorization: string } }) =>
+        c.t.http
+          .put(`/api/v1/tracks/${track.id}/license-offers`)
+          .set(who.auth)
+          .send({ offers: [{ type: 'basic', price_cents: 100, currency: 'usd' }] });
+      for (const who of [co, admin, stranger]) expectError(await put(who), 403, 'forbidden');
+      await put(producer).expect(200);
+      // collaborators are credited: they cannot buy the track either
+      expectError(
+        await c.t.http
+          .post('/api/v1/purchases')
+          .set(co.auth)
+          .send({ track_id: track.id, license_type: 'basic', expected_price_cents: 100 }),
+        422,
+        'cannot_purchase_own_track',
+      );
+    });
+  });
 });

@@ -158,7 +158,7 @@ export class BeatRequestsRepository {
         ...(producerId ? { producerId } : {}),
         ...olderThan(after),
       },
-      include: { track: { select: { title: true } } },
+      include: { track: { select: { title: true } }, request: { select: { ownerId: true } } },
       orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
       take,
     });

@@ -11,6 +11,7 @@ import { BeatRequestErrors } from './beat-requests.errors';
 import { BeatRequestRow, BeatRequestsRepository } from './beat-requests.repository';
 import { periodOf } from './periods';
 import type { BeatRequestDto, CreateBeatRequestDto, ListBeatRequestsQueryDto } from './dto/beat-request.dto';
+import { requestAccess } from './request-access';
 import { RequestTokensService } from './request-tokens.service';
 
 /** 24 h = 1 token, 48 h = 2, 72 h = 3; a renewal costs 1. */
@@ -125,12 +126,10 @@ export class BeatRequestsService {
   /** The creator deletes; an active request gives its tokens back (never above the allowance). */
   async delete(principal: Principal, id: string): Promise<void> {
     await this.repo.transaction(async (tx) => {
-      const request = await this.repo.lock(tx, id);
-      if (!request) throw new AppError(BeatRequestErrors.requestNotFound);
-      if (request.ownerId !== principal.userId) throw new AppError(BeatRequestErrors.notRequestOwner);
+      const request = requestAccess.assert(principal, 'delete', await this.repo.lock(tx, id));
       await this.repo.delete(tx, id);
       if (request.expiresAt > this.clock.now()) {
-        await this.tokens.refund(tx, principal.userId, request.tokenCost, id, 'request deleted while active');
+        await this.tokens.refund(tx, request.ownerId, request.tokenCost, id, 'request deleted while active');
       }
     });
   }
@@ -143,9 +142,7 @@ export class BeatRequestsService {
   async renew(principal: Principal, id: string, hours: number): Promise<BeatRequestDto> {
     const now = this.clock.now();
     await this.repo.transaction(async (tx) => {
-      const request = await this.repo.lock(tx, id);
-      if (!request) throw new AppError(BeatRequestErrors.requestNotFound);
-      if (request.ownerId !== principal.userId) throw new AppError(BeatRequestErrors.notRequestOwner);
+      const request = requestAccess.assert(principal, 'renew', await this.repo.lock(tx, id));
       if (request.expiresAt > now) throw new AppError(BeatRequestErrors.requestStillActive);
       if (addSeconds(request.expiresAt, RENEWAL_WINDOW_SECONDS) < now)
         throw new AppError(BeatRequestErrors.renewalWindowExpired);
