@@ -313,6 +313,24 @@ describe('request tokens and beat requests', () => {
       expect(await ledgerSum(u.id)).toBe(3);
     });
 
+    it('refunds what the live window cost: a renewed request gives back the renewal', async () => {
+      await toNextMonth(3600); // the whole story inside one month
+      const u = await userOnPlan('pro');
+      const r = await create(u, { ...VALID, duration_hours: 72 }).expect(201);
+      await advance(72 * 3600 + 1, u);
+      await t.http
+        .post(`/api/v1/beat-requests/${r.body.id}/renew`)
+        .set(u.auth)
+        .send({ duration_hours: 24 })
+        .expect(200);
+      expect((await tokens(u)).balance).toBe(1);
+      await t.http.delete(`/api/v1/beat-requests/${r.body.id}`).set(u.auth).expect(204);
+      const after = await tokens(u);
+      expect(after.ledger[0]).toMatchObject({ kind: 'refund', amount: 1, request_id: r.body.id });
+      expect(after.balance).toBe(2);
+      expect(await ledgerSum(u.id)).toBe(2);
+    });
+
     it('refunds nothing for an expired request', async () => {
       const u = await userOnPlan('plus');
       const r = await create(u).expect(201);

@@ -123,13 +123,19 @@ export class BeatRequestsService {
     return toPage(rows, limit, byCreation, (r) => this.toDto(r));
   }
 
-  /** The creator deletes; an active request gives its tokens back (never above the allowance). */
+  /**
+   * The creator deletes; an active request gives back what its live window cost — the original
+   * price, or the renewal's token once renewed — never above the allowance. An expired request
+   * refunds nothing.
+   */
   async delete(principal: Principal, id: string): Promise<void> {
     await this.repo.transaction(async (tx) => {
       const request = requestAccess.assert(principal, 'delete', await this.repo.lock(tx, id));
+      // what the live window cost: the request's price, or the renewal that reopened it
+      const paid = await this.repo.lastDebit(tx, id);
       await this.repo.delete(tx, id);
-      if (request.expiresAt > this.clock.now()) {
-        await this.tokens.refund(tx, request.ownerId, request.tokenCost, id, 'request deleted while active');
+      if (request.expiresAt > this.clock.now() && paid > 0) {
+        await this.tokens.refund(tx, request.ownerId, paid, id, 'request deleted while active');
       }
     });
   }
