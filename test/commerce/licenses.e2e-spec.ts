@@ -2,7 +2,7 @@ import { piece, wav } from '../support/audio';
 import { readyTrack } from '../support/catalog';
 import { buy, CommerceApp, OFFERS, startCommerceApp, trackForSale } from '../support/commerce';
 import { expectError } from '../support/expect-error';
-import { loginAdmin, registerUser } from '../support/users';
+import { login, loginAdmin, registerUser } from '../support/users';
 
 describe('licenses, certificates and downloads', () => {
   let c: CommerceApp;
@@ -298,6 +298,66 @@ describe('licenses, certificates and downloads', () => {
         422,
         'cannot_purchase_own_track',
       );
+    });
+  });
+
+  describe('deleting a track that was for sale', () => {
+    const del = (trackId: string, who: { auth: { Authorization: string } }) =>
+      c.t.http.delete(`/api/v1/tracks/${trackId}`).set(who.auth);
+    const checkout = (who: { auth: { Authorization: string } }, trackId: string) =>
+      c.t.http
+        .post('/api/v1/purchases')
+        .set(who.auth)
+        .send({ track_id: trackId, license_type: 'basic', expected_price_cents: 2999 })
+        .expect(201);
+
+    it('is not blocked by a stranger’s checkout that was never paid and has expired', async () => {
+      const { producer, track } = await trackForSale(c.t);
+      const stranger = await registerUser(c.t);
+      const expired = await checkout(stranger, track.id);
+      const declined = await checkout(await registerUser(c.t), track.id);
+      await c.t.http
+        .post(`/api/v1/purchases/${declined.body.id}/confirm`)
+        .set(stranger.auth)
+        .send({ payment_method: 'pm_card_chargeDeclined' });
+      await c.t.advanceClock(31 * 60);
+      await del(track.id, producer).expect(204);
+      expect(
+        (await c.db.query('SELECT count(*)::int AS n FROM purchases WHERE track_id = $1', [track.id])).rows[0]
+          .n,
+      ).toBe(0);
+      expectError(
+        await c.t.http.get(`/api/v1/purchases/${expired.body.id}`).set(stranger.auth),
+        404,
+        'purchase_not_found',
+      );
+    });
+
+    it('keeps a track with a license (for its owner and for an admin) and one with an open checkout', async () => {
+      const sold = await trackForSale(c.t);
+      const buyer = await registerUser(c.t);
+      const { confirmed } = await buy(c.t, buyer, sold.track.id, 'basic', 2999);
+      expect(confirmed.status).toBe(200);
+      expectError(await del(sold.track.id, sold.producer), 409, 'track_has_licenses');
+      expectError(await del(sold.track.id, await loginAdmin(c.t)), 409, 'track_has_licenses');
+      // a revoked license still is a sale: its certificate stays verifiable
+      await c.t.http
+        .post(`/api/v1/admin/licenses/${confirmed.body.license_id}/revoke`)
+        .set((await loginAdmin(c.t)).auth)
+        .send({ reason: 'chargeback' })
+        .expect(200);
+      expectError(await del(sold.track.id, sold.producer), 409, 'track_has_licenses');
+      await c.t.http.get(`/api/v1/tracks/${sold.track.id}`).expect(200);
+
+      // a checkout still open may yet be paid: the track waits until its window closes
+      const pending = await trackForSale(c.t);
+      await checkout(await registerUser(c.t), pending.track.id);
+      const open = await del(pending.track.id, pending.producer);
+      expectError(open, 409, 'track_has_licenses');
+      expect(open.body.checkout_open).toBe(true);
+      await c.t.advanceClock(31 * 60);
+      const producer = { auth: (await login(c.t, pending.producer.email, pending.producer.password)).auth };
+      await del(pending.track.id, producer).expect(204);
     });
   });
 });

@@ -235,7 +235,7 @@ export class TracksService {
 
   async delete(principal: Principal, id: string): Promise<void> {
     trackAccess.assert(principal, 'delete', await this.repo.findById(id));
-    await this.repo.delete(id);
+    await this.repo.delete(id, this.clock.now());
   }
 
   /**
