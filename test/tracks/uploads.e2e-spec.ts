@@ -18,7 +18,7 @@ describe('track uploads and processing', () => {
     Number((await db.query(sql, params)).rows[0].count);
 
   beforeAll(async () => {
-    t = await startTestApp({ LIMIT_PROCESSING_TIMEOUT_SECONDS: '1', JOBS_SUPERVISE_SECONDS: '1' });
+    t = await startTestApp({ LIMIT_PROCESSING_TIMEOUT_SECONDS: '300', JOBS_SUPERVISE_SECONDS: '1' });
     producer = await registerUser(t);
     db = new Client({ connectionString: t.databaseUrl });
     await db.connect();
@@ -189,14 +189,19 @@ describe('track uploads and processing', () => {
     expect(
       (await t.http.get(`/api/v1/tracks/${res.body.id}`).set(producer.auth)).body.processing_status,
     ).toBe('processing');
-    // its lease (LIMIT_PROCESSING_TIMEOUT_SECONDS=1) runs out; pg-boss retries it after the retry delay
-    let status = 'processing';
-    for (let i = 0; i < 80 && status !== 'ready'; i++) {
-      await new Promise((r) => setTimeout(r, 250));
-      await t.drain();
-      status = (await t.http.get(`/api/v1/tracks/${res.body.id}`).set(producer.auth)).body.processing_status;
-    }
-    expect(status).toBe('ready');
+    // not yet: its lease (LIMIT_PROCESSING_TIMEOUT_SECONDS=300, by the application clock) holds
+    await t.drain();
+    await t.advanceClock(290);
+    await t.drain();
+    const status = async () =>
+      (await t.http.get(`/api/v1/tracks/${res.body.id}`).set(producer.auth)).body.processing_status;
+    expect(await status()).toBe('processing');
+    // the lease runs out on the application clock; the retry comes after its delay, on the same clock
+    await t.advanceClock(20);
+    await t.drain();
+    await t.advanceClock(20);
+    await t.drain();
+    expect(await status()).toBe('ready');
     expect(
       (await db.query('SELECT processing_attempts FROM tracks WHERE id = $1', [res.body.id])).rows[0]
         .processing_attempts,

@@ -1,7 +1,9 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { fromPrisma, PgBoss } from 'pg-boss';
 import { AppConfig } from '../../config/config';
+import { Clock } from '../clock/clock';
 import type { Tx } from '../prisma/prisma.service';
+import { JobClock } from './job-clock';
 
 export interface JobContext {
   id: string;
@@ -38,10 +40,17 @@ export class JobsService implements OnApplicationBootstrap, OnApplicationShutdow
   private readonly logger = new Logger(JobsService.name);
   private readonly definitions = new Map<string, JobDefinition>();
   private readonly boss: PgBoss;
+  private readonly clock: JobClock;
   private started = false;
 
-  constructor(private readonly config: AppConfig) {
+  constructor(
+    private readonly config: AppConfig,
+    clock: Clock,
+  ) {
+    this.clock = new JobClock(clock);
     this.boss = new PgBoss({
+      // expiry, retry delays and delayed starts follow the application clock, not the database's
+      clock: this.clock,
       connectionString: config.databaseUrl,
       max: 4,
       application_name: 'beat-platform-jobs',
@@ -88,6 +97,11 @@ export class JobsService implements OnApplicationBootstrap, OnApplicationShutdow
       startAfter: options.startAfterSeconds,
       ...(options.tx ? { db: fromPrisma(options.tx) } : {}),
     });
+  }
+
+  /** After the application clock moved (test hook): job time moves with it. */
+  async syncClock(): Promise<void> {
+    if (this.started) await this.clock.sync();
   }
 
   /** Runs every queued job of every queue now, until all queues are empty (test hook). */
