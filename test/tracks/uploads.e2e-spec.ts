@@ -1,4 +1,4 @@
-import { closeSync, existsSync, openSync, readdirSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { PgBoss } from 'pg-boss';
@@ -164,7 +164,8 @@ describe('track uploads and processing', () => {
     await t.drain();
     const track = await t.http.get(`/api/v1/tracks/${res.body.id}`).set(producer.auth).expect(200);
     expect(track.body.processing_status).toBe('failed');
-    expect(track.body.processing_error).toMatch(/^corrupt/);
+    // a documented code, not the decoder's message
+    expect(track.body.processing_error).toBe('corrupt_audio');
     expect(await count('SELECT count(*) FROM track_fingerprints WHERE track_id = $1', [res.body.id])).toBe(0);
   });
 
@@ -206,6 +207,28 @@ describe('track uploads and processing', () => {
       (await db.query('SELECT processing_attempts FROM tracks WHERE id = $1', [res.body.id])).rows[0]
         .processing_attempts,
     ).toBe(2);
+  });
+
+  it('stores a documented code when processing fails on our side, never the raw exception', async () => {
+    const res = await upload(t, producer, wav(piece(11, 2))).expect(201);
+    const sha = (await db.query('SELECT audio_sha256 FROM tracks WHERE id = $1', [res.body.id])).rows[0]
+      .audio_sha256 as string;
+    // the stored file vanishes: the worker's exception names its path
+    rmSync(join(storage(), 'objects', sha.slice(0, 2), sha.slice(2, 4), sha));
+    const read = async () => (await t.http.get(`/api/v1/tracks/${res.body.id}`).set(producer.auth)).body;
+    // every retry waits its delay on the application clock (3 retries, backoff from 2 s)
+    for (let attempt = 0; attempt < 4; attempt++) {
+      await t.drain();
+      await t.advanceClock(40);
+    }
+    await t.drain();
+    const track = await read();
+    expect(track.processing_status).toBe('failed');
+    expect(track.processing_error).toBe('internal_error');
+    expect(
+      (await db.query('SELECT processing_attempts FROM tracks WHERE id = $1', [res.body.id])).rows[0]
+        .processing_attempts,
+    ).toBe(4);
   });
 
   it('stores the same bytes once, and concurrent uploads of them all succeed', async () => {

@@ -54,7 +54,7 @@ export function toTrackDto(t: TrackRow, withCredits = true): TrackDto {
           }
         : null,
     processing_status: t.processingStatus,
-    processing_error: t.processingError,
+    processing_error: t.processingError as TrackDto['processing_error'],
     ...(withCredits ? { collaborators: t.collaborators.map(toCollaboratorDto) } : {}),
     repost_count: t._count.reposts,
     version: t.version,
