@@ -209,6 +209,32 @@ describe('track uploads and processing', () => {
     ).toBe(2);
   });
 
+  it('fails a track whose worker dies on every attempt, instead of leaving it processing', async () => {
+    const res = await upload(t, producer, wav(piece(12, 2))).expect(201);
+    const crashed = new PgBoss({
+      connectionString: t.databaseUrl,
+      max: 1,
+      supervise: false,
+      schedule: false,
+    });
+    await crashed.start();
+    try {
+      // the first attempt and its three retries: each taken by a worker that then dies
+      for (let attempt = 0; attempt < 4; attempt++) {
+        const jobs = await crashed.fetch('track.process');
+        expect(jobs.map((j) => j.data)).toEqual([{ trackId: res.body.id }]);
+        await t.advanceClock(310); // past LIMIT_PROCESSING_TIMEOUT_SECONDS, by the application clock
+        await t.drain();
+        await t.advanceClock(20); // past the retry delay
+      }
+    } finally {
+      await crashed.stop({ graceful: false });
+    }
+    const track = (await t.http.get(`/api/v1/tracks/${res.body.id}`).set(producer.auth).expect(200)).body;
+    expect(track.processing_status).toBe('failed');
+    expect(track.processing_error).toBe('internal_error');
+  });
+
   it('stores a documented code when processing fails on our side, never the raw exception', async () => {
     const res = await upload(t, producer, wav(piece(11, 2))).expect(201);
     const sha = (await db.query('SELECT audio_sha256 FROM tracks WHERE id = $1', [res.body.id])).rows[0]

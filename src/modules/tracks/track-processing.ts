@@ -50,7 +50,14 @@ export class TrackProcessing implements OnModuleInit {
       retryLimit: RETRIES,
       retryDelay: 2,
       expireInSeconds: this.config.limits.processingTimeoutSeconds,
+      // every attempt's worker died or timed out: the track must not stay "processing"
+      onGiveUp: (data) => this.giveUp(data.trackId),
     });
+  }
+
+  private async giveUp(trackId: string): Promise<void> {
+    this.logger.error(`track ${trackId}: every processing attempt died or timed out`);
+    await this.repo.markFailed(trackId, PROCESSING_ERRORS.internal_error, this.clock.now());
   }
 
   async process(trackId: string, job: JobContext): Promise<void> {

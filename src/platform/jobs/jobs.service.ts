@@ -20,6 +20,12 @@ export interface JobDefinition<T extends object = object> {
   retryBackoff?: boolean;
   /** a job running longer is considered crashed and retried; default 15 min */
   expireInSeconds?: number;
+  /**
+   * Runs once when a job has used its last attempt — also when its worker died or it ran past
+   * its expiry every time, where the handler never sees the end — so its subject does not stay
+   * "in progress" forever. Carried by a dead-letter queue `<name>.dead`.
+   */
+  onGiveUp?: (data: T) => Promise<void>;
 }
 
 export interface EnqueueOptions {
@@ -39,6 +45,7 @@ export interface EnqueueOptions {
 export class JobsService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(JobsService.name);
   private readonly definitions = new Map<string, JobDefinition>();
+  private readonly deadLetters = new Map<string, string>();
   private readonly boss: PgBoss;
   private readonly clock: JobClock;
   private started = false;
@@ -66,6 +73,12 @@ export class JobsService implements OnApplicationBootstrap, OnApplicationShutdow
   }
 
   register<T extends object>(definition: JobDefinition<T>): void {
+    const giveUp = definition.onGiveUp;
+    if (giveUp) {
+      // first: a queue's dead letter must exist before it
+      this.register<T>({ name: `${definition.name}.dead`, handler: (data) => giveUp(data), retryLimit: 5 });
+      this.deadLetters.set(definition.name, `${definition.name}.dead`);
+    }
     this.definitions.set(definition.name, definition as unknown as JobDefinition);
   }
 
@@ -79,6 +92,9 @@ export class JobsService implements OnApplicationBootstrap, OnApplicationShutdow
         retryBackoff: def.retryBackoff ?? true,
         expireInSeconds: def.expireInSeconds ?? 15 * 60,
       });
+      const deadLetter = this.deadLetters.get(def.name);
+      // also on a queue created before it had one (createQueue leaves an existing queue alone)
+      if (deadLetter) await this.boss.updateQueue(def.name, { deadLetter });
       if (this.config.jobsAutorun) {
         await this.boss.work<object>(def.name, { batchSize: 1, pollingIntervalSeconds: 1 }, async ([job]) => {
           await this.run(def, job.data, {
