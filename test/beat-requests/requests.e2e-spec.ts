@@ -287,6 +287,12 @@ describe('request tokens and beat requests', () => {
         403,
         'not_request_owner',
       );
+      // deleting refunds the creator: it stays the creator's act, admins included
+      expectError(
+        await t.http.delete(`/api/v1/beat-requests/${r.body.id}`).set((await loginAdmin(t)).auth),
+        403,
+        'not_request_owner',
+      );
       await t.http.delete(`/api/v1/beat-requests/${r.body.id}`).set(u.auth).expect(204);
       const after = await tokens(u);
       expect(after.balance).toBe(5);
@@ -305,6 +311,24 @@ describe('request tokens and beat requests', () => {
       await t.http.delete(`/api/v1/beat-requests/${s.body.id}`).set(u.auth).expect(204);
       expect((await tokens(u)).balance).toBe(3);
       expect(await ledgerSum(u.id)).toBe(3);
+    });
+
+    it('refunds what the live window cost: a renewed request gives back the renewal', async () => {
+      await toNextMonth(3600); // the whole story inside one month
+      const u = await userOnPlan('pro');
+      const r = await create(u, { ...VALID, duration_hours: 72 }).expect(201);
+      await advance(72 * 3600 + 1, u);
+      await t.http
+        .post(`/api/v1/beat-requests/${r.body.id}/renew`)
+        .set(u.auth)
+        .send({ duration_hours: 24 })
+        .expect(200);
+      expect((await tokens(u)).balance).toBe(1);
+      await t.http.delete(`/api/v1/beat-requests/${r.body.id}`).set(u.auth).expect(204);
+      const after = await tokens(u);
+      expect(after.ledger[0]).toMatchObject({ kind: 'refund', amount: 1, request_id: r.body.id });
+      expect(after.balance).toBe(2);
+      expect(await ledgerSum(u.id)).toBe(2);
     });
 
     it('refunds nothing for an expired request', async () => {
@@ -341,6 +365,7 @@ describe('request tokens and beat requests', () => {
 
       expectError(await renew(u, 'req_00000000000000000000000000'), 404, 'request_not_found');
       expectError(await renew(other, r.body.id), 403, 'not_request_owner');
+      expectError(await renew(await loginAdmin(t), r.body.id), 403, 'not_request_owner');
       expectError(await renew(u, r.body.id), 409, 'request_still_active');
       expectError(await renew(u, r.body.id, 36), 422, 'validation_failed');
 

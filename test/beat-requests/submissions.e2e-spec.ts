@@ -210,6 +210,9 @@ describe('submissions to beat requests', () => {
     expect((await list(artist)).body.data.map((s: { track_id: string }) => s.track_id)).toEqual([t2, t1]);
     expect((await list(p1)).body.data.map((s: { track_id: string }) => s.track_id)).toEqual([t1]);
     expect((await list(await registerUser(t))).body.data).toEqual([]);
+    // admins moderate: they read every submission, as the creator does
+    const ids = (await list(await loginAdmin(t))).body.data.map((s: { track_id: string }) => s.track_id);
+    expect(ids).toEqual([t2, t1]);
     expectError(
       await t.http.get('/api/v1/beat-requests/req_00000000000000000000000000/submissions').set(p1.auth),
       404,

@@ -2,7 +2,7 @@ import { piece, wav } from '../support/audio';
 import { readyTrack } from '../support/catalog';
 import { buy, CommerceApp, OFFERS, startCommerceApp, trackForSale } from '../support/commerce';
 import { expectError } from '../support/expect-error';
-import { loginAdmin, registerUser } from '../support/users';
+import { login, loginAdmin, registerUser } from '../support/users';
 
 describe('licenses, certificates and downloads', () => {
   let c: CommerceApp;
@@ -204,6 +204,160 @@ describe('licenses, certificates and downloads', () => {
         410,
         'exclusive_already_sold',
       );
+    });
+  });
+
+  describe('who may do what (README: access model)', () => {
+    it('purchases: the buyer reads and confirms; an admin reads any, confirms none; others see nothing', async () => {
+      const { track } = await trackForSale(c.t);
+      const buyer = await registerUser(c.t);
+      const stranger = await registerUser(c.t);
+      const admin = await loginAdmin(c.t);
+      const open = await c.t.http
+        .post('/api/v1/purchases')
+        .set(buyer.auth)
+        .send({ track_id: track.id, license_type: 'basic', expected_price_cents: 2999 })
+        .expect(201);
+      const id = open.body.id as string;
+      await c.t.http.get(`/api/v1/purchases/${id}`).set(buyer.auth).expect(200);
+      expect((await c.t.http.get(`/api/v1/purchases/${id}`).set(admin.auth).expect(200)).body.id).toBe(id);
+      expectError(
+        await c.t.http.get(`/api/v1/purchases/${id}`).set(stranger.auth),
+        404,
+        'purchase_not_found',
+      );
+      const confirm = (who: { auth: { Authorization: string } }) =>
+        c.t.http
+          .post(`/api/v1/purchases/${id}/confirm`)
+          .set(who.auth)
+          .send({ payment_method: 'pm_card_visa' });
+      expectError(await confirm(stranger), 404, 'purchase_not_found');
+      expectError(await confirm(admin), 403, 'forbidden');
+      // lists are the caller's own, whoever asks
+      const ids = async (who: { auth: { Authorization: string } }) =>
+        (await c.t.http.get('/api/v1/purchases').set(who.auth).expect(200)).body.data.map(
+          (p: { id: string }) => p.id,
+        );
+      expect(await ids(buyer)).toEqual([id]);
+      expect(await ids(stranger)).toEqual([]);
+      expect(await ids(admin)).not.toContain(id);
+      expect((await confirm(buyer)).status).toBe(200);
+    });
+
+    it('licenses: the holder reads and downloads; an admin reads any, downloads none; others see nothing', async () => {
+      const { track } = await trackForSale(c.t);
+      const holder = await registerUser(c.t);
+      const stranger = await registerUser(c.t);
+      const admin = await loginAdmin(c.t);
+      const { confirmed } = await buy(c.t, holder, track.id, 'basic', 2999);
+      const id = confirmed.body.license_id as string;
+      const link = (who: { auth: { Authorization: string } }) =>
+        c.t.http.post(`/api/v1/licenses/${id}/download-links`).set(who.auth);
+      expect((await c.t.http.get(`/api/v1/licenses/${id}`).set(admin.auth).expect(200)).body.id).toBe(id);
+      expectError(await c.t.http.get(`/api/v1/licenses/${id}`).set(stranger.auth), 404, 'license_not_found');
+      await link(holder).expect(201);
+      expectError(await link(admin), 403, 'forbidden');
+      expectError(await link(stranger), 404, 'license_not_found');
+      const ids = async (who: { auth: { Authorization: string } }) =>
+        (await c.t.http.get('/api/v1/licenses').set(who.auth).expect(200)).body.data.map(
+          (l: { id: string }) => l.id,
+        );
+      expect(await ids(holder)).toEqual([id]);
+      expect(await ids(stranger)).toEqual([]);
+      expect(await ids(admin)).not.toContain(id);
+    });
+
+    it('offers: only the owner sets them; collaborators, admins and strangers may not', async () => {
+      const { producer, track } = await trackForSale(c.t);
+      const co = await registerUser(c.t);
+      const stranger = await registerUser(c.t);
+      const admin = await loginAdmin(c.t);
+      await c.t.http
+        .put(`/api/v1/tracks/${track.id}/collaborators`)
+        .set(producer.auth)
+        .send({
+          collaborators: [
+            { user_id: producer.id, role: 'producer', split_percent: 50 },
+            { user_id: co.id, role: 'co_producer', split_percent: 50 },
+          ],
+        })
+        .expect(200);
+      const put = (who: { auth: { Authorization: string } }) =>
+        c.t.http
+          .put(`/api/v1/tracks/${track.id}/license-offers`)
+          .set(who.auth)
+          .send({ offers: [{ type: 'basic', price_cents: 100, currency: 'usd' }] });
+      for (const who of [co, admin, stranger]) expectError(await put(who), 403, 'forbidden');
+      await put(producer).expect(200);
+      // collaborators are credited: they cannot buy the track either
+      expectError(
+        await c.t.http
+          .post('/api/v1/purchases')
+          .set(co.auth)
+          .send({ track_id: track.id, license_type: 'basic', expected_price_cents: 100 }),
+        422,
+        'cannot_purchase_own_track',
+      );
+    });
+  });
+
+  describe('deleting a track that was for sale', () => {
+    const del = (trackId: string, who: { auth: { Authorization: string } }) =>
+      c.t.http.delete(`/api/v1/tracks/${trackId}`).set(who.auth);
+    const checkout = (who: { auth: { Authorization: string } }, trackId: string) =>
+      c.t.http
+        .post('/api/v1/purchases')
+        .set(who.auth)
+        .send({ track_id: trackId, license_type: 'basic', expected_price_cents: 2999 })
+        .expect(201);
+
+    it('is not blocked by a stranger’s checkout that was never paid and has expired', async () => {
+      const { producer, track } = await trackForSale(c.t);
+      const stranger = await registerUser(c.t);
+      const expired = await checkout(stranger, track.id);
+      const declined = await checkout(await registerUser(c.t), track.id);
+      await c.t.http
+        .post(`/api/v1/purchases/${declined.body.id}/confirm`)
+        .set(stranger.auth)
+        .send({ payment_method: 'pm_card_chargeDeclined' });
+      await c.t.advanceClock(31 * 60);
+      await del(track.id, producer).expect(204);
+      expect(
+        (await c.db.query('SELECT count(*)::int AS n FROM purchases WHERE track_id = $1', [track.id])).rows[0]
+          .n,
+      ).toBe(0);
+      expectError(
+        await c.t.http.get(`/api/v1/purchases/${expired.body.id}`).set(stranger.auth),
+        404,
+        'purchase_not_found',
+      );
+    });
+
+    it('keeps a track with a license (for its owner and for an admin) and one with an open checkout', async () => {
+      const sold = await trackForSale(c.t);
+      const buyer = await registerUser(c.t);
+      const { confirmed } = await buy(c.t, buyer, sold.track.id, 'basic', 2999);
+      expect(confirmed.status).toBe(200);
+      expectError(await del(sold.track.id, sold.producer), 409, 'track_has_licenses');
+      expectError(await del(sold.track.id, await loginAdmin(c.t)), 409, 'track_has_licenses');
+      // a revoked license still is a sale: its certificate stays verifiable
+      await c.t.http
+        .post(`/api/v1/admin/licenses/${confirmed.body.license_id}/revoke`)
+        .set((await loginAdmin(c.t)).auth)
+        .send({ reason: 'chargeback' })
+        .expect(200);
+      expectError(await del(sold.track.id, sold.producer), 409, 'track_has_licenses');
+      await c.t.http.get(`/api/v1/tracks/${sold.track.id}`).expect(200);
+
+      // a checkout still open may yet be paid: the track waits until its window closes
+      const pending = await trackForSale(c.t);
+      await checkout(await registerUser(c.t), pending.track.id);
+      const open = await del(pending.track.id, pending.producer);
+      expectError(open, 409, 'track_has_licenses');
+      expect(open.body.checkout_open).toBe(true);
+      await c.t.advanceClock(31 * 60);
+      const producer = { auth: (await login(c.t, pending.producer.email, pending.producer.password)).auth };
+      await del(pending.track.id, producer).expect(204);
     });
   });
 });

@@ -1,4 +1,4 @@
-import { closeSync, existsSync, openSync, readdirSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { PgBoss } from 'pg-boss';
@@ -18,7 +18,7 @@ describe('track uploads and processing', () => {
     Number((await db.query(sql, params)).rows[0].count);
 
   beforeAll(async () => {
-    t = await startTestApp({ LIMIT_PROCESSING_TIMEOUT_SECONDS: '1', JOBS_SUPERVISE_SECONDS: '1' });
+    t = await startTestApp({ LIMIT_PROCESSING_TIMEOUT_SECONDS: '300', JOBS_SUPERVISE_SECONDS: '1' });
     producer = await registerUser(t);
     db = new Client({ connectionString: t.databaseUrl });
     await db.connect();
@@ -164,7 +164,8 @@ describe('track uploads and processing', () => {
     await t.drain();
     const track = await t.http.get(`/api/v1/tracks/${res.body.id}`).set(producer.auth).expect(200);
     expect(track.body.processing_status).toBe('failed');
-    expect(track.body.processing_error).toMatch(/^corrupt/);
+    // a documented code, not the decoder's message
+    expect(track.body.processing_error).toBe('corrupt_audio');
     expect(await count('SELECT count(*) FROM track_fingerprints WHERE track_id = $1', [res.body.id])).toBe(0);
   });
 
@@ -189,18 +190,71 @@ describe('track uploads and processing', () => {
     expect(
       (await t.http.get(`/api/v1/tracks/${res.body.id}`).set(producer.auth)).body.processing_status,
     ).toBe('processing');
-    // its lease (LIMIT_PROCESSING_TIMEOUT_SECONDS=1) runs out; pg-boss retries it after the retry delay
-    let status = 'processing';
-    for (let i = 0; i < 80 && status !== 'ready'; i++) {
-      await new Promise((r) => setTimeout(r, 250));
-      await t.drain();
-      status = (await t.http.get(`/api/v1/tracks/${res.body.id}`).set(producer.auth)).body.processing_status;
-    }
-    expect(status).toBe('ready');
+    // not yet: its lease (LIMIT_PROCESSING_TIMEOUT_SECONDS=300, by the application clock) holds
+    await t.drain();
+    await t.advanceClock(290);
+    await t.drain();
+    const status = async () =>
+      (await t.http.get(`/api/v1/tracks/${res.body.id}`).set(producer.auth)).body.processing_status;
+    expect(await status()).toBe('processing');
+    // the lease runs out on the application clock; the retry comes after its delay, on the same clock
+    await t.advanceClock(20);
+    await t.drain();
+    await t.advanceClock(20);
+    await t.drain();
+    expect(await status()).toBe('ready');
     expect(
       (await db.query('SELECT processing_attempts FROM tracks WHERE id = $1', [res.body.id])).rows[0]
         .processing_attempts,
     ).toBe(2);
+  });
+
+  it('fails a track whose worker dies on every attempt, instead of leaving it processing', async () => {
+    const res = await upload(t, producer, wav(piece(12, 2))).expect(201);
+    const crashed = new PgBoss({
+      connectionString: t.databaseUrl,
+      max: 1,
+      supervise: false,
+      schedule: false,
+    });
+    await crashed.start();
+    try {
+      // the first attempt and its three retries: each taken by a worker that then dies
+      for (let attempt = 0; attempt < 4; attempt++) {
+        const jobs = await crashed.fetch('track.process');
+        expect(jobs.map((j) => j.data)).toEqual([{ trackId: res.body.id }]);
+        await t.advanceClock(310); // past LIMIT_PROCESSING_TIMEOUT_SECONDS, by the application clock
+        await t.drain();
+        await t.advanceClock(20); // past the retry delay
+      }
+    } finally {
+      await crashed.stop({ graceful: false });
+    }
+    const track = (await t.http.get(`/api/v1/tracks/${res.body.id}`).set(producer.auth).expect(200)).body;
+    expect(track.processing_status).toBe('failed');
+    expect(track.processing_error).toBe('internal_error');
+  });
+
+  it('stores a documented code when processing fails on our side, never the raw exception', async () => {
+    const res = await upload(t, producer, wav(piece(11, 2))).expect(201);
+    const sha = (await db.query('SELECT audio_sha256 FROM tracks WHERE id = $1', [res.body.id])).rows[0]
+      .audio_sha256 as string;
+    // the stored file vanishes: the worker's exception names its path
+    rmSync(join(storage(), 'objects', sha.slice(0, 2), sha.slice(2, 4), sha));
+    const read = async () => (await t.http.get(`/api/v1/tracks/${res.body.id}`).set(producer.auth)).body;
+    // every retry waits its delay on the application clock (3 retries, backoff from 2 s)
+    for (let attempt = 0; attempt < 4; attempt++) {
+      await t.drain();
+      await t.advanceClock(40);
+    }
+    await t.drain();
+    const track = await read();
+    expect(track.processing_status).toBe('failed');
+    expect(track.processing_error).toBe('internal_error');
+    expect(
+      (await db.query('SELECT processing_attempts FROM tracks WHERE id = $1', [res.body.id])).rows[0]
+        .processing_attempts,
+    ).toBe(4);
   });
 
   it('stores the same bytes once, and concurrent uploads of them all succeed', async () => {

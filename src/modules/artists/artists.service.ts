@@ -5,6 +5,7 @@ import { Clock } from '../../platform/clock/clock';
 import { AppError } from '../../platform/errors/app-error';
 import { GeneralErrors } from '../../platform/errors/general.errors';
 import type { Tx } from '../../platform/prisma/prisma.service';
+import { artistAccess } from './artist-access';
 import { ArtistsErrors } from './artists.errors';
 import { ArtistsRepository } from './artists.repository';
 import type { ArtistDto, CreateArtistDto, UpdateArtistDto } from './dto/artist.dto';
@@ -45,12 +46,9 @@ export class ArtistsService {
     return toArtistDto(artist);
   }
 
-  /** Only the artist's user (or an admin) edits it; If-Match guards against lost updates. */
+  /** Only the artist's own user edits it (admins do not rewrite profiles); If-Match guards against lost updates. */
   async update(principal: Principal, id: string, dto: UpdateArtistDto, ifMatch?: number): Promise<ArtistDto> {
-    const artist = await this.repo.findByIdOrSlug(id);
-    if (!artist) throw new AppError(ArtistsErrors.artistNotFound);
-    if (artist.userId !== principal.userId && principal.role !== 'admin')
-      throw new AppError(GeneralErrors.forbidden);
+    const artist = artistAccess.assert(principal, 'edit', await this.repo.findByIdOrSlug(id));
     const updated = await this.repo.update(artist.id, dto, ifMatch, this.clock.now());
     if (!updated) throw new AppError(GeneralErrors.staleVersion);
     return toArtistDto(updated);

@@ -9,7 +9,7 @@ import { GeneralErrors } from '../../platform/errors/general.errors';
 import { decodeCursor, Page, pageLimit, toPage, byCreation } from '../../platform/pagination/pagination';
 import type { PageQueryDto } from '../../platform/pagination/page.dto';
 import { AccountsService } from '../accounts/accounts.service';
-import { ArtistsErrors } from '../artists/artists.errors';
+import { artistAccess } from '../artists/artist-access';
 import { ArtistsService } from '../artists/artists.service';
 import { BackstageErrors } from './backstage.errors';
 import { BackstageRepository } from './backstage.repository';
@@ -116,9 +116,12 @@ export class BackstageService {
       }
       let artistId: string | null = null;
       if (dto.type !== 'become-artist') {
-        const artist = await this.artists.findByIdOrSlug(dto.artist_id!, tx);
-        if (!artist) throw new AppError(ArtistsErrors.artistNotFound);
-        if (dto.type === 'verify-artist' && artist.userId !== userId) {
+        const artist = artistAccess.assert(
+          principal,
+          'see',
+          await this.artists.findByIdOrSlug(dto.artist_id!, tx),
+        );
+        if (dto.type === 'verify-artist' && !artistAccess.can(principal, 'edit', artist)) {
           throw new AppError(GeneralErrors.forbidden, {
             message: 'You can only verify your own artist profile; use claim-artist for someone else’s.',
           });

@@ -65,6 +65,14 @@ export class BeatRequestsRepository {
     return rows[0] ?? null;
   }
 
+  /** What the request's latest debit took (its creation, or the renewal that reopened it). */
+  async lastDebit(tx: Tx, requestId: string): Promise<number> {
+    const rows = await tx.$queryRaw<{ amount: number }[]>`
+      SELECT -amount AS amount FROM token_ledger WHERE request_id = ${requestId} AND kind = 'debit'
+      ORDER BY created_at DESC, id DESC LIMIT 1`;
+    return rows[0]?.amount ?? 0;
+  }
+
   list(
     filter: { status: 'active' | 'expired'; ownerId?: string; now: Date },
     take: number,
@@ -158,7 +166,7 @@ export class BeatRequestsRepository {
         ...(producerId ? { producerId } : {}),
         ...olderThan(after),
       },
-      include: { track: { select: { title: true } } },
+      include: { track: { select: { title: true } }, request: { select: { ownerId: true } } },
       orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
       take,
     });

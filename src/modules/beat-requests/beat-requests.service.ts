@@ -11,6 +11,7 @@ import { BeatRequestErrors } from './beat-requests.errors';
 import { BeatRequestRow, BeatRequestsRepository } from './beat-requests.repository';
 import { periodOf } from './periods';
 import type { BeatRequestDto, CreateBeatRequestDto, ListBeatRequestsQueryDto } from './dto/beat-request.dto';
+import { requestAccess } from './request-access';
 import { RequestTokensService } from './request-tokens.service';
 
 /** 24 h = 1 token, 48 h = 2, 72 h = 3; a renewal costs 1. */
@@ -122,15 +123,19 @@ export class BeatRequestsService {
     return toPage(rows, limit, byCreation, (r) => this.toDto(r));
   }
 
-  /** The creator deletes; an active request gives its tokens back (never above the allowance). */
+  /**
+   * The creator deletes; an active request gives back what its live window cost — the original
+   * price, or the renewal's token once renewed — never above the allowance. An expired request
+   * refunds nothing.
+   */
   async delete(principal: Principal, id: string): Promise<void> {
     await this.repo.transaction(async (tx) => {
-      const request = await this.repo.lock(tx, id);
-      if (!request) throw new AppError(BeatRequestErrors.requestNotFound);
-      if (request.ownerId !== principal.userId) throw new AppError(BeatRequestErrors.notRequestOwner);
+      const request = requestAccess.assert(principal, 'delete', await this.repo.lock(tx, id));
+      // what the live window cost: the request's price, or the renewal that reopened it
+      const paid = await this.repo.lastDebit(tx, id);
       await this.repo.delete(tx, id);
-      if (request.expiresAt > this.clock.now()) {
-        await this.tokens.refund(tx, principal.userId, request.tokenCost, id, 'request deleted while active');
+      if (request.expiresAt > this.clock.now() && paid > 0) {
+        await this.tokens.refund(tx, request.ownerId, paid, id, 'request deleted while active');
       }
     });
   }
@@ -143,9 +148,7 @@ export class BeatRequestsService {
   async renew(principal: Principal, id: string, hours: number): Promise<BeatRequestDto> {
     const now = this.clock.now();
     await this.repo.transaction(async (tx) => {
-      const request = await this.repo.lock(tx, id);
-      if (!request) throw new AppError(BeatRequestErrors.requestNotFound);
-      if (request.ownerId !== principal.userId) throw new AppError(BeatRequestErrors.notRequestOwner);
+      const request = requestAccess.assert(principal, 'renew', await this.repo.lock(tx, id));
       if (request.expiresAt > now) throw new AppError(BeatRequestErrors.requestStillActive);
       if (addSeconds(request.expiresAt, RENEWAL_WINDOW_SECONDS) < now)
         throw new AppError(BeatRequestErrors.renewalWindowExpired);

@@ -13,6 +13,7 @@ import { TracksErrors } from '../tracks/tracks.errors';
 import { TracksService } from '../tracks/tracks.service';
 import { BeatRequestErrors, SubmissionErrors } from './beat-requests.errors';
 import { BeatRequestsRepository } from './beat-requests.repository';
+import { requestAccess, submissionAccess } from './request-access';
 import type { SubmissionDto } from './dto/beat-request.dto';
 
 const toSubmissionDto = (s: {
@@ -55,16 +56,16 @@ export class SubmissionsService {
    */
   async submit(principal: Principal, requestId: string, trackId: string): Promise<SubmissionDto> {
     const now = this.clock.now();
-    const [request, track, fingerprint] = await Promise.all([
+    const [request, found, fingerprint] = await Promise.all([
       this.repo.find(requestId),
       this.tracks.find(trackId),
       this.fingerprints.fingerprintOf(trackId),
     ]);
     if (!request) throw new AppError(BeatRequestErrors.requestNotFound);
     if (request.expiresAt <= now) throw new AppError(BeatRequestErrors.requestExpired);
-    if (request.ownerId === principal.userId) throw new AppError(SubmissionErrors.selfSubmissionBlocked);
-    if (!track || !trackAccess.canSee(track, principal)) throw new AppError(TracksErrors.trackNotFound);
-    if (!trackAccess.isCredited(track, principal.userId)) throw new AppError(SubmissionErrors.notTrackOwner);
+    if (requestAccess.roles(request, principal).has('owner'))
+      throw new AppError(SubmissionErrors.selfSubmissionBlocked);
+    const track = trackAccess.assert(principal, 'credited', found, SubmissionErrors.notTrackOwner);
     if (track.source !== 'upload') throw new AppError(SubmissionErrors.trackNotPlatformHosted);
     if (track.processingStatus !== 'ready' || !fingerprint) {
       throw new AppError(SubmissionErrors.fingerprintNotCompleted);
@@ -107,17 +108,16 @@ export class SubmissionsService {
     return toSubmissionDto({ ...submission, createdAt: now, track: { title: track.title } });
   }
 
-  /** The request's creator sees every submission; anyone else sees their own. */
+  /** The request's creator (and admins) see every submission; anyone else sees their own. */
   async list(principal: Principal, requestId: string, query: PageQueryDto): Promise<Page<SubmissionDto>> {
-    const request = await this.repo.find(requestId);
-    if (!request) throw new AppError(BeatRequestErrors.requestNotFound);
+    const request = requestAccess.assert(principal, 'see', await this.repo.find(requestId));
     const limit = pageLimit(query);
     const rows = await this.repo.submissions(
       requestId,
-      request.ownerId === principal.userId ? undefined : principal.userId,
+      requestAccess.can(principal, 'submissions', request) ? undefined : principal.userId,
       limit + 1,
       decodeCursor(query.cursor),
     );
-    return toPage(rows, limit, byCreation, toSubmissionDto);
+    return toPage(submissionAccess.filter(principal, 'read', rows), limit, byCreation, toSubmissionDto);
   }
 }

@@ -49,7 +49,7 @@ export function visibleTo(row: SummaryRow, principal: Principal | undefined): bo
     ownerId: row.ownerId,
     collaborators: row.credited && principal ? [{ userId: principal.userId }] : [],
   } as unknown as TrackRow;
-  return trackAccess.canSee(track, principal);
+  return trackAccess.can(principal, 'see', track);
 }
 
 export function toSummary(row: SummaryRow, principal: Principal | undefined): TrackSummaryDto | null {

@@ -16,6 +16,7 @@ import { trackAccess } from '../tracks/track-access';
 import { TracksService } from '../tracks/tracks.service';
 import type { CertificateDto, DownloadLinkDto, LicenseDto, PlanDownloadDto } from './dto/licensing.dto';
 import { LICENSE_TERMS } from './license-terms';
+import { licenseAccess } from './license-access';
 import { LicenseErrors, PurchaseErrors } from './licensing.errors';
 import { LicenseRow, LicensingRepository } from './licensing.repository';
 
@@ -65,12 +66,17 @@ export class LicensesService {
   async list(principal: Principal, query: PageQueryDto): Promise<Page<LicenseDto>> {
     const limit = pageLimit(query);
     const rows = await this.repo.licenses(principal.userId, limit + 1, decodeCursor(query.cursor));
-    return toPage(rows, limit, (l) => ({ at: l.issuedAt, id: l.id }), toLicenseDto);
+    return toPage(
+      licenseAccess.filter(principal, 'read', rows),
+      limit,
+      (l) => ({ at: l.issuedAt, id: l.id }),
+      toLicenseDto,
+    );
   }
 
   /** The holder's (or an admin's) license; license_revoked once it was revoked. */
   async get(principal: Principal, id: string): Promise<LicenseDto> {
-    return toLicenseDto(this.usable(await this.held(principal, id)));
+    return toLicenseDto(this.usable(licenseAccess.assert(principal, 'read', await this.repo.license(id))));
   }
 
   /** Public certificate check: anyone holding a certificate number can verify it. */
@@ -91,7 +97,9 @@ export class LicensesService {
 
   /** A signed link to the file, valid LIMIT_DOWNLOAD_LINK_SECONDS (15 min). */
   async downloadLink(principal: Principal, id: string): Promise<DownloadLinkDto> {
-    return this.link(this.usable(await this.held(principal, id)).id);
+    return this.link(
+      this.usable(licenseAccess.assert(principal, 'download', await this.repo.license(id))).id,
+    );
   }
 
   private link(licenseId: string): DownloadLinkDto {
@@ -136,13 +144,11 @@ export class LicensesService {
 
   /** Admin: revoke a license, with a reason, in the audit log. */
   async revoke(actor: Principal, id: string, reason: string): Promise<LicenseDto> {
+    licenseAccess.assert(actor, 'revoke', await this.repo.license(id));
     const now = this.clock.now();
     await this.repo.transaction(async (tx) => {
-      const changed = await this.repo.revokeLicenses(tx, { id }, `admin: ${reason}`, now);
-      if (!changed && !(await tx.license.findUnique({ where: { id }, select: { id: true } }))) {
-        throw new AppError(LicenseErrors.licenseNotFound);
-      }
-      if (changed) {
+      // conditional on the license being active: revoked once, one audit entry
+      if (await this.repo.revokeLicenses(tx, { id }, `admin: ${reason}`, now)) {
         await this.audit.record(tx, {
           actorId: actor.userId,
           action: 'license.revoke',
@@ -164,7 +170,7 @@ export class LicensesService {
    */
   async planDownload(principal: Principal, trackId: string): Promise<PlanDownloadDto> {
     const track = await this.tracks.visibleTrack(trackId, principal);
-    if (trackAccess.isCredited(track, principal.userId))
+    if (trackAccess.can(principal, 'credited', track))
       throw new AppError(PurchaseErrors.cannotPurchaseOwnTrack);
     if (await this.repo.hasActiveExclusive(track.id)) throw new AppError(PurchaseErrors.exclusiveAlreadySold);
     const entitlement = await this.billing.entitlement(principal.userId);
@@ -200,14 +206,6 @@ export class LicensesService {
       return issued?.id ?? (await this.repo.activeLicense(principal.userId, track.id, 'basic', tx))!.id;
     });
     return { license: toLicenseDto((await this.repo.license(licenseId))!), download: this.link(licenseId) };
-  }
-
-  private async held(principal: Principal, id: string): Promise<LicenseRow> {
-    const license = await this.repo.license(id);
-    if (!license || (license.holderId !== principal.userId && principal.role !== 'admin')) {
-      throw new AppError(LicenseErrors.licenseNotFound);
-    }
-    return license;
   }
 
   private usable(license: LicenseRow): LicenseRow {

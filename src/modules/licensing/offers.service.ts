@@ -5,6 +5,7 @@ import type { Principal } from '../../platform/access/principal';
 import { Clock } from '../../platform/clock/clock';
 import { AppError } from '../../platform/errors/app-error';
 import { GeneralErrors } from '../../platform/errors/general.errors';
+import { trackAccess } from '../tracks/track-access';
 import { TracksService } from '../tracks/tracks.service';
 import type { OfferDto, OfferSetDto, SetOffersDto } from './dto/licensing.dto';
 import { LicensingRepository } from './licensing.repository';
@@ -47,8 +48,7 @@ export class OffersService {
     dto: SetOffersDto,
     ifMatch?: number,
   ): Promise<OfferSetDto> {
-    const track = await this.tracks.visibleTrack(trackId, principal);
-    if (track.ownerId !== principal.userId) throw new AppError(GeneralErrors.forbidden);
+    const track = trackAccess.assert(principal, 'sell', await this.tracks.find(trackId));
     if (track.source !== 'upload') {
       throw new AppError(GeneralErrors.validationFailed, {
         errors: { offers: ['external-link tracks cannot be sold'] },

@@ -14,6 +14,7 @@ import { Fulfilment } from './fulfilment';
 import { PurchaseErrors } from './licensing.errors';
 import { LicensingRepository, PurchaseRow } from './licensing.repository';
 import { platformFee } from './offers.service';
+import { purchaseAccess } from './purchase-access';
 
 const toPurchaseDto = (p: PurchaseRow): PurchaseDto => ({
   id: p.id,
@@ -49,7 +50,7 @@ export class PurchasesService {
    */
   async create(principal: Principal, dto: CreatePurchaseDto): Promise<PurchaseDto> {
     const track = await this.tracks.visibleTrack(dto.track_id, principal);
-    if (trackAccess.isCredited(track, principal.userId))
+    if (trackAccess.can(principal, 'credited', track))
       throw new AppError(PurchaseErrors.cannotPurchaseOwnTrack);
     if (await this.repo.hasActiveExclusive(track.id)) throw new AppError(PurchaseErrors.exclusiveAlreadySold);
     const offer = track.source === 'upload' ? await this.repo.offer(track.id, dto.license_type) : null;
@@ -98,7 +99,7 @@ export class PurchasesService {
    * answers its state; after the checkout window it is checkout_expired.
    */
   async confirm(principal: Principal, id: string, paymentMethod: string): Promise<PurchaseDto> {
-    const purchase = await this.mine(principal, id);
+    const purchase = await this.mine(principal, id, 'confirm');
     if (purchase.status !== 'requires_payment' && purchase.status !== 'expired')
       return toPurchaseDto(purchase);
     if (purchase.status === 'expired' || purchase.expiresAt <= this.clock.now()) {
@@ -128,7 +129,7 @@ export class PurchasesService {
 
   /** A checkout past its window reads as `expired` (and its PaymentIntent is canceled). */
   async get(principal: Principal, id: string): Promise<PurchaseDto> {
-    const purchase = await this.mine(principal, id);
+    const purchase = await this.mine(principal, id, 'read');
     if (purchase.status === 'requires_payment' && purchase.expiresAt <= this.clock.now()) {
       await this.fulfilment.expire(purchase.id);
       return toPurchaseDto((await this.repo.purchase(purchase.id))!);
@@ -139,14 +140,12 @@ export class PurchasesService {
   async list(principal: Principal, query: PageQueryDto): Promise<Page<PurchaseDto>> {
     const limit = pageLimit(query);
     const rows = await this.repo.purchases(principal.userId, limit + 1, decodeCursor(query.cursor));
-    return toPage(rows, limit, byCreation, toPurchaseDto);
+    return toPage(purchaseAccess.filter(principal, 'read', rows), limit, byCreation, toPurchaseDto);
   }
 
-  private async mine(principal: Principal, id: string): Promise<PurchaseRow> {
+  /** The purchase if the caller may do `action` to it (a checkout still being created is not one yet). */
+  private async mine(principal: Principal, id: string, action: 'read' | 'confirm'): Promise<PurchaseRow> {
     const purchase = await this.repo.purchase(id);
-    if (!purchase || purchase.buyerId !== principal.userId || !purchase.stripePaymentIntentId) {
-      throw new AppError(PurchaseErrors.purchaseNotFound);
-    }
-    return purchase;
+    return purchaseAccess.assert(principal, action, purchase?.stripePaymentIntentId ? purchase : null);
   }
 }

@@ -213,9 +213,7 @@ export class RadioService {
 
   /** Radio plays of a track: its credited producers and admins (not_credited_producer otherwise). */
   async plays(principal: Principal, trackId: string): Promise<TrackPlaysDto> {
-    const track = await this.tracks.visibleTrack(trackId, principal);
-    if (principal.role !== 'admin' && !trackAccess.isCredited(track, principal.userId))
-      throw new AppError(TracksErrors.notCreditedProducer);
+    const track = trackAccess.assert(principal, 'stats', await this.tracks.visibleTrack(trackId, principal));
     return { track_id: track.id, plays: await this.repo.plays(track.id) };
   }
 

@@ -29,7 +29,7 @@ export class RepostsService {
   async repost(principal: Principal, trackId: string): Promise<RepostDto> {
     const me = principal.userId;
     const track = await this.tracks.visibleTrack(trackId, principal);
-    if (trackAccess.isCredited(track, me)) throw new AppError(SocialErrors.cannotRepostOwnTrack);
+    if (trackAccess.can(principal, 'credited', track)) throw new AppError(SocialErrors.cannotRepostOwnTrack);
     const { repostsPerHour, repostsPerDay } = this.config.limits;
     await this.repo.transaction(async (tx) => {
       await RollingBudget.lock(tx, 'repost', me);

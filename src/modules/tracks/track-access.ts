@@ -1,36 +1,42 @@
-import type { Principal } from '../../platform/access/principal';
-import { AppError } from '../../platform/errors/app-error';
-import { GeneralErrors } from '../../platform/errors/general.errors';
+import { defineResourceAccess, type Role } from '../../platform/access/resource-access';
 import { TracksErrors } from './tracks.errors';
 import type { TrackRow } from './tracks.repository';
 
-/** Who may do what with a track — the one place these rules live. */
-export const trackAccess = {
-  /** The owner or a credited collaborator. */
-  isCredited(track: Pick<TrackRow, 'ownerId' | 'collaborators'>, userId: string | undefined): boolean {
-    return !!userId && (track.ownerId === userId || track.collaborators.some((c) => c.userId === userId));
-  },
+type TrackLike = Pick<TrackRow, 'ownerId' | 'collaborators' | 'source' | 'processingStatus'>;
 
-  /** Ready uploads and external links are public; anything else only to its credits and admins. */
-  canSee(track: TrackRow, principal: Principal | undefined): boolean {
-    if (track.source === 'external' || track.processingStatus === 'ready') return true;
-    return principal?.role === 'admin' || trackAccess.isCredited(track, principal?.userId);
+/**
+ * Who may do what with a track — the one place these rules live (README "Access model").
+ *
+ * - see: ready uploads and external links are public; a track still processing, or failed, only
+ *   to its credited producers and admins (others get track_not_found).
+ * - edit (metadata), credit (collaborators and splits), sell (license offers): the owner only.
+ *   Admins moderate by deleting, not by rewriting someone's metadata or prices.
+ * - delete: the owner, or an admin moderating.
+ * - recon (Audio Recon), stats (radio play counts): credited producers and admins, else
+ *   not_credited_producer.
+ * - credited: the owner or a collaborator — may submit it to beat requests, may not buy it.
+ */
+export const trackAccess = defineResourceAccess<
+  TrackLike,
+  'see' | 'edit' | 'credit' | 'sell' | 'delete' | 'recon' | 'stats' | 'credited'
+>({
+  relations: (track, principal) => {
+    if (!principal) return [];
+    if (track.ownerId === principal.userId) return ['owner'];
+    return track.collaborators.some((c) => c.userId === principal.userId) ? ['collaborator'] : [];
   },
-
-  /** track_not_found for a track the caller may not see. */
-  assertVisible(track: TrackRow | null, principal: Principal | undefined): TrackRow {
-    if (!track || !trackAccess.canSee(track, principal)) throw new AppError(TracksErrors.trackNotFound);
-    return track;
-  },
-
-  /** Metadata and credits are the owner's to change. */
-  assertOwner(track: TrackRow, principal: Principal): void {
-    if (track.ownerId !== principal.userId) throw new AppError(GeneralErrors.forbidden);
-  },
-
-  /** The owner, or an admin moderating. */
-  assertOwnerOrAdmin(track: TrackRow, principal: Principal): void {
-    if (track.ownerId !== principal.userId && principal.role !== 'admin')
-      throw new AppError(GeneralErrors.forbidden);
-  },
-};
+  isPublic: (track) => track.source === 'external' || track.processingStatus === 'ready',
+  actions: {
+    see: 'public',
+    edit: ['owner'],
+    credit: ['owner'],
+    sell: ['owner'],
+    delete: ['owner', 'admin'],
+    recon: ['owner', 'collaborator', 'admin'],
+    stats: ['owner', 'collaborator', 'admin'],
+    credited: ['owner', 'collaborator'],
+  } satisfies Record<string, readonly Role[] | 'public'>,
+  see: 'see',
+  notFound: TracksErrors.trackNotFound,
+  denied: { recon: TracksErrors.notCreditedProducer, stats: TracksErrors.notCreditedProducer },
+});

@@ -1,4 +1,4 @@
-import { Injectable, OnModuleInit } from '@nestjs/common';
+import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { AppConfig } from '../../config/config';
 import { Clock } from '../../platform/clock/clock';
 import { JobContext, JobsService } from '../../platform/jobs/jobs.service';
@@ -10,6 +10,20 @@ import { PROCESS_TRACK_JOB, TracksRepository } from './tracks.repository';
 const RETRIES = 3;
 
 /**
+ * What a failed track's owner reads in `processing_error`: a stable, documented code, never the
+ * raw cause (a decoder message or an exception can name files, paths or hosts). The cause is
+ * logged with the track id.
+ */
+export const PROCESSING_ERRORS = {
+  /** the container is recognised but its audio cannot be decoded: upload a sound file */
+  corrupt_audio: 'corrupt_audio',
+  /** the content is not WAV, FLAC or AIFF after all */
+  unsupported_audio: 'unsupported_audio',
+  /** our side failed on every attempt: retrying the upload later may work; support can see why */
+  internal_error: 'internal_error',
+} as const;
+
+/**
  * The background job behind every upload: decode, fingerprint, index. pending → processing →
  * ready | failed. A file that cannot be decoded fails at once; anything else (a worker crash,
  * the database away) is retried by pg-boss, and a job whose process died mid-way is retried
@@ -17,6 +31,8 @@ const RETRIES = 3;
  */
 @Injectable()
 export class TrackProcessing implements OnModuleInit {
+  private readonly logger = new Logger(TrackProcessing.name);
+
   constructor(
     private readonly jobs: JobsService,
     private readonly repo: TracksRepository,
@@ -34,7 +50,14 @@ export class TrackProcessing implements OnModuleInit {
       retryLimit: RETRIES,
       retryDelay: 2,
       expireInSeconds: this.config.limits.processingTimeoutSeconds,
+      // every attempt's worker died or timed out: the track must not stay "processing"
+      onGiveUp: (data) => this.giveUp(data.trackId),
     });
+  }
+
+  private async giveUp(trackId: string): Promise<void> {
+    this.logger.error(`track ${trackId}: every processing attempt died or timed out`);
+    await this.repo.markFailed(trackId, PROCESSING_ERRORS.internal_error, this.clock.now());
   }
 
   async process(trackId: string, job: JobContext): Promise<void> {
@@ -43,7 +66,9 @@ export class TrackProcessing implements OnModuleInit {
     try {
       const result = await this.audio.fingerprint(this.storage.objectPath(claim.sha256));
       if (!result.ok) {
-        await this.repo.markFailed(trackId, `${result.kind}: ${result.reason}`, this.clock.now());
+        this.logger.warn(`track ${trackId} failed processing (${result.kind}): ${result.reason}`);
+        const code = result.kind === 'unsupported' ? 'unsupported_audio' : 'corrupt_audio';
+        await this.repo.markFailed(trackId, PROCESSING_ERRORS[code], this.clock.now());
         return;
       }
       await this.repo.transaction(async (tx) => {
@@ -52,7 +77,11 @@ export class TrackProcessing implements OnModuleInit {
       });
     } catch (err) {
       if (job.retryCount >= RETRIES) {
-        await this.repo.markFailed(trackId, `processing failed: ${(err as Error).message}`, this.clock.now());
+        this.logger.error(
+          `track ${trackId} failed processing after ${job.retryCount + 1} attempts: ${(err as Error).message}`,
+          (err as Error).stack,
+        );
+        await this.repo.markFailed(trackId, PROCESSING_ERRORS.internal_error, this.clock.now());
         return;
       }
       throw err;

@@ -112,7 +112,11 @@ export class TracksController {
   @Delete(':id')
   @HttpCode(HttpStatus.NO_CONTENT)
   @Access.user('catalog:write')
-  @ApiOperation({ summary: 'Delete a track (owner or admin); its file goes when no other track uses it' })
+  @ApiOperation({
+    summary: 'Delete a track (owner or admin); its file goes when no other track uses it',
+    description:
+      'A track that was sold stays (track_has_licenses): any license, active or revoked, any paid purchase, or a checkout still open (its payment may yet succeed; the body has `checkout_open: true` — retry after its 30 min window). Checkouts never paid and past their window are deleted with the track.',
+  })
   @ApiErrors(TracksErrors.trackNotFound, TracksErrors.trackHasLicenses)
   async delete(@CurrentPrincipal() principal: Principal, @Param('id', IdPipe) id: string): Promise<void> {
     await this.tracks.delete(principal, id);

@@ -51,7 +51,7 @@ export const TracksErrors = defineErrors('tracks', {
     status: 409,
     message: 'A track with licenses cannot be deleted.',
     description:
-      'Deleting a track that was sold or downloaded under a license: its buyers keep access to it.',
+      'Deleting a track that was sold or downloaded under a license (active or revoked: its certificate stays verifiable), or that has a paid purchase or a checkout still open; its buyers keep access to it. Unpaid checkouts past their window do not count.',
   },
   notCreditedProducer: {
     code: 'not_credited_producer',

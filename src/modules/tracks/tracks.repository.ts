@@ -4,6 +4,7 @@ import type { Keyset } from '../../platform/pagination/pagination';
 import { AppError } from '../../platform/errors/app-error';
 import { newId } from '../../platform/ids';
 import { JobsService } from '../../platform/jobs/jobs.service';
+import { pgErrorOf } from '../../platform/prisma/db-errors';
 import { PrismaService, type Tx } from '../../platform/prisma/prisma.service';
 import { StorageService } from '../../platform/storage/storage.service';
 import { TracksErrors } from './tracks.errors';
@@ -193,14 +194,32 @@ export class TracksRepository {
    * Deletes the track; its file goes too when no other track uses the same bytes. The file is
    * moved to the trash inside the transaction (under the file lock) and purged after the commit,
    * or put back if the commit fails.
+   *
+   * A track that was sold keeps existing: any license (active or revoked — its certificate stays
+   * verifiable), any purchase that was paid, and any checkout still open at `now` (its payment may
+   * yet succeed) answer track_has_licenses. Checkouts that can no longer be paid (expired, or
+   * failed and past their window, never paid) go with the track. Under the track's sales lock,
+   * so a license being issued and the deletion take turns.
    */
-  async delete(id: string): Promise<boolean> {
+  async delete(id: string, now: Date): Promise<boolean> {
     const trash: { path?: string; sha256?: string } = {};
     let deleted: boolean;
     try {
       deleted = await this.prisma.$transaction(async (tx) => {
         const track = await tx.track.findUnique({ where: { id }, select: { audioSha256: true } });
         if (!track) return false;
+        await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`sales:${id}`}, 0))`;
+        const [sales] = await tx.$queryRaw<{ licenses: boolean; open: boolean }[]>`
+          SELECT EXISTS (SELECT 1 FROM licenses WHERE track_id = ${id}) AS licenses,
+                 EXISTS (SELECT 1 FROM purchases WHERE track_id = ${id}
+                          AND (paid_at IS NOT NULL OR status NOT IN ('requires_payment', 'expired')
+                               OR (status = 'requires_payment' AND expires_at > ${now}))) AS open`;
+        if (sales.licenses || sales.open) {
+          throw new AppError(TracksErrors.trackHasLicenses, {
+            context: { licensed: sales.licenses, checkout_open: !sales.licenses && sales.open },
+          });
+        }
+        await tx.purchase.deleteMany({ where: { trackId: id } });
         if (track.audioSha256) await lockFile(tx, track.audioSha256);
         await tx.track.delete({ where: { id } });
         const sha = track.audioSha256;
@@ -218,8 +237,9 @@ export class TracksRepository {
     } catch (err) {
       // the deletion did not happen: the file goes back where it was
       if (trash.path && trash.sha256) await this.storage.restore(trash.path, trash.sha256);
-      // purchases and licenses keep their track (foreign keys)
-      if (err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2003') {
+      // a checkout or license that appeared after the check (its row holds the track)
+      const pg = pgErrorOf(err);
+      if (pg?.code === '23503' && /^(purchases|licenses)_track_id_fkey/.test(pg.constraint ?? '')) {
         throw new AppError(TracksErrors.trackHasLicenses);
       }
       throw err;

@@ -54,7 +54,7 @@ export function toTrackDto(t: TrackRow, withCredits = true): TrackDto {
           }
         : null,
     processing_status: t.processingStatus,
-    processing_error: t.processingError,
+    processing_error: t.processingError as TrackDto['processing_error'],
     ...(withCredits ? { collaborators: t.collaborators.map(toCollaboratorDto) } : {}),
     repost_count: t._count.reposts,
     version: t.version,
@@ -194,11 +194,11 @@ export class TracksService {
 
   /** The track, if the caller may see it; track_not_found otherwise. */
   async visibleTrack(id: string, principal: Principal | undefined): Promise<TrackRow> {
-    return trackAccess.assertVisible(await this.repo.findById(id), principal);
+    return trackAccess.assert(principal, 'see', await this.repo.findById(id));
   }
 
   async get(id: string, principal: Principal | undefined): Promise<TrackDto> {
-    return toTrackDto(trackAccess.assertVisible(await this.repo.findById(id), principal));
+    return toTrackDto(trackAccess.assert(principal, 'see', await this.repo.findById(id)));
   }
 
   async list(query: ListTracksQueryDto): Promise<Page<TrackDto>> {
@@ -215,24 +215,27 @@ export class TracksService {
       decodeCursor(query.cursor),
     );
     const rows = new Map((await this.repo.findByIds(ids.map((r) => r.id))).map((t) => [t.id, t]));
-    const ordered = ids.map((r) => rows.get(r.id)).filter((t): t is TrackRow => !!t);
+    // the catalogue is the public view: what anyone, signed in or not, may see
+    const ordered = trackAccess.filter(
+      undefined,
+      'see',
+      ids.map((r) => rows.get(r.id)).filter((t): t is TrackRow => !!t),
+    );
     return toPage(ordered, limit, byCreation, (t) => toTrackDto(t, false));
   }
 
   // ---- changes ----------------------------------------------------------------------------------
 
   async update(principal: Principal, id: string, dto: UpdateTrackDto, ifMatch?: number): Promise<TrackDto> {
-    const track = trackAccess.assertVisible(await this.repo.findById(id), principal);
-    trackAccess.assertOwner(track, principal);
+    trackAccess.assert(principal, 'edit', await this.repo.findById(id));
     if (!(await this.repo.update(id, dto, ifMatch, this.clock.now())))
       throw new AppError(GeneralErrors.staleVersion);
     return toTrackDto((await this.repo.findById(id))!);
   }
 
   async delete(principal: Principal, id: string): Promise<void> {
-    const track = trackAccess.assertVisible(await this.repo.findById(id), principal);
-    trackAccess.assertOwnerOrAdmin(track, principal);
-    await this.repo.delete(id);
+    trackAccess.assert(principal, 'delete', await this.repo.findById(id));
+    await this.repo.delete(id, this.clock.now());
   }
 
   /**
@@ -245,8 +248,7 @@ export class TracksService {
     dto: SetCollaboratorsDto,
     ifMatch?: number,
   ): Promise<CollaboratorDto[]> {
-    const track = trackAccess.assertVisible(await this.repo.findById(id), principal);
-    trackAccess.assertOwner(track, principal);
+    const track = trackAccess.assert(principal, 'credit', await this.repo.findById(id));
     const list = dto.collaborators.map((c) => ({
       userId: c.user_id,
       role: c.user_id === track.ownerId ? 'owner' : c.role,
@@ -275,10 +277,7 @@ export class TracksService {
    * primary artist is not verified gets no matches.
    */
   async recon(principal: Principal, id: string): Promise<ReconDto> {
-    const track = trackAccess.assertVisible(await this.repo.findById(id), principal);
-    if (principal.role !== 'admin' && !trackAccess.isCredited(track, principal.userId)) {
-      throw new AppError(TracksErrors.notCreditedProducer);
-    }
+    const track = trackAccess.assert(principal, 'recon', await this.repo.findById(id));
     if (!track.artist?.verified) return { artist_verified: false, matches: [] };
     const fingerprint = await this.fingerprints.fingerprintOf(track.id);
     if (!fingerprint) return { artist_verified: true, matches: [] };

@@ -70,6 +70,13 @@ describe('defineResourceAccess', () => {
     expect(access.roles(priv, admin).has('admin')).toBe(true);
   });
 
+  it('lets the caller name the refusal where the contract has its own code', () => {
+    expect(code(() => access.assert(user('u2'), 'delete', priv, Errors.notFound))).toBe('thing_not_found');
+    expect(code(() => access.assert(user('u3'), 'read', priv, GeneralErrors.forbidden))).toBe(
+      'thing_not_found',
+    );
+  });
+
   it('filters lists with the same rules', () => {
     expect(access.filter(user('u3'), 'read', [priv, pub])).toEqual([pub]);
     expect(access.filter(user('u1'), 'read', [priv, pub])).toEqual([priv, pub]);

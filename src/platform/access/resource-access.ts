@@ -33,10 +33,16 @@ export interface ResourceAccess<T, A extends string> {
   /**
    * The resource when the caller may do `action` to it; else `notFound` (missing, or not even
    * visible to the caller) or the action's `denied` error (visible, but not this action).
+   * `denied` overrides that error where a route's contract names its own code for the refusal.
    */
-  assert(principal: Principal | undefined, action: A, resource: T | null | undefined): T;
+  assert<R extends T>(
+    principal: Principal | undefined,
+    action: A,
+    resource: R | null | undefined,
+    denied?: ErrorDefinition,
+  ): R;
   /** The resources of a list the caller may do `action` to, in their order. */
-  filter(principal: Principal | undefined, action: A, resources: readonly T[]): T[];
+  filter<R extends T>(principal: Principal | undefined, action: A, resources: readonly R[]): R[];
 }
 
 /**
@@ -67,11 +73,11 @@ export function defineResourceAccess<T, A extends string>(
   return {
     roles,
     can: (principal, action, resource) => allowed(roles(resource, principal), action, resource),
-    assert(principal, action, resource) {
+    assert(principal, action, resource, denied) {
       if (resource === null || resource === undefined) throw new AppError(spec.notFound);
       const have = roles(resource, principal);
       if (!allowed(have, spec.see, resource)) throw new AppError(spec.notFound);
-      if (!allowed(have, action, resource)) throw new AppError(deniedError(action));
+      if (!allowed(have, action, resource)) throw new AppError(denied ?? deniedError(action));
       return resource;
     },
     filter: (principal, action, resources) =>

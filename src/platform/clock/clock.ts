@@ -17,6 +17,11 @@ export class Clock {
     return Date.now() + this.offsetMs;
   }
 
+  /** How far the clock is ahead of the machine's (0 unless the test hook moved it). */
+  offset(): number {
+    return this.offsetMs;
+  }
+
   /** Only with TEST_HOOKS=1 (the test-hooks controller is the sole caller). */
   advance(seconds: number): Date {
     this.offsetMs += Math.round(seconds * 1000);

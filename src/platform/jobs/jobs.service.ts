@@ -1,7 +1,9 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { fromPrisma, PgBoss } from 'pg-boss';
 import { AppConfig } from '../../config/config';
+import { Clock } from '../clock/clock';
 import type { Tx } from '../prisma/prisma.service';
+import { JobClock } from './job-clock';
 
 export interface JobContext {
   id: string;
@@ -18,6 +20,12 @@ export interface JobDefinition<T extends object = object> {
   retryBackoff?: boolean;
   /** a job running longer is considered crashed and retried; default 15 min */
   expireInSeconds?: number;
+  /**
+   * Runs once when a job has used its last attempt — also when its worker died or it ran past
+   * its expiry every time, where the handler never sees the end — so its subject does not stay
+   * "in progress" forever. Carried by a dead-letter queue `<name>.dead`.
+   */
+  onGiveUp?: (data: T) => Promise<void>;
 }
 
 export interface EnqueueOptions {
@@ -37,11 +45,19 @@ export interface EnqueueOptions {
 export class JobsService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(JobsService.name);
   private readonly definitions = new Map<string, JobDefinition>();
+  private readonly deadLetters = new Map<string, string>();
   private readonly boss: PgBoss;
+  private readonly clock: JobClock;
   private started = false;
 
-  constructor(private readonly config: AppConfig) {
+  constructor(
+    private readonly config: AppConfig,
+    clock: Clock,
+  ) {
+    this.clock = new JobClock(clock);
     this.boss = new PgBoss({
+      // expiry, retry delays and delayed starts follow the application clock, not the database's
+      clock: this.clock,
       connectionString: config.databaseUrl,
       max: 4,
       application_name: 'beat-platform-jobs',
@@ -57,6 +73,12 @@ export class JobsService implements OnApplicationBootstrap, OnApplicationShutdow
   }
 
   register<T extends object>(definition: JobDefinition<T>): void {
+    const giveUp = definition.onGiveUp;
+    if (giveUp) {
+      // first: a queue's dead letter must exist before it
+      this.register<T>({ name: `${definition.name}.dead`, handler: (data) => giveUp(data), retryLimit: 5 });
+      this.deadLetters.set(definition.name, `${definition.name}.dead`);
+    }
     this.definitions.set(definition.name, definition as unknown as JobDefinition);
   }
 
@@ -70,6 +92,9 @@ export class JobsService implements OnApplicationBootstrap, OnApplicationShutdow
         retryBackoff: def.retryBackoff ?? true,
         expireInSeconds: def.expireInSeconds ?? 15 * 60,
       });
+      const deadLetter = this.deadLetters.get(def.name);
+      // also on a queue created before it had one (createQueue leaves an existing queue alone)
+      if (deadLetter) await this.boss.updateQueue(def.name, { deadLetter });
       if (this.config.jobsAutorun) {
         await this.boss.work<object>(def.name, { batchSize: 1, pollingIntervalSeconds: 1 }, async ([job]) => {
           await this.run(def, job.data, {
@@ -88,6 +113,11 @@ export class JobsService implements OnApplicationBootstrap, OnApplicationShutdow
       startAfter: options.startAfterSeconds,
       ...(options.tx ? { db: fromPrisma(options.tx) } : {}),
     });
+  }
+
+  /** After the application clock moved (test hook): job time moves with it. */
+  async syncClock(): Promise<void> {
+    if (this.started) await this.clock.sync();
   }
 
   /** Runs every queued job of every queue now, until all queues are empty (test hook). */

@@ -45,8 +45,10 @@ export class TestHooksController {
   @Post('clock')
   @HttpCode(200)
   @NoDeadline()
-  advance(@Body() body: AdvanceClockDto): { now: string } {
-    return { now: this.clock.advance(body.advance_seconds).toISOString() };
+  async advance(@Body() body: AdvanceClockDto): Promise<{ now: string }> {
+    const now = this.clock.advance(body.advance_seconds);
+    await this.jobs.syncClock(); // job expiry and retry delays follow
+    return { now: now.toISOString() };
   }
 
   @Post('jobs/drain')

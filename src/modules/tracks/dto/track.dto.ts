@@ -238,7 +238,13 @@ export class TrackDto {
   audio!: TrackAudioDto | null;
   /** null for external-link tracks; pending → processing → ready | failed */
   processing_status!: 'pending' | 'processing' | 'ready' | 'failed' | null;
-  processing_error!: string | null;
+  /**
+   * Why processing failed, as a stable code (never the raw cause, which is logged):
+   * `corrupt_audio` — the audio cannot be decoded; `unsupported_audio` — not WAV, FLAC or AIFF
+   * after all; `internal_error` — our side failed on every attempt (upload again later).
+   * null unless `processing_status` is `failed`.
+   */
+  processing_error!: 'corrupt_audio' | 'unsupported_audio' | 'internal_error' | null;
   collaborators?: CollaboratorDto[];
   /** how many users reposted the track */
   repost_count!: number;
