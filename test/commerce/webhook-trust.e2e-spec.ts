@@ -3,7 +3,7 @@ import { ConfigError, loadConfig } from '../../src/config/config';
 import { CommerceApp, startCommerceApp, trackForSale } from '../support/commerce';
 import { expectError } from '../support/expect-error';
 import { startTestApp, TestApp } from '../support/test-app';
-import { registerUser, TestUser } from '../support/users';
+import { login, registerUser, TestUser } from '../support/users';
 
 /** A signed event is not a fact: only what Stripe itself has is applied (issue 8). */
 describe('Stripe webhooks cannot be forged', () => {
@@ -21,14 +21,16 @@ describe('Stripe webhooks cannot be forged', () => {
     await c?.close();
   });
 
-  const now = () => Math.floor(Date.now() / 1000);
+  /** the application clock's seconds (tests that move the clock add to `clockAhead`) */
+  let clockAhead = 0;
+  const now = () => Math.floor(Date.now() / 1000) + clockAhead;
   /** posts any JSON body signed with `secret` (the app's own by default) */
   const post = (body: unknown, secret = c.stripe.webhookSecret, timestamp?: number) => {
     const payload = JSON.stringify(body);
     return c.t.http
       .post('/api/v1/webhooks/stripe')
       .set('Content-Type', 'application/json')
-      .set('Stripe-Signature', c.stripe.sign(payload, secret, timestamp))
+      .set('Stripe-Signature', c.stripe.sign(payload, secret, timestamp ?? now()))
       .send(payload);
   };
   const event = (type: string, object: unknown, extra: object = {}) => ({
@@ -103,6 +105,38 @@ describe('Stripe webhooks cannot be forged', () => {
     await sdk.paymentIntents.confirm(String(pi.id), { payment_method: 'pm_card_visa' });
     expect((await post(claim)).status).toBe(200);
     expect(await purchaseState(purchaseId)).toEqual({ status: 'succeeded', paid: true, licenses: 1 });
+  });
+
+  it('refunds once a payment that succeeds after its expired checkout went with the deleted track', async () => {
+    const { track, producer } = await trackForSale(c.t);
+    const buyer = await registerUser(c.t);
+    const p = await c.t.http
+      .post('/api/v1/purchases')
+      .set(buyer.auth)
+      .send({ track_id: track.id, license_type: 'basic', expected_price_cents: 2999 })
+      .expect(201);
+    const pi = [...c.stripe.paymentIntents.values()].find(
+      (x) => (x.metadata as { purchase_id: string }).purchase_id === p.body.id,
+    )!;
+    // the checkout's window passes and the producer deletes the track before the cancellation
+    // reaches Stripe; the buyer still pays with the client_secret they hold
+    await c.t.advanceClock(31 * 60);
+    clockAhead += 31 * 60;
+    const owner = await login(c.t, producer.email, producer.password);
+    await c.t.http.delete(`/api/v1/tracks/${track.id}`).set(owner.auth).expect(204);
+    expect(
+      (await db.query('SELECT count(*)::int AS n FROM purchases WHERE id = $1', [p.body.id])).rows[0].n,
+    ).toBe(0);
+    await sdk.paymentIntents.confirm(String(pi.id), { payment_method: 'pm_card_visa' });
+
+    const paid = event('payment_intent.succeeded', { id: pi.id });
+    expect((await post(paid)).status).toBe(200);
+    expect((await post({ ...paid, id: `${paid.id}_again` })).status).toBe(200);
+    await c.t.drain();
+    expect(c.stripe.refundsFor(String(pi.id))).toHaveLength(1);
+    expect(
+      (await db.query('SELECT count(*)::int AS n FROM licenses WHERE holder_id = $1', [buyer.id])).rows[0].n,
+    ).toBe(0);
   });
 
   it('refuses a PaymentIntent whose amount differs from its purchase', async () => {

@@ -12,6 +12,8 @@ import { LicensingRepository } from './licensing.repository';
 const REFUND_JOB = 'purchase.refund';
 /** a checkout's window ended: claim the expiry, then cancel its PaymentIntent at Stripe */
 const EXPIRE_JOB = 'purchase.expire';
+/** a payment for a purchase that no longer exists (its track was deleted): refund it */
+const ORPHAN_REFUND_JOB = 'purchase.refund-orphan';
 
 /**
  * What a payment's facts mean for its purchase. Stripe tells us that a PaymentIntent succeeded,
@@ -26,7 +28,10 @@ const EXPIRE_JOB = 'purchase.expire';
  * - refunded → purchase `refunded`.
  *
  * A checkout that expires is claimed `expired` in the database first; then its PaymentIntent is
- * canceled at Stripe (job), so the client_secret the buyer holds can no longer pay it.
+ * canceled at Stripe (job), so the client_secret the buyer holds can no longer pay it. A checkout
+ * that could no longer be paid goes with its track when the track is deleted; should its
+ * PaymentIntent still succeed (the cancellation had not reached Stripe yet), the payment names a
+ * purchase that is gone and is refunded once (job, idempotency key per PaymentIntent).
  */
 @Injectable()
 export class Fulfilment implements OnModuleInit {
@@ -46,6 +51,12 @@ export class Fulfilment implements OnModuleInit {
       retryLimit: 10,
       retryDelay: 30,
     });
+    this.jobs.register<{ paymentIntentId: string }>({
+      name: ORPHAN_REFUND_JOB,
+      handler: (data) => this.refundOrphan(data.paymentIntentId),
+      retryLimit: 10,
+      retryDelay: 30,
+    });
     this.jobs.register<{ purchaseId: string }>({
       name: EXPIRE_JOB,
       handler: (data) => this.expireCheckout(data.purchaseId),
@@ -57,14 +68,20 @@ export class Fulfilment implements OnModuleInit {
   /**
    * The purchase a PaymentIntent read from Stripe pays for: null when it is not a purchase
    * (a payment of Stripe's for something else, e.g. a subscription invoice). One that claims to
-   * be a purchase of ours (metadata) but is not, or whose amount or currency differ from the
-   * purchase's, is refused (bad_request).
+   * be a purchase of ours (metadata) but is paid by another intent, or whose amount or currency
+   * differ from the purchase's, is refused (bad_request). One that names a purchase which no
+   * longer exists (deleted with its track) is not a purchase any more: if Stripe says it
+   * succeeded, its refund is queued.
    */
   async purchaseOf(pi: Stripe.PaymentIntent): Promise<Purchase | null> {
     const purchase = await this.repo.purchaseByPaymentIntent(pi.id);
     if (!purchase) {
-      if (pi.metadata?.purchase_id)
+      const named = pi.metadata?.purchase_id;
+      if (!named) return null;
+      if (await this.repo.purchase(named))
         throw new AppError(GeneralErrors.badRequest, { message: `No purchase for PaymentIntent ${pi.id}.` });
+      if (pi.status === 'succeeded')
+        await this.jobs.enqueue(ORPHAN_REFUND_JOB, { paymentIntentId: pi.id }, { singletonKey: pi.id });
       return null;
     }
     if (
@@ -244,5 +261,19 @@ export class Fulfilment implements OnModuleInit {
       if (!(err instanceof Stripe.errors.StripeError && err.code === 'charge_already_refunded')) throw err;
     }
     await this.repo.transaction(async (tx) => this.paymentRefunded(tx, purchase.stripePaymentIntentId!));
+  }
+
+  /** The payment of a purchase that is gone: refunded once (Stripe's idempotency key per intent). */
+  private async refundOrphan(paymentIntentId: string): Promise<void> {
+    if (await this.repo.purchaseByPaymentIntent(paymentIntentId)) return;
+    try {
+      await this.stripe.api.refunds.create(
+        { payment_intent: paymentIntentId, reason: 'requested_by_customer' },
+        { idempotencyKey: `refund-orphan:${paymentIntentId}` },
+      );
+    } catch (err) {
+      if (!(err instanceof Stripe.errors.StripeError && err.code === 'charge_already_refunded')) throw err;
+    }
+    this.logger.warn(`payment ${paymentIntentId} for a deleted purchase was refunded`);
   }
 }
