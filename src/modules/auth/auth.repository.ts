@@ -85,6 +85,21 @@ export class AuthRepository {
     });
   }
 
+  /** Sets a new password hash only if the stored one is still `expectedHash`; true when it did. */
+  async replacePassword(
+    tx: Tx,
+    userId: string,
+    expectedHash: string,
+    passwordHash: string,
+    now: Date,
+  ): Promise<boolean> {
+    const { count } = await tx.user.updateMany({
+      where: { id: userId, passwordHash: expectedHash },
+      data: { passwordHash, updatedAt: now, version: { increment: 1 } },
+    });
+    return count === 1;
+  }
+
   async markVerified(tx: Tx, userId: string, now: Date): Promise<void> {
     await tx.user.updateMany({
       where: { id: userId, emailVerifiedAt: null },
@@ -319,6 +334,14 @@ export class AuthRepository {
       },
       orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
       take,
+    });
+  }
+
+  /** Revokes every live token of the user (password reset and change), but `exceptTokenId`. */
+  async revokeUserPersonalAccessTokens(tx: Tx, userId: string, now: Date, exceptTokenId?: string) {
+    await tx.personalAccessToken.updateMany({
+      where: { userId, revokedAt: null, ...(exceptTokenId ? { id: { not: exceptTokenId } } : {}) },
+      data: { revokedAt: now },
     });
   }
 

@@ -78,7 +78,7 @@ export class TracksController {
   }
 
   @Get()
-  @Access.public()
+  @Access.public({ scope: 'catalog:read' })
   @ApiOperation({
     summary: 'Tracks (ready uploads and external links), newest first; filter by artist, genre, words',
   })
@@ -88,7 +88,7 @@ export class TracksController {
   }
 
   @Get(':id')
-  @Access.public()
+  @Access.public({ scope: 'catalog:read' })
   @ApiOperation({ summary: 'A track with its processing status and credits' })
   @ApiErrors(TracksErrors.trackNotFound)
   get(@Param('id', IdPipe) id: string, @OptionalPrincipal() principal?: Principal): Promise<TrackDto> {
