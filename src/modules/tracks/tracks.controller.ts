@@ -19,6 +19,7 @@ import type { Principal } from '../../platform/access/principal';
 import { ApiErrors } from '../../platform/docs/api-errors.decorator';
 import { AcceptsIfMatch, ETagged, IfMatch } from '../../platform/http/etag';
 import { IdPipe } from '../../platform/http/id.pipe';
+import { idempotencyCheckpoint } from '../../platform/idempotency/idempotency.interceptor';
 import { Idempotent } from '../../platform/idempotency/idempotent.decorator';
 import { AccountsErrors } from '../accounts/accounts.errors';
 import { ArtistsErrors } from '../artists/artists.errors';
@@ -73,7 +74,7 @@ export class TracksController {
     @Body() body: unknown,
   ): Promise<TrackDto> {
     return req.isMultipart()
-      ? this.tracks.upload(principal, req.parts())
+      ? this.tracks.upload(principal, req.parts(), idempotencyCheckpoint(req))
       : this.tracks.createExternal(principal, body);
   }
 
