@@ -67,11 +67,13 @@ export const idempotencyCheckpoint = (req: FastifyRequest): IdempotencyCheckpoin
   req.idempotencyCheckpoint ?? (() => Promise.resolve());
 
 /** Ends a multipart handler at its checkpoint with the stored answer. */
-class Replay {
+class Replay extends Error {
   constructor(
     readonly status: number,
     readonly body: unknown,
-  ) {}
+  ) {
+    super('idempotent replay');
+  }
 }
 
 /**
