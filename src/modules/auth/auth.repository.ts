@@ -107,14 +107,20 @@ export class AuthRepository {
     });
   }
 
-  /** Ensure an admin account (ADMIN_EMAIL) exists, verified, with role admin. */
-  async ensureAdmin(email: string, passwordHash: string, now: Date): Promise<void> {
-    await this.prisma.$executeRaw`
+  /**
+   * Creates the ADMIN_EMAIL admin, verified, unless an account holds the address: one statement,
+   * so instances booting together and a registration racing the boot agree. Returns the role of
+   * the account that holds the address now.
+   */
+  async ensureAdmin(email: string, passwordHash: string, now: Date): Promise<'created' | 'user' | 'admin'> {
+    const created = await this.prisma.$queryRaw<{ id: string }[]>`
       INSERT INTO users (id, email, password_hash, display_name, role, status, plan_id, email_verified_at, created_at, updated_at)
       VALUES (${newId('usr')}, ${email}, ${passwordHash}, 'Administrator', 'admin', 'active', 'explorer', ${now}, ${now}, ${now})
-      ON CONFLICT (email) DO UPDATE
-        SET role = 'admin', email_verified_at = COALESCE(users.email_verified_at, EXCLUDED.email_verified_at),
-            version = users.version + 1`;
+      ON CONFLICT (email) DO NOTHING
+      RETURNING id`;
+    if (created.length) return 'created';
+    const existing = await this.prisma.user.findUnique({ where: { email }, select: { role: true } });
+    return existing?.role ?? 'user';
   }
 
   // ---- one-time mail tokens -------------------------------------------------------------

@@ -342,7 +342,8 @@ export class AuthService {
 
   // ---- bootstrap --------------------------------------------------------------------------
 
-  async ensureAdmin(email: string, password: string): Promise<void> {
-    await this.repo.ensureAdmin(email, await hashPassword(password), this.clock.now());
+  /** Creates the bootstrap admin if the address is free; else tells who holds it. */
+  async ensureAdmin(email: string, password: string): Promise<'created' | 'user' | 'admin'> {
+    return this.repo.ensureAdmin(email, await hashPassword(password), this.clock.now());
   }
 }
