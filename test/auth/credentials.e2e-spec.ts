@@ -1,9 +1,10 @@
+import { Client } from 'pg';
 import request from 'supertest';
 import { buy, CommerceApp, startCommerceApp, trackForSale } from '../support/commerce';
 import { upload } from '../support/catalog';
 import { piece, wav } from '../support/audio';
 import { expectError } from '../support/expect-error';
-import { loginAdmin, mailToken, registerUser, TestUser } from '../support/users';
+import { login, loginAdmin, mailToken, registerUser, TestUser } from '../support/users';
 
 /**
  * Sessions, personal access tokens and signed links end when they should, and token scopes hold
@@ -124,6 +125,70 @@ describe('credentials and token scopes', () => {
       // a token that is not ours is refused rather than ignored
       expectError(await c.t.http.get('/api/v1/tracks').set(bearer('garbage')), 401, 'unauthenticated');
       await c.t.http.get('/api/v1/health').set(bearer('garbage')).expect(200);
+    });
+  });
+
+  describe('secrets at rest and locks', () => {
+    it('keeps verification and reset tokens out of job payloads: only the mail holds them', async () => {
+      const email = `mail-${Date.now()}@test.local`;
+      await c.t.http
+        .post('/api/v1/auth/register')
+        .send({ email, password: 'correct-horse-battery', display_name: 'Mail Test' })
+        .expect(201);
+      await c.t.http.post('/api/v1/auth/forgot-password').send({ email }).expect(202);
+      const queued = await c.db.query(`SELECT data::text AS data FROM pgboss.job WHERE data::text LIKE $1`, [
+        '%token=%',
+      ]);
+      expect(queued.rows).toEqual([]);
+
+      const verify = await mailToken(c.t, email, /confirm/i);
+      const reset = await mailToken(c.t, email, /reset/i);
+      for (const token of [verify, reset]) {
+        const inJobs = await c.db.query(
+          `SELECT count(*)::int AS n FROM pgboss.job WHERE data::text LIKE $1`,
+          [`%${token}%`],
+        );
+        expect(inJobs.rows[0].n).toBe(0);
+      }
+      await c.t.http.post('/api/v1/auth/verify-email').send({ token: verify }).expect(200);
+      await c.t.http
+        .post('/api/v1/auth/reset-password')
+        .send({ token: reset, password: 'another-horse-battery' })
+        .expect(204);
+    });
+
+    it('PATCH /me does not block rows that reference the user while it changes the password', async () => {
+      const user = await registerUser(c.t);
+      // what a concurrent login (session insert) or ledger insert holds: a foreign-key check's lock
+      const holder = new Client({ connectionString: c.t.databaseUrl });
+      await holder.connect();
+      try {
+        await holder.query('BEGIN');
+        await holder.query('SELECT 1 FROM users WHERE id = $1 FOR KEY SHARE', [user.id]);
+        const patch = c.t.http
+          .patch('/api/v1/me')
+          .set(user.auth)
+          .send({ current_password: user.password, new_password: 'while-locked-1' })
+          .then((r) => r);
+        let done: Awaited<typeof patch> | undefined;
+        void patch.then((r) => (done = r));
+        // either the request finishes, or it is seen waiting on our lock (the defect)
+        for (;;) {
+          if (done) break;
+          const waiting = await c.db.query(
+            `SELECT count(*)::int AS n FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+             WHERE NOT l.granted AND a.datname = current_database() AND a.pid <> $1`,
+            [(await holder.query('SELECT pg_backend_pid() AS pid')).rows[0].pid],
+          );
+          if (waiting.rows[0].n > 0) break;
+          await new Promise((r) => setTimeout(r, 20));
+        }
+        expect(done?.status).toBe(200);
+      } finally {
+        await holder.query('ROLLBACK');
+        await holder.end();
+      }
+      await login(c.t, user.email, 'while-locked-1');
     });
   });
 

@@ -132,10 +132,30 @@ export class AuthRepository {
     tokenHash: string,
     now: Date,
     expiresAt: Date,
-  ) {
-    await tx.emailToken.create({
-      data: { id: newId('etk'), userId, purpose, tokenHash, createdAt: now, expiresAt },
-    });
+  ): Promise<string> {
+    const id = newId('etk');
+    await tx.emailToken.create({ data: { id, userId, purpose, tokenHash, createdAt: now, expiresAt } });
+    return id;
+  }
+
+  /**
+   * Gives a still-usable mail token its (new) hash, in one statement; returns what the mail
+   * needs, or null when the token was used, invalidated or has expired meanwhile.
+   */
+  async armEmailToken(
+    id: string,
+    tokenHash: string,
+    now: Date,
+  ): Promise<{ purpose: EmailTokenPurpose; email: string; displayName: string } | null> {
+    const rows = await this.prisma.$queryRaw<
+      { purpose: EmailTokenPurpose; email: string; display_name: string }[]
+    >`
+      UPDATE email_tokens t SET token_hash = ${tokenHash}
+      FROM users u
+      WHERE t.id = ${id} AND u.id = t.user_id AND t.used_at IS NULL AND t.expires_at > ${now}
+      RETURNING t.purpose, u.email, u.display_name`;
+    const row = rows[0];
+    return row ? { purpose: row.purpose, email: row.email, displayName: row.display_name } : null;
   }
 
   /** Uses the token at most once (conditional update); returns its user, or null. */

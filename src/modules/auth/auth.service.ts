@@ -2,16 +2,9 @@ import { Injectable } from '@nestjs/common';
 import { AppConfig } from '../../config/config';
 import { DEFAULT_TOKEN_SCOPES, Principal, type Scope } from '../../platform/access/principal';
 import { addSeconds, Clock } from '../../platform/clock/clock';
-import {
-  dummyPasswordHash,
-  hashPassword,
-  randomToken,
-  sha256,
-  verifyPassword,
-} from '../../platform/crypto/secrets';
+import { dummyPasswordHash, hashPassword, sha256, verifyPassword } from '../../platform/crypto/secrets';
 import { AppError } from '../../platform/errors/app-error';
 import { GeneralErrors } from '../../platform/errors/general.errors';
-import { MailService } from '../../platform/mail/mail.service';
 import { MaintenanceService } from '../../platform/maintenance/maintenance.service';
 import { decodeCursor, Page, pageLimit, toPage, byCreation } from '../../platform/pagination/pagination';
 import type { PageQueryDto } from '../../platform/pagination/page.dto';
@@ -26,6 +19,7 @@ import type {
   ResetPasswordDto,
   TokenPairDto,
 } from './dto/auth.dto';
+import { TokenMails } from './token-mails';
 import { TokenService } from './token.service';
 
 export interface PreparedPasswordChange {
@@ -47,7 +41,7 @@ export class AuthService {
   constructor(
     private readonly repo: AuthRepository,
     private readonly tokens: TokenService,
-    private readonly mail: MailService,
+    private readonly tokenMails: TokenMails,
     private readonly maintenance: MaintenanceService,
     private readonly clock: Clock,
     private readonly config: AppConfig,
@@ -92,27 +86,7 @@ export class AuthService {
   }
 
   private async sendVerification(tx: Tx, user: CredentialRow, now: Date): Promise<void> {
-    const token = randomToken(32);
-    await this.repo.createEmailToken(
-      tx,
-      user.id,
-      'verify_email',
-      sha256(token),
-      now,
-      this.mailTokenExpiry(now),
-    );
-    await this.mail.send(
-      {
-        to: user.email,
-        subject: 'Confirm your email address',
-        text: `Hi ${user.displayName},\n\nConfirm your email address to start using your account:\n${this.config.appUrl}/verify-email?token=${token}\n\nThe link is valid for 24 hours.`,
-      },
-      tx,
-    );
-  }
-
-  private mailTokenExpiry(now: Date): Date {
-    return addSeconds(now, this.config.limits.emailTokenSeconds);
+    await this.tokenMails.queue(tx, user.id, 'verify_email', now);
   }
 
   // ---- login, refresh, logout ---------------------------------------------------------------
@@ -201,25 +175,9 @@ export class AuthService {
     const user = await this.repo.findUserByEmail(email);
     if (!user) return;
     const now = this.clock.now();
-    const token = randomToken(32);
     await this.repo.transaction(async (tx) => {
       await this.repo.invalidateEmailTokens(tx, user.id, 'reset_password', now);
-      await this.repo.createEmailToken(
-        tx,
-        user.id,
-        'reset_password',
-        sha256(token),
-        now,
-        this.mailTokenExpiry(now),
-      );
-      await this.mail.send(
-        {
-          to: user.email,
-          subject: 'Reset your password',
-          text: `Hi ${user.displayName},\n\nSomeone asked to reset the password of your account. If it was you, choose a new one here:\n${this.config.appUrl}/reset-password?token=${token}\n\nThe link is valid for 24 hours. If it was not you, ignore this mail.`,
-        },
-        tx,
-      );
+      await this.tokenMails.queue(tx, user.id, 'reset_password', now);
     });
   }
 
