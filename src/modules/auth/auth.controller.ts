@@ -88,7 +88,11 @@ export class AuthController {
   @Post('logout')
   @HttpCode(HttpStatus.NO_CONTENT)
   @Access.user(null)
-  @ApiOperation({ summary: "End the caller's session: its refresh tokens and access tokens stop working" })
+  @ApiOperation({
+    summary: 'End the credential of the request: its session, or the personal access token itself',
+    description:
+      'With an access token: the session ends (its refresh tokens and access tokens stop working). With a personal access token: that token is revoked. Any token may end itself, whatever its scopes.',
+  })
   async logout(@CurrentPrincipal() principal: Principal): Promise<void> {
     await this.auth.logout(principal);
   }
@@ -109,7 +113,10 @@ export class AuthController {
   @Post('reset-password')
   @HttpCode(HttpStatus.NO_CONTENT)
   @Access.anonymous()
-  @ApiOperation({ summary: 'Set a new password with the mailed token; signs out every session' })
+  @ApiOperation({
+    summary:
+      'Set a new password with the mailed token; signs out every session and revokes every personal access token',
+  })
   @ApiErrors(AuthErrors.invalidOrExpiredToken)
   async resetPassword(@Body() dto: ResetPasswordDto): Promise<void> {
     await this.auth.resetPassword(dto);
