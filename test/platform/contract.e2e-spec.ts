@@ -42,7 +42,10 @@ describe('contract: routes, access, OpenAPI, error catalogue', () => {
     const routes = t.app.get(AccessAudit).routes();
     expect(routes.length).toBeGreaterThan(20);
     expect(routes.filter((r) => !r.declared)).toEqual([]);
-    // and no anonymous route reads the caller it never identifies
+    // and no anonymous route reads the caller it never identifies (the check sees the parameter)
+    expect(
+      routes.find((r) => r.controller === 'TracksController' && r.handler === 'get')?.readsPrincipal,
+    ).toBe(true);
     expect(routes.filter((r) => r.policy?.kind === 'anonymous' && r.readsPrincipal)).toEqual([]);
   });
 

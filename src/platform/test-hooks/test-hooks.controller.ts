@@ -29,7 +29,7 @@ class SleepQueryDto {
  */
 @ApiExcludeController()
 @Controller('__test')
-@Access.anonymous({ maintenanceExempt: true })
+@Access.public({ maintenanceExempt: true })
 @NoRateLimit()
 export class TestHooksController {
   constructor(
