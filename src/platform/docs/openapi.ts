@@ -140,8 +140,11 @@ export function buildOpenApiDocument(
         };
       }
       op[ERROR_CODES_EXTENSION] = [...codes];
-      // public operations say so explicitly: client generators must not attach a token
-      if ((op['x-access'] ?? '').startsWith('public')) op.security = [];
+      // anonymous operations never read a token: client generators must not attach one; public
+      // ones take one optionally (checked, with its scope, when sent)
+      const access = op['x-access'] ?? '';
+      if (access.startsWith('anonymous')) op.security = [];
+      else if (access.startsWith('public')) op.security = [{}, { bearer: [] }];
     }
   }
   return document;
