@@ -145,6 +145,12 @@ export async function createApp(
 
   await registerAdminConsole(app, config.adminConsoleDir);
 
-  await app.init();
+  try {
+    await app.init();
+  } catch (err) {
+    // a refusal at boot (e.g. the admin bootstrap) must not leave pools and workers running
+    await app.close().catch(() => undefined);
+    throw err;
+  }
   return app;
 }

@@ -52,7 +52,8 @@ describe('admin', () => {
 
     expectError(await t.http.get('/api/v1/me').set(u.auth), 403, 'account_suspended');
     expectError(await t.http.get('/api/v1/me').set(patAuth), 403, 'account_suspended');
-    expectError(await t.http.get('/api/v1/plans').set(u.auth), 403, 'account_suspended');
+    // public routes that act for the caller refuse a suspended one too
+    expectError(await t.http.get('/api/v1/tracks').set(u.auth), 403, 'account_suspended');
     expectError(
       await t.http.post('/api/v1/auth/login').send({ email: u.email, password: u.password }),
       403,

@@ -1,6 +1,6 @@
 import { createTestDatabase, startTestApp, TestApp, TestDatabase } from '../support/test-app';
 import { expectError } from '../support/expect-error';
-import { findTestRedis } from '../support/redis';
+import { testRedisUrl } from '../support/redis';
 import { registerUser } from '../support/users';
 import { SmtpSink } from '../support/smtp-sink';
 
@@ -106,15 +106,14 @@ describe('rate limits', () => {
   });
 
   describe('two instances sharing Redis', () => {
-    let redisUrl: string | undefined;
     let db: TestDatabase;
     let smtp: SmtpSink;
     let one: TestApp;
     let two: TestApp;
 
     beforeAll(async () => {
-      redisUrl = await findTestRedis();
-      if (!redisUrl) return;
+      // no Redis is a failure of this test, not a reason to skip it
+      const redisUrl = await testRedisUrl();
       db = await createTestDatabase();
       smtp = new SmtpSink();
       await smtp.start();
@@ -130,10 +129,6 @@ describe('rate limits', () => {
     });
 
     it('enforces one budget across both instances', async () => {
-      if (!redisUrl) {
-        console.warn('No Redis reachable (TEST_REDIS_URL or 127.0.0.1:6379): shared-budget test skipped');
-        return;
-      }
       const u = await registerUser(one);
       await one.advanceClock(60);
       await two.advanceClock(60);

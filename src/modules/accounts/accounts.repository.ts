@@ -29,7 +29,9 @@ export class AccountsRepository {
   /**
    * Locks the user row for the rest of the transaction and compares its version under the lock:
    * of two concurrent writers sending the same If-Match, the second waits, then sees the version
-   * the first wrote ('stale').
+   * the first wrote ('stale'). NO KEY UPDATE: rows that merely reference the user (sessions,
+   * ledger entries, purchases) are still inserted meanwhile; their foreign-key checks take
+   * KEY SHARE, which FOR UPDATE would block.
    */
   async lockVersion(
     tx: Tx,
@@ -37,7 +39,7 @@ export class AccountsRepository {
     expected: number | undefined,
   ): Promise<'locked' | 'stale' | 'missing'> {
     const rows = await tx.$queryRaw<{ version: number }[]>`
-      SELECT version FROM users WHERE id = ${userId} FOR UPDATE`;
+      SELECT version FROM users WHERE id = ${userId} FOR NO KEY UPDATE`;
     if (!rows.length) return 'missing';
     return expected === undefined || rows[0].version === expected ? 'locked' : 'stale';
   }

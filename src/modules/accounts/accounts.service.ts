@@ -45,13 +45,18 @@ export class AccountsService {
     if (outcome === 'stale') throw new AppError(GeneralErrors.staleVersion);
   }
 
-  /** Applies every change of the request in one transaction, or none. */
+  /**
+   * Applies every change of the request in one transaction, or none. The password work (argon2)
+   * is done before the user row is locked, so a slow hash never holds up the user's other writes.
+   */
   async update(principal: Principal, dto: UpdateMeDto, expectedVersion?: number): Promise<MeDto> {
+    const password =
+      dto.new_password === undefined
+        ? undefined
+        : await this.auth.preparePasswordChange(principal, dto.current_password ?? '', dto.new_password);
     await this.repo.transaction(async (tx) => {
       await this.lockUser(tx, principal.userId, expectedVersion);
-      if (dto.new_password !== undefined) {
-        await this.auth.changePassword(tx, principal, dto.current_password ?? '', dto.new_password);
-      }
+      if (password) await this.auth.applyPasswordChange(tx, principal, password);
       if (dto.display_name !== undefined) {
         await this.repo.updateDisplayName(tx, principal.userId, dto.display_name, this.clock.now());
       }

@@ -1,10 +1,15 @@
 import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
-import { AppConfig } from '../../config/config';
+import { AppConfig, ConfigError } from '../../config/config';
 import { AuthService } from '../auth/auth.service';
 
 /**
- * On start, ensures the ADMIN_EMAIL account exists, is verified and is an admin. An existing
- * account keeps its password (change it through the API); a new one gets ADMIN_PASSWORD.
+ * On start, ensures the ADMIN_EMAIL admin exists: created verified with ADMIN_PASSWORD when the
+ * address is free; left as it is (its own password) when it is already an admin. When the address
+ * belongs to an ordinary account the server refuses to start: anyone can register any address
+ * (unverified), so promoting whoever holds it would hand the admin role to a stranger, with the
+ * stranger's password, sessions and tokens. Taking the account over instead would silently give
+ * the admin someone else's data (purchases, uploads, messages); the operator chooses another
+ * address.
  */
 @Injectable()
 export class AdminBootstrap implements OnApplicationBootstrap {
@@ -18,7 +23,12 @@ export class AdminBootstrap implements OnApplicationBootstrap {
   async onApplicationBootstrap(): Promise<void> {
     const { adminEmail, adminPassword } = this.config;
     if (!adminEmail || !adminPassword) return;
-    await this.auth.ensureAdmin(adminEmail, adminPassword);
-    this.logger.log(`admin account ${adminEmail} is ready`);
+    const outcome = await this.auth.ensureAdmin(adminEmail, adminPassword);
+    if (outcome === 'user') {
+      throw new ConfigError(
+        `ADMIN_EMAIL ${adminEmail} belongs to an existing account that is not an admin; refusing to promote it (choose another address)`,
+      );
+    }
+    this.logger.log(`admin account ${adminEmail} ${outcome === 'created' ? 'created' : 'is ready'}`);
   }
 }

@@ -26,7 +26,7 @@ export class ArtistsController {
 
   // one parameter name per position (`id`), as client generators need; it also takes a slug
   @Get(':id')
-  @Access.public()
+  @Access.public({ scope: 'catalog:read' })
   @ApiOperation({ summary: 'An artist by id or slug' })
   @ApiParam({ name: 'id', description: 'The artist id (`art_…`) or slug' })
   @ApiErrors(ArtistsErrors.artistNotFound)

@@ -21,7 +21,7 @@ export class AccessTokensController {
   @ApiOperation({
     summary: 'Create a personal access token (shown once)',
     description:
-      'Default expiry 90 days (max 365); default scopes: every scope except `admin`. Requesting `admin` as a non-admin, or (with a token) scopes the calling token lacks, is `forbidden`.',
+      'Default expiry 90 days (max 365); default scopes: every scope except `admin`. Only a signed-in session creates tokens: a personal access token cannot (`forbidden`), whatever its scopes. Requesting `admin` as a non-admin is `forbidden`.',
   })
   create(
     @CurrentPrincipal() principal: Principal,

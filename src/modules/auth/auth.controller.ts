@@ -26,7 +26,7 @@ export class AuthController {
   constructor(private readonly auth: AuthService) {}
 
   @Post('register')
-  @Access.public()
+  @Access.anonymous()
   @Idempotent()
   @ApiOperation({ summary: 'Create an account; a verification mail is sent (link valid 24 h)' })
   @ApiErrors(AuthErrors.emailTaken)
@@ -36,7 +36,7 @@ export class AuthController {
 
   @Post('verify-email')
   @HttpCode(HttpStatus.OK)
-  @Access.public()
+  @Access.anonymous()
   @ApiOperation({ summary: 'Confirm the email address with the token from the verification mail' })
   @ApiErrors(AuthErrors.invalidOrExpiredToken)
   async verifyEmail(@Body() dto: TokenDto): Promise<VerifiedDto> {
@@ -46,7 +46,7 @@ export class AuthController {
 
   @Post('resend-verification')
   @HttpCode(HttpStatus.ACCEPTED)
-  @Access.public()
+  @Access.anonymous()
   @ApiOperation({ summary: 'Send a new verification mail; always 202, whether or not the account exists' })
   async resendVerification(@Body() dto: EmailDto): Promise<AcceptedDto> {
     await this.auth.resendVerification(dto.email);
@@ -55,7 +55,7 @@ export class AuthController {
 
   @Post('login')
   @HttpCode(HttpStatus.OK)
-  @Access.public({ maintenanceExempt: true })
+  @Access.anonymous({ maintenanceExempt: true })
   @RateLimit('login')
   @ApiOperation({
     summary: 'Sign in: an access token (1 h) and a single-use refresh token',
@@ -74,7 +74,7 @@ export class AuthController {
 
   @Post('refresh')
   @HttpCode(HttpStatus.OK)
-  @Access.public({ maintenanceExempt: true })
+  @Access.anonymous({ maintenanceExempt: true })
   @ApiOperation({
     summary: 'Exchange a refresh token for a new pair (rotation)',
     description:
@@ -87,15 +87,19 @@ export class AuthController {
 
   @Post('logout')
   @HttpCode(HttpStatus.NO_CONTENT)
-  @Access.user('account:read')
-  @ApiOperation({ summary: "End the caller's session: its refresh tokens and access tokens stop working" })
+  @Access.user(null)
+  @ApiOperation({
+    summary: 'End the credential of the request: its session, or the personal access token itself',
+    description:
+      'With an access token: the session ends (its refresh tokens and access tokens stop working). With a personal access token: that token is revoked. Any token may end itself, whatever its scopes.',
+  })
   async logout(@CurrentPrincipal() principal: Principal): Promise<void> {
     await this.auth.logout(principal);
   }
 
   @Post('forgot-password')
   @HttpCode(HttpStatus.ACCEPTED)
-  @Access.public()
+  @Access.anonymous()
   @RateLimit('password_reset')
   @ApiOperation({
     summary: 'Mail a password-reset link (24 h); always 202',
@@ -108,8 +112,11 @@ export class AuthController {
 
   @Post('reset-password')
   @HttpCode(HttpStatus.NO_CONTENT)
-  @Access.public()
-  @ApiOperation({ summary: 'Set a new password with the mailed token; signs out every session' })
+  @Access.anonymous()
+  @ApiOperation({
+    summary:
+      'Set a new password with the mailed token; signs out every session and revokes every personal access token',
+  })
   @ApiErrors(AuthErrors.invalidOrExpiredToken)
   async resetPassword(@Body() dto: ResetPasswordDto): Promise<void> {
     await this.auth.resetPassword(dto);

@@ -4,6 +4,7 @@ import { AccessTokensController } from './access-tokens.controller';
 import { AuthController } from './auth.controller';
 import { AuthRepository } from './auth.repository';
 import { AuthService } from './auth.service';
+import { TokenMails } from './token-mails';
 import { TokenService } from './token.service';
 
 @Module({
@@ -12,6 +13,7 @@ import { TokenService } from './token.service';
     AuthRepository,
     AuthService,
     TokenService,
+    TokenMails,
     { provide: PrincipalResolver, useExisting: TokenService },
   ],
   exports: [AuthService, PrincipalResolver],

@@ -85,6 +85,21 @@ export class AuthRepository {
     });
   }
 
+  /** Sets a new password hash only if the stored one is still `expectedHash`; true when it did. */
+  async replacePassword(
+    tx: Tx,
+    userId: string,
+    expectedHash: string,
+    passwordHash: string,
+    now: Date,
+  ): Promise<boolean> {
+    const { count } = await tx.user.updateMany({
+      where: { id: userId, passwordHash: expectedHash },
+      data: { passwordHash, updatedAt: now, version: { increment: 1 } },
+    });
+    return count === 1;
+  }
+
   async markVerified(tx: Tx, userId: string, now: Date): Promise<void> {
     await tx.user.updateMany({
       where: { id: userId, emailVerifiedAt: null },
@@ -92,14 +107,20 @@ export class AuthRepository {
     });
   }
 
-  /** Ensure an admin account (ADMIN_EMAIL) exists, verified, with role admin. */
-  async ensureAdmin(email: string, passwordHash: string, now: Date): Promise<void> {
-    await this.prisma.$executeRaw`
+  /**
+   * Creates the ADMIN_EMAIL admin, verified, unless an account holds the address: one statement,
+   * so instances booting together and a registration racing the boot agree. Returns the role of
+   * the account that holds the address now.
+   */
+  async ensureAdmin(email: string, passwordHash: string, now: Date): Promise<'created' | 'user' | 'admin'> {
+    const created = await this.prisma.$queryRaw<{ id: string }[]>`
       INSERT INTO users (id, email, password_hash, display_name, role, status, plan_id, email_verified_at, created_at, updated_at)
       VALUES (${newId('usr')}, ${email}, ${passwordHash}, 'Administrator', 'admin', 'active', 'explorer', ${now}, ${now}, ${now})
-      ON CONFLICT (email) DO UPDATE
-        SET role = 'admin', email_verified_at = COALESCE(users.email_verified_at, EXCLUDED.email_verified_at),
-            version = users.version + 1`;
+      ON CONFLICT (email) DO NOTHING
+      RETURNING id`;
+    if (created.length) return 'created';
+    const existing = await this.prisma.user.findUnique({ where: { email }, select: { role: true } });
+    return existing?.role ?? 'user';
   }
 
   // ---- one-time mail tokens -------------------------------------------------------------
@@ -111,10 +132,30 @@ export class AuthRepository {
     tokenHash: string,
     now: Date,
     expiresAt: Date,
-  ) {
-    await tx.emailToken.create({
-      data: { id: newId('etk'), userId, purpose, tokenHash, createdAt: now, expiresAt },
-    });
+  ): Promise<string> {
+    const id = newId('etk');
+    await tx.emailToken.create({ data: { id, userId, purpose, tokenHash, createdAt: now, expiresAt } });
+    return id;
+  }
+
+  /**
+   * Gives a still-usable mail token its (new) hash, in one statement; returns what the mail
+   * needs, or null when the token was used, invalidated or has expired meanwhile.
+   */
+  async armEmailToken(
+    id: string,
+    tokenHash: string,
+    now: Date,
+  ): Promise<{ purpose: EmailTokenPurpose; email: string; displayName: string } | null> {
+    const rows = await this.prisma.$queryRaw<
+      { purpose: EmailTokenPurpose; email: string; display_name: string }[]
+    >`
+      UPDATE email_tokens t SET token_hash = ${tokenHash}
+      FROM users u
+      WHERE t.id = ${id} AND u.id = t.user_id AND t.used_at IS NULL AND t.expires_at > ${now}
+      RETURNING t.purpose, u.email, u.display_name`;
+    const row = rows[0];
+    return row ? { purpose: row.purpose, email: row.email, displayName: row.display_name } : null;
   }
 
   /** Uses the token at most once (conditional update); returns its user, or null. */
@@ -319,6 +360,14 @@ export class AuthRepository {
       },
       orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
       take,
+    });
+  }
+
+  /** Revokes every live token of the user (password reset and change), but `exceptTokenId`. */
+  async revokeUserPersonalAccessTokens(tx: Tx, userId: string, now: Date, exceptTokenId?: string) {
+    await tx.personalAccessToken.updateMany({
+      where: { userId, revokedAt: null, ...(exceptTokenId ? { id: { not: exceptTokenId } } : {}) },
+      data: { revokedAt: now },
     });
   }
 

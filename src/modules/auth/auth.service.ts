@@ -2,16 +2,9 @@ import { Injectable } from '@nestjs/common';
 import { AppConfig } from '../../config/config';
 import { DEFAULT_TOKEN_SCOPES, Principal, type Scope } from '../../platform/access/principal';
 import { addSeconds, Clock } from '../../platform/clock/clock';
-import {
-  dummyPasswordHash,
-  hashPassword,
-  randomToken,
-  sha256,
-  verifyPassword,
-} from '../../platform/crypto/secrets';
+import { dummyPasswordHash, hashPassword, sha256, verifyPassword } from '../../platform/crypto/secrets';
 import { AppError } from '../../platform/errors/app-error';
 import { GeneralErrors } from '../../platform/errors/general.errors';
-import { MailService } from '../../platform/mail/mail.service';
 import { MaintenanceService } from '../../platform/maintenance/maintenance.service';
 import { decodeCursor, Page, pageLimit, toPage, byCreation } from '../../platform/pagination/pagination';
 import type { PageQueryDto } from '../../platform/pagination/page.dto';
@@ -26,7 +19,14 @@ import type {
   ResetPasswordDto,
   TokenPairDto,
 } from './dto/auth.dto';
+import { TokenMails } from './token-mails';
 import { TokenService } from './token.service';
+
+export interface PreparedPasswordChange {
+  /** the stored hash the current password was checked against */
+  checkedHash: string;
+  newHash: string;
+}
 
 const toRegistered = (u: CredentialRow): RegisteredUserDto => ({
   id: u.id,
@@ -41,7 +41,7 @@ export class AuthService {
   constructor(
     private readonly repo: AuthRepository,
     private readonly tokens: TokenService,
-    private readonly mail: MailService,
+    private readonly tokenMails: TokenMails,
     private readonly maintenance: MaintenanceService,
     private readonly clock: Clock,
     private readonly config: AppConfig,
@@ -86,27 +86,7 @@ export class AuthService {
   }
 
   private async sendVerification(tx: Tx, user: CredentialRow, now: Date): Promise<void> {
-    const token = randomToken(32);
-    await this.repo.createEmailToken(
-      tx,
-      user.id,
-      'verify_email',
-      sha256(token),
-      now,
-      this.mailTokenExpiry(now),
-    );
-    await this.mail.send(
-      {
-        to: user.email,
-        subject: 'Confirm your email address',
-        text: `Hi ${user.displayName},\n\nConfirm your email address to start using your account:\n${this.config.appUrl}/verify-email?token=${token}\n\nThe link is valid for 24 hours.`,
-      },
-      tx,
-    );
-  }
-
-  private mailTokenExpiry(now: Date): Date {
-    return addSeconds(now, this.config.limits.emailTokenSeconds);
+    await this.tokenMails.queue(tx, user.id, 'verify_email', now);
   }
 
   // ---- login, refresh, logout ---------------------------------------------------------------
@@ -167,8 +147,15 @@ export class AuthService {
     return this.tokenPair(result.userId, result.sessionId, next.token);
   }
 
+  /**
+   * Ends the credential the request came with: an access token's session (its refresh family), or
+   * the personal access token itself, so a script that logs out cannot keep using its token.
+   */
   async logout(principal: Principal): Promise<void> {
-    if (principal.sessionId) await this.repo.revokeSession(principal.sessionId, 'logout', this.clock.now());
+    const now = this.clock.now();
+    if (principal.sessionId) await this.repo.revokeSession(principal.sessionId, 'logout', now);
+    if (principal.tokenId)
+      await this.repo.revokePersonalAccessToken(principal.userId, principal.tokenId, now);
   }
 
   private tokenPair(userId: string, sessionId: string, refreshToken: string): TokenPairDto {
@@ -188,29 +175,16 @@ export class AuthService {
     const user = await this.repo.findUserByEmail(email);
     if (!user) return;
     const now = this.clock.now();
-    const token = randomToken(32);
     await this.repo.transaction(async (tx) => {
       await this.repo.invalidateEmailTokens(tx, user.id, 'reset_password', now);
-      await this.repo.createEmailToken(
-        tx,
-        user.id,
-        'reset_password',
-        sha256(token),
-        now,
-        this.mailTokenExpiry(now),
-      );
-      await this.mail.send(
-        {
-          to: user.email,
-          subject: 'Reset your password',
-          text: `Hi ${user.displayName},\n\nSomeone asked to reset the password of your account. If it was you, choose a new one here:\n${this.config.appUrl}/reset-password?token=${token}\n\nThe link is valid for 24 hours. If it was not you, ignore this mail.`,
-        },
-        tx,
-      );
+      await this.tokenMails.queue(tx, user.id, 'reset_password', now);
     });
   }
 
-  /** Sets the new password and signs out every session (personal access tokens stay). */
+  /**
+   * Sets the new password and ends every credential of the account: sessions and personal access
+   * tokens (a reset is how an account is recovered, so whatever a thief created must stop).
+   */
   async resetPassword(dto: ResetPasswordDto): Promise<void> {
     const passwordHash = await hashPassword(dto.password);
     const now = this.clock.now();
@@ -221,23 +195,39 @@ export class AuthService {
       // following the emailed link proves the address too
       await this.repo.markVerified(tx, userId, now);
       await this.repo.revokeUserSessions(tx, userId, 'password_reset', now);
+      await this.repo.revokeUserPersonalAccessTokens(tx, userId, now);
     });
   }
 
-  /** PATCH /me with new_password: other sessions are signed out, the current one stays. */
-  async changePassword(
-    tx: Tx,
+  /**
+   * PATCH /me with new_password, step 1, before any lock is taken: checks the current password
+   * and hashes the new one (argon2, the slow part).
+   */
+  async preparePasswordChange(
     principal: Principal,
     currentPassword: string,
     newPassword: string,
-  ): Promise<void> {
+  ): Promise<PreparedPasswordChange> {
     const user = await this.repo.findUserById(principal.userId);
     if (!user || !(await verifyPassword(user.passwordHash, currentPassword))) {
       throw new AppError(AuthErrors.currentPasswordIncorrect);
     }
+    return { checkedHash: user.passwordHash, newHash: await hashPassword(newPassword) };
+  }
+
+  /**
+   * Step 2, inside the caller's transaction: stores the new hash only if the password is still
+   * the one that was checked (a concurrent change wins, and this one is answered
+   * current_password_incorrect), then ends every other credential: other sessions and personal
+   * access tokens (the one making the request, if any, stays).
+   */
+  async applyPasswordChange(tx: Tx, principal: Principal, change: PreparedPasswordChange): Promise<void> {
     const now = this.clock.now();
-    await this.repo.setPassword(tx, user.id, await hashPassword(newPassword), now);
-    await this.repo.revokeUserSessions(tx, user.id, 'password_changed', now, principal.sessionId);
+    if (!(await this.repo.replacePassword(tx, principal.userId, change.checkedHash, change.newHash, now))) {
+      throw new AppError(AuthErrors.currentPasswordIncorrect);
+    }
+    await this.repo.revokeUserSessions(tx, principal.userId, 'password_changed', now, principal.sessionId);
+    await this.repo.revokeUserPersonalAccessTokens(tx, principal.userId, now, principal.tokenId);
   }
 
   // ---- personal access tokens -------------------------------------------------------------
@@ -252,11 +242,10 @@ export class AuthService {
       });
     }
     const scopes: readonly Scope[] = dto.scopes ?? DEFAULT_TOKEN_SCOPES;
-    // A token never holds more than its creator: admin scope only for admins, and a token
-    // minted with a token only within that token's scopes.
+    // Only a signed-in person mints tokens: a token minting tokens would outlive its own
+    // revocation and expiry through its children. And admin scope only for admins.
+    if (principal.via !== 'session') throw new AppError(GeneralErrors.forbidden);
     if (scopes.includes('admin') && principal.role !== 'admin') throw new AppError(GeneralErrors.forbidden);
-    if (principal.scopes && scopes.some((s) => !principal.scopes!.includes(s)))
-      throw new AppError(GeneralErrors.forbidden);
 
     const now = this.clock.now();
     const secret = this.tokens.newPersonalAccessToken();
@@ -311,7 +300,8 @@ export class AuthService {
 
   // ---- bootstrap --------------------------------------------------------------------------
 
-  async ensureAdmin(email: string, password: string): Promise<void> {
-    await this.repo.ensureAdmin(email, await hashPassword(password), this.clock.now());
+  /** Creates the bootstrap admin if the address is free; else tells who holds it. */
+  async ensureAdmin(email: string, password: string): Promise<'created' | 'user' | 'admin'> {
+    return this.repo.ensureAdmin(email, await hashPassword(password), this.clock.now());
   }
 }

@@ -101,9 +101,8 @@ export class BackstageService {
     return this.repo.transaction(async (tx) => {
       await this.accounts.lockUser(tx, userId);
       if (!(await this.accounts.hasPermission(userId, PERMISSION, tx))) {
-        throw new AppError(GeneralErrors.forbidden, {
-          message: 'Missing permission backstage_requests.create.',
-        });
+        // the catalogue's generic message: a refusal never names the permission it lacked
+        throw new AppError(GeneralErrors.forbidden);
       }
       const block = await this.repo.blocking(userId, tx);
       if (block?.status === 'pending') {

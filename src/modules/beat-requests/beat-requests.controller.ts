@@ -54,7 +54,7 @@ export class BeatRequestsController {
   }
 
   @Get()
-  @Access.public()
+  @Access.public({ scope: 'requests:read' })
   @ApiOperation({
     summary: 'Beat requests, newest first: active (default) or expired; mine=true for the caller’s own',
     description: 'Anyone can browse; `mine=true` needs a signed-in caller (unauthenticated otherwise).',
@@ -67,7 +67,7 @@ export class BeatRequestsController {
   }
 
   @Get(':id')
-  @Access.public()
+  @Access.public({ scope: 'requests:read' })
   @ApiOperation({
     summary: 'One beat request, with its status (active / expired by the clock) and submission count',
   })

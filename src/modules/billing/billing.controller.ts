@@ -22,7 +22,7 @@ export class BillingController {
   ) {}
 
   @Get('plans')
-  @Access.public()
+  @Access.anonymous()
   @ApiOperation({ summary: 'The plans, cheapest first (prices in integer cents)' })
   async plans(): Promise<PlanListDto> {
     return { data: await this.billing.plans() };

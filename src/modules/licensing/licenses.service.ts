@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { AppConfig } from '../../config/config';
 import type { Principal } from '../../platform/access/principal';
+import { AccessErrors } from '../../platform/access/access.errors';
 import { AuditRepository } from '../../platform/audit/audit.repository';
 import { addSeconds, Clock } from '../../platform/clock/clock';
 import { AppSecret } from '../../platform/crypto/app-secret';
@@ -114,7 +115,8 @@ export class LicensesService {
 
   /**
    * Redeems a signed link: forbidden for a signature that is not ours, download_expired past its
-   * expiry, license_revoked for a revoked license; otherwise the file.
+   * expiry, account_suspended when its holder is suspended, license_revoked for a revoked
+   * license; otherwise the file.
    */
   async download(licenseId: string, expires: number, signature: string): Promise<Download> {
     if (!safeEqual(signature, hmac(this.secret.value, `download:${licenseId}:${expires}`))) {
@@ -123,6 +125,8 @@ export class LicensesService {
     if (expires * 1000 <= this.clock.nowMs()) throw new AppError(LicenseErrors.downloadExpired);
     const license = await this.repo.license(licenseId);
     if (!license) throw new AppError(LicenseErrors.licenseNotFound);
+    // a link signed before its holder was suspended stops working with the suspension
+    if (license.holder.status === 'suspended') throw new AppError(AccessErrors.accountSuspended);
     this.usable(license);
     // a license reaches its track's file whatever the track's visibility
     const track = await this.tracks.find(license.trackId);

@@ -14,6 +14,7 @@ import {
 import { ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { Access, CurrentPrincipal, OptionalPrincipal } from '../../platform/access/access.decorator';
+import { AccessErrors } from '../../platform/access/access.errors';
 import type { Principal } from '../../platform/access/principal';
 import { ApiErrors } from '../../platform/docs/api-errors.decorator';
 import { AcceptsIfMatch, ETagged, IfMatch } from '../../platform/http/etag';
@@ -62,7 +63,7 @@ export class TrackSalesController {
   ) {}
 
   @Get(':id/license-offers')
-  @Access.public()
+  @Access.public({ scope: 'catalog:read' })
   @ETagged()
   @ApiOperation({
     summary: 'What a track sells: price per license type, and the total with the 15 % platform fee',
@@ -191,7 +192,7 @@ export class LicensesController {
   }
 
   @Get('licenses/verify/:certificate_number')
-  @Access.public()
+  @Access.anonymous()
   @ApiOperation({ summary: 'Verify a license certificate (public)' })
   @ApiErrors(LicenseErrors.licenseNotFound)
   verify(@Param('certificate_number') certificate: string): Promise<CertificateDto> {
@@ -207,7 +208,7 @@ export class LicensesController {
   }
 
   @Post('licenses/:id/download-links')
-  @Access.user('commerce:read')
+  @Access.user('commerce:write')
   @ApiOperation({ summary: 'A signed download link, valid 15 minutes' })
   @ApiErrors(LicenseErrors.licenseNotFound, LicenseErrors.licenseRevoked)
   downloadLink(
@@ -218,10 +219,15 @@ export class LicensesController {
   }
 
   @Get('downloads/:license_id')
-  @Access.public()
+  @Access.anonymous()
   @ApiProduces('audio/wav', 'audio/flac', 'audio/aiff')
   @ApiOperation({ summary: 'The licensed file, through a signed link (the signature is the credential)' })
-  @ApiErrors(LicenseErrors.downloadExpired, LicenseErrors.licenseRevoked, LicenseErrors.licenseNotFound)
+  @ApiErrors(
+    LicenseErrors.downloadExpired,
+    AccessErrors.accountSuspended,
+    LicenseErrors.licenseRevoked,
+    LicenseErrors.licenseNotFound,
+  )
   async download(
     @Param('license_id', IdPipe) licenseId: string,
     @Query() query: DownloadQueryDto,

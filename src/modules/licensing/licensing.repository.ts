@@ -7,7 +7,7 @@ import { PrismaService, type Tx } from '../../platform/prisma/prisma.service';
 
 export const LICENSE_INCLUDE = {
   track: { select: { title: true } },
-  holder: { select: { displayName: true } },
+  holder: { select: { displayName: true, status: true } },
 } as const;
 export type LicenseRow = Prisma.LicenseGetPayload<{ include: typeof LICENSE_INCLUDE }>;
 export type PurchaseRow = Purchase & { license: { id: string } | null };

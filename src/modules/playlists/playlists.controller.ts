@@ -69,7 +69,7 @@ export class PlaylistsController {
   }
 
   @Get(':id')
-  @Access.public()
+  @Access.public({ scope: 'library:read' })
   @ApiOperation({
     summary: 'A playlist with its editors and its tracks in order',
     description: `A private playlist is playlist_not_found to anyone but its owner, its editors and users with an open invitation to it. \`role\` is yours. ${ENTRY_NOTE}`,
@@ -273,7 +273,7 @@ export class PlaylistListsController {
   }
 
   @Get('users/:id/playlists')
-  @Access.public()
+  @Access.public({ scope: 'library:read' })
   @ApiOperation({
     summary: 'A user’s public playlists, newest first',
     description:

@@ -35,7 +35,7 @@ export class RadioController {
   ) {}
 
   @Get('stations')
-  @Access.public()
+  @Access.public({ scope: 'radio' })
   @ApiOperation({
     summary: 'Radio stations of one type: genres (alphabetical), artists or tracks (newest first)',
     description: `Station ids are \`genre:<name>\`, \`artist:<artist id>\` and \`track:<track id>\`. Only genres and artists with playable tracks are listed, and only playable tracks. ${PLAYABLE_NOTE}`,
@@ -45,7 +45,7 @@ export class RadioController {
   }
 
   @Get('stations/:id')
-  @Access.public()
+  @Access.public({ scope: 'radio' })
   @ApiOperation({
     summary: 'One station and the rule it draws by',
     description:

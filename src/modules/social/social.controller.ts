@@ -26,7 +26,7 @@ export class UsersSocialController {
   ) {}
 
   @Get(':id')
-  @Access.public()
+  @Access.public({ scope: 'social:read' })
   @ApiOperation({
     summary: 'A public profile: name, artist, follower and following counts',
     description: '`is_following` and `follows_you` describe the signed-in caller (false when anonymous).',
@@ -69,7 +69,7 @@ export class UsersSocialController {
   }
 
   @Get(':id/followers')
-  @Access.public()
+  @Access.public({ scope: 'social:read' })
   @ApiOperation({ summary: 'Who follows this user, newest follow first' })
   @ApiErrors(AccountsErrors.userNotFound)
   followers(@Param('id', IdPipe) id: string, @Query() query: PageQueryDto): Promise<UserSummaryListDto> {
@@ -77,7 +77,7 @@ export class UsersSocialController {
   }
 
   @Get(':id/following')
-  @Access.public()
+  @Access.public({ scope: 'social:read' })
   @ApiOperation({ summary: 'Whom this user follows, newest follow first' })
   @ApiErrors(AccountsErrors.userNotFound)
   following(@Param('id', IdPipe) id: string, @Query() query: PageQueryDto): Promise<UserSummaryListDto> {

@@ -15,7 +15,7 @@ export class StripeWebhooksController {
 
   @Post('stripe')
   @HttpCode(HttpStatus.OK)
-  @Access.public({ maintenanceExempt: true })
+  @Access.anonymous({ maintenanceExempt: true })
   @NoRateLimit()
   @ApiOperation({
     summary: 'Stripe events (signed): purchases fulfilled, refunded, disputed; subscriptions',

@@ -19,6 +19,7 @@ import type { Principal } from '../../platform/access/principal';
 import { ApiErrors } from '../../platform/docs/api-errors.decorator';
 import { AcceptsIfMatch, ETagged, IfMatch } from '../../platform/http/etag';
 import { IdPipe } from '../../platform/http/id.pipe';
+import { idempotencyCheckpoint } from '../../platform/idempotency/idempotency.interceptor';
 import { Idempotent } from '../../platform/idempotency/idempotent.decorator';
 import { AccountsErrors } from '../accounts/accounts.errors';
 import { ArtistsErrors } from '../artists/artists.errors';
@@ -73,12 +74,12 @@ export class TracksController {
     @Body() body: unknown,
   ): Promise<TrackDto> {
     return req.isMultipart()
-      ? this.tracks.upload(principal, req.parts())
+      ? this.tracks.upload(principal, req.parts(), idempotencyCheckpoint(req))
       : this.tracks.createExternal(principal, body);
   }
 
   @Get()
-  @Access.public()
+  @Access.public({ scope: 'catalog:read' })
   @ApiOperation({
     summary: 'Tracks (ready uploads and external links), newest first; filter by artist, genre, words',
   })
@@ -88,7 +89,7 @@ export class TracksController {
   }
 
   @Get(':id')
-  @Access.public()
+  @Access.public({ scope: 'catalog:read' })
   @ApiOperation({ summary: 'A track with its processing status and credits' })
   @ApiErrors(TracksErrors.trackNotFound)
   get(@Param('id', IdPipe) id: string, @OptionalPrincipal() principal?: Principal): Promise<TrackDto> {

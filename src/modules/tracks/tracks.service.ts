@@ -7,6 +7,7 @@ import { Clock } from '../../platform/clock/clock';
 import { AppError, isAppError } from '../../platform/errors/app-error';
 import { GeneralErrors } from '../../platform/errors/general.errors';
 import { validateDto } from '../../platform/http/validation.pipe';
+import type { IdempotencyCheckpoint } from '../../platform/idempotency/idempotency.interceptor';
 import { decodeCursor, Page, pageLimit, toPage, byCreation } from '../../platform/pagination/pagination';
 import { StorageService, TooLargeError, type ReceivedFile } from '../../platform/storage/storage.service';
 import { AccountsErrors } from '../accounts/accounts.errors';
@@ -106,16 +107,26 @@ export class TracksService {
    * On any failure the received bytes are removed; on success the file, its rows and the
    * processing job appear together.
    */
-  async upload(principal: Principal, parts: AsyncIterableIterator<Multipart>): Promise<TrackDto> {
+  /**
+   * `checkpoint` claims the request's Idempotency-Key once the parts are read (the file's digest
+   * is part of the fingerprint), before anything is checked or written.
+   */
+  async upload(
+    principal: Principal,
+    parts: AsyncIterableIterator<Multipart>,
+    checkpoint: IdempotencyCheckpoint = () => Promise.resolve(),
+  ): Promise<TrackDto> {
     const fields: Record<string, unknown> = {};
     let received: ReceivedFile | undefined;
     let count = 0;
+    let filename = '';
     try {
       try {
         for await (const part of parts) {
           count++;
           if (part.type === 'file') {
             received = await this.receiveFile(part, received);
+            filename = part.filename;
           } else {
             // every field is kept: unknown ones fail validation like unknown JSON members
             const previous = fields[part.fieldname];
@@ -133,6 +144,7 @@ export class TracksService {
           errors: { audio: ['an audio file is required'] },
         });
       }
+      await checkpoint({ fields, files: [{ field: 'audio', filename, sha256: received.sha256 }] });
       const meta = await validateDto(UploadTrackFieldsDto, fields);
       const probe = await this.audio.probe(received.tempPath);
       if (!probe.ok) {

@@ -12,9 +12,11 @@ import { Principal, PrincipalResolver } from './principal';
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
 
 /**
- * The one gate in front of every route, in this order: identify the caller from the bearer
- * token; refuse a suspended caller whatever route and token; hide admin routes from non-admins
- * (route_not_found); require a caller on user routes; maintenance mode; token scopes.
+ * The one gate in front of every route, in this order: anonymous routes skip identification
+ * (only maintenance applies); otherwise identify the caller from the bearer token, and refuse a
+ * token that failed (expired, revoked, malformed) whatever the route, public ones included;
+ * hide admin routes from non-admins (route_not_found); refuse a suspended caller; require a
+ * caller on user routes; maintenance mode; token scopes (public routes included).
  */
 @Injectable()
 export class AccessGuard implements CanActivate {
@@ -32,24 +34,31 @@ export class AccessGuard implements CanActivate {
     ]);
     // The boot-time audit makes this unreachable; fail closed if it ever is not.
     if (!policy) throw new AppError(GeneralErrors.internalError);
-
     const req = context.switchToHttp().getRequest<FastifyRequest>();
-    const { principal, failure } = await this.identify(req.headers.authorization);
-    if (principal?.status === 'suspended') throw new AppError(AccessErrors.accountSuspended);
-    req.principal = principal;
 
-    // refused before the rate-limit guard runs: a presented token that failed spends the per-IP budget
-    if (failure && policy.kind !== 'public') await this.rateLimit.chargeAnonymous(context);
+    if (policy.kind === 'anonymous') {
+      if (!policy.maintenanceExempt) await this.maintenance.assertOpen();
+      return true;
+    }
+
+    const { principal, failure } = await this.identify(req.headers.authorization);
+    // A token that was sent but does not work is answered as such on every route, so a client
+    // learns to refresh instead of silently getting the anonymous view.
+    if (failure) {
+      // refused before the rate-limit guard runs: a presented token that failed spends the per-IP budget
+      await this.rateLimit.chargeAnonymous(context);
+      throw failure;
+    }
     if (policy.kind === 'admin' && principal?.role !== 'admin')
       throw new AppError(GeneralErrors.routeNotFound);
-    if (policy.kind === 'user' && !principal) throw failure ?? new AppError(AccessErrors.unauthenticated);
-
+    if (principal?.status === 'suspended') throw new AppError(AccessErrors.accountSuspended);
+    req.principal = principal;
+    if (policy.kind === 'user' && !principal) throw new AppError(AccessErrors.unauthenticated);
     if (!(policy.kind === 'public' && policy.maintenanceExempt) && principal?.role !== 'admin') {
       await this.maintenance.assertOpen();
     }
-
     if (principal?.scopes) {
-      const needed = policy.kind === 'admin' ? 'admin' : policy.kind === 'user' ? policy.scope : undefined;
+      const needed = policy.kind === 'admin' ? 'admin' : policy.scope;
       if (needed && !principal.scopes.includes(needed)) throw new AppError(GeneralErrors.forbidden);
     }
     return true;

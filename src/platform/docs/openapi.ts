@@ -8,7 +8,10 @@ Backend of a beat marketplace and music community.
 
 **Conventions.** JSON bodies with \`snake_case\` fields; ids are opaque strings. Authenticate with
 \`Authorization: Bearer <token>\` — an access token from \`POST /auth/login\` (1 h) or a personal
-access token (\`pat_…\`, limited to its scopes; each operation's \`x-access\` names the scope it needs).
+access token (\`pat_…\`, limited to its scopes; each operation's \`x-access\` names the scope it needs,
+public operations included: a token without it is \`403 forbidden\`). A token that is sent is always
+checked, on public operations too (\`401 token_expired\` tells a client to refresh); \`anonymous\`
+operations (sign-in and recovery, health, the error catalogue, signed links, webhooks) never read it.
 Every response carries \`X-Request-Id\` (a well-formed inbound one is echoed).
 
 **Errors** have one body: \`{ "message", "code", "errors"?, "request_id", ...context }\`. Match on
@@ -52,10 +55,10 @@ function genericCodes(op: Operation): string[] {
   // bad_request: any request can be malformed HTTP (a bad escape, oversized headers, NUL in the query)
   const codes = ['bad_request', 'internal_error', 'service_unavailable', 'request_timeout'];
   const access = op['x-access'] ?? '';
-  // a suspended caller is refused on every route, public ones included (see AccessGuard)
-  codes.push('account_suspended');
-  if (!access.startsWith('public')) codes.push('unauthenticated', 'token_expired');
-  if (access.startsWith('user') || access.startsWith('admin')) codes.push('forbidden');
+  // every route but the anonymous ones reads a token when one is sent, and checks its scope
+  if (!access.startsWith('anonymous')) {
+    codes.push('unauthenticated', 'token_expired', 'account_suspended', 'forbidden');
+  }
   if (access.startsWith('admin')) codes.push('route_not_found');
   if (!access.includes('maintenance-exempt')) codes.push('maintenance_mode');
   if (op['x-rate-limit'] !== false) codes.push('too_many_requests');
@@ -137,8 +140,11 @@ export function buildOpenApiDocument(
         };
       }
       op[ERROR_CODES_EXTENSION] = [...codes];
-      // public operations say so explicitly: client generators must not attach a token
-      if ((op['x-access'] ?? '').startsWith('public')) op.security = [];
+      // anonymous operations never read a token: client generators must not attach one; public
+      // ones take one optionally (checked, with its scope, when sent)
+      const access = op['x-access'] ?? '';
+      if (access.startsWith('anonymous')) op.security = [];
+      else if (access.startsWith('public')) op.security = [{}, { bearer: [] }];
     }
   }
   return document;

@@ -1,6 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, NotFoundException } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { RouteRegistry } from '../http/route-registry';
+import { RouteRegistry, UnmatchedRoute } from '../http/route-registry';
 import { AppError } from './app-error';
 import { toErrorResponse } from './error-response';
 import { GeneralErrors } from './general.errors';
@@ -19,8 +19,12 @@ export class AllExceptionsFilter implements ExceptionFilter {
     const reply = http.getResponse<FastifyReply>();
 
     let error = exception;
-    // Nest's not-found handler throws a NotFoundException for any unmatched request.
-    if (exception instanceof NotFoundException && !req.routeOptions?.url) {
+    // Nest's not-found handler throws a NotFoundException for any unmatched request; catch-all
+    // routes throw UnmatchedRoute after their guard.
+    if (
+      exception instanceof UnmatchedRoute ||
+      (exception instanceof NotFoundException && !req.routeOptions?.url)
+    ) {
       const allowed = this.routes.allowedMethods(req.url);
       if (allowed.length) {
         error = new AppError(GeneralErrors.methodNotAllowed, { headers: { Allow: allowed.join(', ') } });

@@ -12,7 +12,7 @@ export class ErrorsController {
   constructor(@Inject(ERROR_CATALOGUE) private readonly catalogue: readonly ErrorDefinition[]) {}
 
   @Get()
-  @Access.public({ maintenanceExempt: true })
+  @Access.anonymous({ maintenanceExempt: true })
   @ApiOperation({ summary: 'The error catalogue: every code this API answers, with status and meaning' })
   list(): ErrorCatalogueDto {
     return {

@@ -13,7 +13,7 @@ export class HealthController {
   constructor(private readonly health: HealthService) {}
 
   @Get()
-  @Access.public({ maintenanceExempt: true })
+  @Access.anonymous({ maintenanceExempt: true })
   @NoRateLimit()
   @ApiOperation({ summary: 'Liveness and dependency checks (database, Redis when configured)' })
   @ApiErrors(GeneralErrors.serviceUnavailable)

@@ -1,3 +1,4 @@
+import { NotFoundException } from '@nestjs/common';
 import Router from 'find-my-way';
 
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
@@ -10,6 +11,8 @@ export class RouteRegistry {
   private readonly router = Router({ ignoreTrailingSlash: true });
 
   add(method: string | string[], url: string): void {
+    // catch-all routes (see UnmatchedRoute) are not a resource with methods of their own
+    if (url.includes('*')) return;
     for (const m of Array.isArray(method) ? method : [method]) {
       if (!(METHODS as readonly string[]).includes(m)) continue;
       try {
@@ -25,3 +28,9 @@ export class RouteRegistry {
     return METHODS.filter((m) => this.router.find(m, clean) !== null);
   }
 }
+
+/**
+ * Thrown by a catch-all route (the admin one) once its guard let the caller through: the error
+ * filter answers it as it answers a request that matched no route (405 with Allow, or 404).
+ */
+export class UnmatchedRoute extends NotFoundException {}

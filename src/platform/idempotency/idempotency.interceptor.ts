@@ -1,9 +1,16 @@
-import { CallHandler, ExecutionContext, HttpStatus, Injectable, NestInterceptor } from '@nestjs/common';
+import {
+  CallHandler,
+  ExecutionContext,
+  HttpStatus,
+  Injectable,
+  Logger,
+  NestInterceptor,
+} from '@nestjs/common';
 import { HTTP_CODE_METADATA } from '@nestjs/common/constants';
 import { Reflector } from '@nestjs/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { createHash } from 'node:crypto';
-import { Observable, catchError, from, mergeMap, of } from 'rxjs';
+import { Observable, catchError, from, mergeMap, of, throwError } from 'rxjs';
 import { AppConfig } from '../../config/config';
 import { addSeconds, Clock } from '../clock/clock';
 import { AppError } from '../errors/app-error';
@@ -26,6 +33,9 @@ function canonical(value: unknown): string {
   return JSON.stringify(value ?? null);
 }
 
+const fingerprint = (request: object): string =>
+  createHash('sha256').update(canonical(request)).digest('hex');
+
 /** Outcomes worth replaying: a request that ran to a final answer. */
 function isStorable(status: number, code?: string): boolean {
   if (status >= 500) return false;
@@ -33,14 +43,55 @@ function isStorable(status: number, code?: string): boolean {
   return code !== GeneralErrors.invalidJson.code && code !== GeneralErrors.badRequest.code;
 }
 
+/** What a multipart request was made of, once its parts have been read: fields and file digests. */
+export interface MultipartFingerprint {
+  fields: Record<string, unknown>;
+  files: { field: string; filename: string; sha256: string }[];
+}
+
 /**
- * Idempotency keys, on the routes marked @Idempotent. It runs inside the global request-timeout
- * interceptor: when a request times out, this pipeline is dropped without releasing its claim, so
- * a retry meets idempotency_request_in_progress until the claim's lease ends, and cannot run the
- * effect a second time while the first may still be finishing.
+ * Called by a multipart handler once it has read (and stored) the parts, before any effect: the
+ * key is claimed then, with the files' digests in the fingerprint. It throws to end the handler
+ * when the key was already used (a replay, a reuse with other content, or one in progress).
+ */
+export type IdempotencyCheckpoint = (parts: MultipartFingerprint) => Promise<void>;
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    idempotencyCheckpoint?: IdempotencyCheckpoint;
+  }
+}
+
+/** The checkpoint of this request (a no-op when it carries no Idempotency-Key). */
+export const idempotencyCheckpoint = (req: FastifyRequest): IdempotencyCheckpoint =>
+  req.idempotencyCheckpoint ?? (() => Promise.resolve());
+
+/** Ends a multipart handler at its checkpoint with the stored answer. */
+class Replay extends Error {
+  constructor(
+    readonly status: number,
+    readonly body: unknown,
+  ) {
+    super('idempotent replay');
+  }
+}
+
+/**
+ * Idempotency keys, on the routes marked @Idempotent. A key belongs to (caller, method and
+ * concrete path, key): the same key on /purchases/A/confirm and /purchases/B/confirm are two
+ * keys. The fingerprint covers the body and the query string, and for multipart uploads the
+ * text fields and the uploaded files' SHA-256 (known only once the parts are read, so such
+ * handlers claim the key at their checkpoint, before any effect).
+ *
+ * It runs inside the global request-timeout interceptor: when a request times out, this pipeline
+ * is dropped without releasing its claim, so a retry meets idempotency_request_in_progress until
+ * the claim's lease ends, and cannot run the effect a second time while the first may still be
+ * finishing.
  */
 @Injectable()
 export class IdempotencyInterceptor implements NestInterceptor {
+  private readonly logger = new Logger(IdempotencyInterceptor.name);
+
   constructor(
     private readonly reflector: Reflector,
     private readonly repo: IdempotencyRepository,
@@ -56,49 +107,83 @@ export class IdempotencyInterceptor implements NestInterceptor {
     const key = Array.isArray(header) ? header[0] : header;
     if (key.length > MAX_KEY_LENGTH || key.trim() === '') throw new AppError(IdempotencyErrors.keyTooLong);
 
+    const path = req.url.split('?')[0].replace(/(.)\/+$/, '$1');
     const scope: IdempotencyScope = {
       caller: req.principal ? `user:${req.principal.userId}` : `ip:${req.ip}`,
-      route: `${req.method} ${req.routeOptions.url ?? req.url}`,
+      route: `${req.method} ${path}`,
       key,
     };
-    const bodyHash = createHash('sha256').update(canonical(req.body)).digest('hex');
-    const now = this.clock.now();
     const successStatus =
       this.reflector.get<number | undefined>(HTTP_CODE_METADATA, context.getHandler()) ??
       (req.method === 'POST' ? HttpStatus.CREATED : HttpStatus.OK);
 
-    const claim = this.repo.claim(
+    const replay = (status: number, body: unknown): Observable<unknown> => {
+      reply.header('Idempotent-Replayed', 'true');
+      if (status >= 400) throw new ReplayedErrorResponse(status, body as Record<string, unknown>);
+      return of(body);
+    };
+    const settle = (handled: Observable<unknown>) =>
+      handled.pipe(
+        mergeMap(async (body: unknown) => {
+          await this.repo.complete(scope, successStatus, body);
+          return body;
+        }),
+        catchError(async (err: unknown) => {
+          const response = toErrorResponse(err, req.id);
+          if (isStorable(response.status, response.body.code as string | undefined)) {
+            await this.repo.complete(scope, response.status, response.body);
+          } else {
+            await this.repo.release(scope);
+          }
+          throw err;
+        }),
+      );
+
+    if (req.isMultipart()) {
+      // The files are read by the handler: the key is claimed at its checkpoint.
+      let claimed = false;
+      req.idempotencyCheckpoint = async (parts) => {
+        const outcome = await this.claim(scope, fingerprint({ query: req.query, multipart: parts }));
+        if (outcome) throw new Replay(outcome.status, outcome.body);
+        claimed = true;
+      };
+      return next.handle().pipe(
+        mergeMap((body: unknown) => {
+          if (claimed) return settle(of(body));
+          // fail loudly: the effect ran without the key being claimed
+          this.logger.error(`${scope.route}: multipart handler never reached its idempotency checkpoint`);
+          throw new AppError(GeneralErrors.internalError);
+        }),
+        catchError((err: unknown) => {
+          if (err instanceof Replay) return replay(err.status, err.body);
+          if (!claimed) throw err;
+          return settle(throwError(() => err));
+        }),
+      );
+    }
+
+    const claim = this.claim(scope, fingerprint({ body: req.body, query: req.query }));
+    return from(claim).pipe(
+      mergeMap((outcome) => (outcome ? replay(outcome.status, outcome.body) : settle(next.handle()))),
+    );
+  }
+
+  /** Claims the key: undefined when this request owns it now, else the stored answer to replay. */
+  private async claim(
+    scope: IdempotencyScope,
+    requestHash: string,
+  ): Promise<{ status: number; body: unknown } | undefined> {
+    const now = this.clock.now();
+    const c = await this.repo.claim(
       scope,
-      bodyHash,
+      requestHash,
       now,
       addSeconds(now, (this.config.requestTimeoutMs * 2) / 1000),
       addSeconds(now, this.config.limits.idempotencySeconds),
     );
-    return from(claim).pipe(
-      mergeMap((c) => {
-        if (c.kind !== 'owner' && c.bodyHash !== bodyHash) throw new AppError(IdempotencyErrors.keyReused);
-        if (c.kind === 'in_progress') throw new AppError(IdempotencyErrors.requestInProgress);
-        if (c.kind === 'completed') {
-          reply.header('Idempotent-Replayed', 'true');
-          if (c.status >= 400) throw new ReplayedErrorResponse(c.status, c.body as Record<string, unknown>);
-          return of(c.body);
-        }
-        return next.handle().pipe(
-          mergeMap(async (body: unknown) => {
-            await this.repo.complete(scope, successStatus, body);
-            return body;
-          }),
-          catchError(async (err: unknown) => {
-            const response = toErrorResponse(err, req.id);
-            if (isStorable(response.status, response.body.code as string | undefined)) {
-              await this.repo.complete(scope, response.status, response.body);
-            } else {
-              await this.repo.release(scope);
-            }
-            throw err;
-          }),
-        );
-      }),
-    );
+    if (c.kind === 'owner') return undefined;
+    if (c.bodyHash !== requestHash) throw new AppError(IdempotencyErrors.keyReused);
+    if (c.kind === 'in_progress') throw new AppError(IdempotencyErrors.requestInProgress);
+    return { status: c.status, body: c.body };
   }
 }

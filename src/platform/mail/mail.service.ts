@@ -18,6 +18,10 @@ const QUEUE = 'mail.send';
  * Outgoing mail. `send` enqueues a job (inside the caller's transaction when given one, so a mail
  * goes out iff the change that caused it committed); the job delivers through SMTP_URL, or, with
  * no SMTP server configured, logs the mail and writes it under DATA_DIR/mail/.
+ *
+ * The queued job holds the whole mail in clear in the database: never `send` a secret. Mails
+ * that carry one are built by their own job at delivery time and go out through `deliver` (see
+ * auth's TokenMails).
  */
 @Injectable()
 export class MailService implements OnModuleInit {
@@ -44,7 +48,8 @@ export class MailService implements OnModuleInit {
     await this.jobs.enqueue(QUEUE, mail, { tx });
   }
 
-  private async deliver(mail: Mail): Promise<void> {
+  /** Sends now, from a job (never inside a transaction). */
+  async deliver(mail: Mail): Promise<void> {
     if (this.transport) {
       await this.transport.sendMail({ from: this.config.mailFrom, ...mail });
       return;

@@ -29,7 +29,7 @@ class SleepQueryDto {
  */
 @ApiExcludeController()
 @Controller('__test')
-@Access.public({ maintenanceExempt: true })
+@Access.anonymous({ maintenanceExempt: true })
 @NoRateLimit()
 export class TestHooksController {
   constructor(

@@ -29,7 +29,7 @@ export class UpdateMeDto {
   @MaxLength(100)
   display_name?: string;
 
-  /** At least 8 characters; needs current_password. Signs out the caller's other sessions. */
+  /** At least 8 characters; needs current_password. Signs out the caller's other sessions and revokes every personal access token but the one making the request. */
   @IsOmittable()
   @IsString()
   @MinLength(8)
