@@ -5,6 +5,7 @@ import { Clock } from '../../platform/clock/clock';
 import { AppError } from '../../platform/errors/app-error';
 import { decodeCursor, type Page, pageLimit, toPage } from '../../platform/pagination/pagination';
 import type { PageQueryDto } from '../../platform/pagination/page.dto';
+import { summaryOfTrack } from './track-summary';
 import { TracksErrors } from '../tracks/tracks.errors';
 import { TracksService } from '../tracks/tracks.service';
 import type { LibraryEntryDto } from './dto/library.dto';
@@ -36,16 +37,7 @@ export class LibraryService {
       track_id: track.id,
       saved_at: at.toISOString(),
       available: true,
-      track: {
-        id: track.id,
-        title: track.title,
-        owner_id: track.ownerId,
-        artist_name: track.artist?.name ?? null,
-        bpm: track.bpm,
-        genre: track.genre,
-        source: track.source,
-        duration_ms: track.durationMs,
-      },
+      track: summaryOfTrack(track),
     };
   }
 

@@ -65,3 +65,17 @@ export function toSummary(row: SummaryRow, principal: Principal | undefined): Tr
     duration_ms: row.durationMs,
   };
 }
+
+/** The summary of a track the caller was just allowed to see (a save or an add answers it). */
+export function summaryOfTrack(track: TrackRow): TrackSummaryDto {
+  return {
+    id: track.id,
+    title: track.title,
+    owner_id: track.ownerId,
+    artist_name: track.artist?.name ?? null,
+    bpm: track.bpm,
+    genre: track.genre,
+    source: track.source,
+    duration_ms: track.durationMs,
+  };
+}

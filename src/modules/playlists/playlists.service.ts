@@ -9,7 +9,7 @@ import { newId } from '../../platform/ids';
 import { byCreation, decodeCursor, type Page, pageLimit, toPage } from '../../platform/pagination/pagination';
 import type { PageQueryDto } from '../../platform/pagination/page.dto';
 import { AccountsErrors } from '../accounts/accounts.errors';
-import { toSummary, visibleTo } from '../library/track-summary';
+import { summaryOfTrack, toSummary, visibleTo } from '../library/track-summary';
 import { TracksErrors } from '../tracks/tracks.errors';
 import { TracksService } from '../tracks/tracks.service';
 import type {
@@ -205,16 +205,7 @@ export class PlaylistsService {
           added_by: principal.userId,
           added_at: now.toISOString(),
           available: true,
-          track: {
-            id: track.id,
-            title: track.title,
-            owner_id: track.ownerId,
-            artist_name: track.artist?.name ?? null,
-            bpm: track.bpm,
-            genre: track.genre,
-            source: track.source,
-            duration_ms: track.durationMs,
-          },
+          track: summaryOfTrack(track),
         },
       };
     });
