@@ -1,5 +1,5 @@
 import type { ComponentChildren } from 'preact';
-import { useCallback, useEffect, useId, useState } from 'preact/hooks';
+import { useCallback, useEffect, useId, useRef, useState } from 'preact/hooks';
 import { ApiError } from './api';
 
 /** An error as the admin reads it: the catalogue's sentence, plus field messages on validation. */
@@ -188,4 +188,19 @@ export function Pager(props: { pager: ReturnType<typeof usePager>; nextCursor: s
       </button>
     </nav>
   );
+}
+
+/**
+ * A form field's draft that follows `value` (e.g. the URL's query) when `value` changes, and only
+ * then: what the admin types right after the page opens is never overwritten by the first effect.
+ */
+export function useDraft<T>(value: T, key: string): [T, (next: T) => void] {
+  const [draft, setDraft] = useState(value);
+  const last = useRef(key);
+  useEffect(() => {
+    if (last.current === key) return;
+    last.current = key;
+    setDraft(value);
+  }, [key]);
+  return [draft, setDraft];
 }

@@ -1,8 +1,7 @@
 import { Fragment } from 'preact';
-import { useEffect, useState } from 'preact/hooks';
 import { api, AuditEntry, Page, qs } from '../api';
 import { navigate, useLocation } from '../router';
-import { ErrorNote, Pager, useLoad, usePager, when } from '../ui';
+import { ErrorNote, Pager, useDraft, useLoad, usePager, when } from '../ui';
 
 const userLink = (id: string) => <a href={`/admin/users/${id}`}>{id}</a>;
 
@@ -49,9 +48,8 @@ const FILTERS = [
 export function Audit() {
   const { query } = useLocation();
   const current = Object.fromEntries(FILTERS.map(([k]) => [k, query.get(k) ?? ''])) as Record<string, string>;
-  const [draft, setDraft] = useState(current);
   const key = FILTERS.map(([k]) => current[k]).join('|');
-  useEffect(() => setDraft(current), [key]);
+  const [draft, setDraft] = useDraft(current, key);
   return (
     <section>
       <h1>Audit log</h1>

@@ -1,13 +1,12 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import { api, License } from '../api';
 import { navigate, useLocation } from '../router';
-import { ConfirmAction, ErrorNote, money, useLoad, when } from '../ui';
+import { ConfirmAction, ErrorNote, money, useDraft, useLoad, when } from '../ui';
 
 export function Licenses() {
   const { query } = useLocation();
   const id = query.get('id') ?? '';
-  const [draft, setDraft] = useState(id);
-  useEffect(() => setDraft(id), [id]);
+  const [draft, setDraft] = useDraft(id, id);
   return (
     <section>
       <h1>Licenses</h1>

@@ -1,14 +1,12 @@
-import { useEffect, useState } from 'preact/hooks';
 import { AdminUser, api, Page, qs } from '../api';
 import { navigate, useLocation } from '../router';
-import { ErrorNote, Pager, useLoad, usePager, when } from '../ui';
+import { ErrorNote, Pager, useDraft, useLoad, usePager, when } from '../ui';
 
 export function Users() {
   const { query } = useLocation();
   const q = query.get('q') ?? '';
   const status = query.get('status') ?? '';
-  const [draft, setDraft] = useState(q);
-  useEffect(() => setDraft(q), [q]);
+  const [draft, setDraft] = useDraft(q, q);
   const search = (next: { q?: string; status?: string }) =>
     navigate(`/users${qs({ q: next.q ?? q, status: next.status ?? status })}`);
 
