@@ -12,8 +12,7 @@ describe('checkout expiry', () => {
   beforeAll(async () => {
     c = await startCommerceApp();
     db = c.db;
-    const u = new URL(c.stripe.url);
-    sdk = new Stripe(c.stripe.secretKey, { host: u.hostname, port: u.port, protocol: 'http' });
+    sdk = c.sdk;
   });
   afterAll(async () => {
     await c?.close();

@@ -182,10 +182,7 @@ describe('subscription claims', () => {
     );
     expectError(await subscribe(u, 'pro'), 409, 'idempotency_request_in_progress');
     expect((await me(u)).pending_plan_id).toBe('plus');
-    const u2 = new URL(c.stripe.url);
-    const Stripe = (await import('stripe')).default;
-    const sdk = new Stripe(c.stripe.secretKey, { host: u2.hostname, port: u2.port, protocol: 'http' });
-    const sub = await sdk.subscriptions.create(
+    const sub = await c.sdk.subscriptions.create(
       {
         customer,
         items: [{ price: 'price_plus' }],

@@ -1,5 +1,5 @@
 import { Client } from 'pg';
-import type Stripe from 'stripe';
+import Stripe from 'stripe';
 import { piece, wav } from './audio';
 import { readyTrack } from './catalog';
 import { StripeFake } from './stripe-fake';
@@ -11,6 +11,8 @@ export interface CommerceApp {
   /** a client on the app's database, for assertions on what was stored */
   db: Client;
   stripe: StripeFake;
+  /** the real Stripe SDK pointed at the fake (what a buyer's client or Stripe itself would do) */
+  sdk: Stripe;
   webhook: string;
   /** delivers an event signed at the application's clock time (tests move that clock) */
   deliver(event: Stripe.Event): Promise<{ status: number; body: string }>;
@@ -30,10 +32,13 @@ export async function startCommerceApp(env: Record<string, string> = {}): Promis
   const webhook = `${t.url}/api/v1/webhooks/stripe`;
   const db = new Client({ connectionString: t.databaseUrl });
   await db.connect();
+  const base = new URL(url);
+  const sdk = new Stripe(stripe.secretKey, { host: base.hostname, port: base.port, protocol: 'http' });
   return {
     t,
     db,
     stripe,
+    sdk,
     webhook,
     deliver: async (event) => {
       const now = Date.parse(((await t.http.get('/api/v1/__test/clock')).body as { now: string }).now);
