@@ -67,12 +67,10 @@ export default async function memory() {
     );
     report(
       [
-        row(
-          `GET /me for ${SECONDS} s (RSS after: app ${a.rss.after} MB, raw ${b.rss.after} MB)`,
-          a.result,
-          b.result,
-          { rss: { app: a.rss, raw: b.rss }, goalMb: GOAL_MB },
-        ),
+        row(`GET /me ${SECONDS} s, app RSS after ${a.rss.after} MB`, a.result, b.result, {
+          rss: { app: a.rss, raw: b.rss },
+          goalMb: GOAL_MB,
+        }),
       ],
       'memory.json',
     );
