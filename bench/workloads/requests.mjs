@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import {
   appEnv,
+  check,
   compare,
   databaseServer,
   freshDatabase,
@@ -30,7 +31,7 @@ const CONCURRENCY = Number(process.env.BENCH_REQUESTS_CONCURRENCY ?? 16);
 const ROUNDS = Number(process.env.BENCH_REQUESTS_SUBMISSION_ROUNDS ?? 4);
 const SPREAD_USERS = 64;
 const PRODUCERS = 50;
-const PER_PRODUCER = 5;
+const PER_PRODUCER = Number(process.env.BENCH_REQUESTS_PER_PRODUCER ?? 5);
 const BODY = {
   description: 'Dark trap beat with heavy 808s',
   reference_track_url: 'https://www.youtube.com/watch?v=dQw4w9WgXcQ',
@@ -226,9 +227,13 @@ export default async function requests() {
         `submissions: app ${ratio(rows[2].app.rps, rows[3].app.rps)}, raw ${ratio(rows[2].baseline.rps, rows[3].baseline.rps)}`,
     );
     const { n } = (await db.query('SELECT count(*)::int AS n FROM submissions')).rows[0];
-    console.log(
-      `  balances that differ from their ledger's sum: ${books.rows[0].bad}; submissions stored: ${n}`,
+    check(books.rows[0].bad === 0, `balances equal their ledger's sum (${books.rows[0].bad} differ)`);
+    const after = await db.query(
+      `SELECT count(*)::int AS bad FROM token_balances b
+       WHERE b.balance <> (SELECT COALESCE(SUM(amount), 0) FROM token_ledger l WHERE l.user_id = b.user_id)`,
     );
+    check(after.rows[0].bad === 0, `after the submissions too (${after.rows[0].bad} differ)`);
+    console.log(`  submissions stored: ${n}`);
   } finally {
     await db.end();
     await app.stop();

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Client } from 'pg';
 
@@ -15,11 +15,42 @@ export function projectRoot(): string {
 }
 
 /**
- * Applies pending migrations with `prisma migrate deploy` (the WebAssembly schema engine through
- * the pg adapter, see prisma.config.ts). Concurrent starts are safe: Prisma takes an advisory lock.
+ * Whether the database already holds every migration of prisma/migrations, finished and not
+ * rolled back, with no failed one: one query, where the Prisma CLI costs seconds of every start.
+ * Any doubt (no migrations table yet, a pending or failed migration) answers false.
  */
-export async function migrateDatabase(databaseUrl: string): Promise<void> {
+export async function migrationsUpToDate(databaseUrl: string, root = projectRoot()): Promise<boolean> {
+  const dir = join(root, 'prisma', 'migrations');
+  const wanted = readdirSync(dir, { withFileTypes: true })
+    .filter((e) => e.isDirectory() && existsSync(join(dir, e.name, 'migration.sql')))
+    .map((e) => e.name);
+  const client = new Client({ connectionString: databaseUrl, connectionTimeoutMillis: 5_000 });
+  await client.connect();
+  try {
+    const table = await client.query<{ t: string | null }>(
+      `SELECT to_regclass('_prisma_migrations')::text AS t`,
+    );
+    if (!table.rows[0].t) return false;
+    const { rows } = await client.query<{ name: string; ok: boolean }>(
+      `SELECT migration_name AS name, finished_at IS NOT NULL AS ok
+       FROM _prisma_migrations WHERE rolled_back_at IS NULL`,
+    );
+    if (rows.some((r) => !r.ok)) return false;
+    const applied = new Set(rows.map((r) => r.name));
+    return wanted.every((name) => applied.has(name));
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/**
+ * Applies pending migrations with `prisma migrate deploy` (the WebAssembly schema engine through
+ * the pg adapter, see prisma.config.ts), unless every one is already applied. Concurrent starts
+ * are safe: Prisma takes an advisory lock (and a start that finds nothing to do changes nothing).
+ */
+export async function migrateDatabase(databaseUrl: string): Promise<'applied' | 'up to date'> {
   const root = projectRoot();
+  if (await migrationsUpToDate(databaseUrl, root)) return 'up to date';
   const cli = require.resolve('prisma/build/index.js', { paths: [root] });
   await new Promise<void>((resolve, reject) => {
     let output = '';
@@ -37,6 +68,7 @@ export async function migrateDatabase(databaseUrl: string): Promise<void> {
         : reject(new Error(`prisma migrate deploy failed (exit ${code}):\n${output.trim()}`)),
     );
   });
+  return 'applied';
 }
 
 /** Fails with one clear line when PostgreSQL cannot be reached at boot. */
