@@ -62,9 +62,14 @@ export class RealtimeService implements OnModuleInit, OnModuleDestroy {
   async onModuleDestroy(): Promise<void> {
     this.closed = true;
     clearTimeout(this.reconnectTimer);
+    this.closeStreams();
+    await this.client?.end().catch(() => undefined);
+  }
+
+  /** Ends every open stream (shutdown: they would hold the server open; clients reconnect elsewhere). */
+  closeStreams(): void {
     for (const set of this.subscribers.values()) for (const s of set) s.close();
     this.subscribers.clear();
-    await this.client?.end().catch(() => undefined);
   }
 
   /**

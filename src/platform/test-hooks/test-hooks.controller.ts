@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Logger, Post, Query } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsNumber, Max, Min } from 'class-validator';
@@ -32,6 +32,8 @@ class SleepQueryDto {
 @Access.anonymous({ maintenanceExempt: true })
 @NoRateLimit()
 export class TestHooksController {
+  private readonly logger = new Logger('TestHooks');
+
   constructor(
     private readonly clock: Clock,
     private readonly jobs: JobsService,
@@ -65,6 +67,8 @@ export class TestHooksController {
 
   @Get('sleep')
   async sleep(@Query() q: SleepQueryDto): Promise<{ slept: number }> {
+    // the shutdown test sends its signal once this request is known to be in flight
+    this.logger.log(`sleeping ${q.ms} ms`);
     await new Promise((resolve) => setTimeout(resolve, q.ms));
     return { slept: q.ms };
   }
