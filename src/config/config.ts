@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { assertFleetSettings, readInstanceCount } from './fleet';
 
 /**
  * Typed, validated configuration. Built once from the environment at boot (or from an explicit
@@ -77,6 +78,8 @@ export abstract class AppConfig {
   corsOrigins!: string[];
   /** the built admin console (`npm run build`); unset → dist/admin of the project */
   adminConsoleDir?: string;
+  /** how many instances run on this database (declared: INSTANCE_COUNT; see fleet.ts) */
+  instanceCount!: number;
   limits!: Limits;
 }
 
@@ -230,6 +233,7 @@ export const CONFIG_VARIABLES = [
   'TRUST_PROXY',
   'CORS_ORIGINS',
   'ADMIN_CONSOLE_DIR',
+  'INSTANCE_COUNT',
   ...Object.values(LIMITS).map(([name]) => name),
 ];
 
@@ -266,6 +270,9 @@ export function loadConfig(env: Env): AppConfig {
     );
   }
 
+  const instanceCount = readInstanceCount(env);
+  assertFleetSettings(env, instanceCount);
+
   return {
     port: read(env, 'PORT', int(0, 65_535), 3000),
     host: read(env, 'HOST', str, '0.0.0.0'),
@@ -291,6 +298,7 @@ export function loadConfig(env: Env): AppConfig {
     trustProxy: read(env, 'TRUST_PROXY', bool, false),
     corsOrigins: read(env, 'CORS_ORIGINS', origins, []),
     adminConsoleDir: read(env, 'ADMIN_CONSOLE_DIR', str),
+    instanceCount,
     limits,
   };
 }
