@@ -66,6 +66,9 @@ export abstract class AppConfig {
   /** unset → every webhook is refused (only allowed while no secret key is set either) */
   stripeWebhookSecret?: string;
   stripeApiBaseUrl?: string;
+  /** per attempt; with the retries, a Stripe call gives up well within REQUEST_TIMEOUT_MS */
+  stripeTimeoutMs!: number;
+  stripeMaxNetworkRetries!: number;
   testHooks!: boolean;
   jobsAutorun!: boolean;
   /** how often pg-boss looks for expired (crashed) jobs, seconds */
@@ -224,6 +227,8 @@ export const CONFIG_VARIABLES = [
   'STRIPE_SECRET_KEY',
   'STRIPE_WEBHOOK_SECRET',
   'STRIPE_API_BASE_URL',
+  'STRIPE_TIMEOUT_MS',
+  'STRIPE_MAX_NETWORK_RETRIES',
   'TEST_HOOKS',
   'JOBS_AUTORUN',
   'JOBS_SUPERVISE_SECONDS',
@@ -289,6 +294,8 @@ export function loadConfig(env: Env): AppConfig {
     stripeSecretKey,
     stripeWebhookSecret,
     stripeApiBaseUrl: read(env, 'STRIPE_API_BASE_URL', url('http:', 'https:')),
+    stripeTimeoutMs: read(env, 'STRIPE_TIMEOUT_MS', int(100, 120_000), 8_000),
+    stripeMaxNetworkRetries: read(env, 'STRIPE_MAX_NETWORK_RETRIES', int(0, 5), 2),
     testHooks: read(env, 'TEST_HOOKS', bool, false),
     jobsAutorun: read(env, 'JOBS_AUTORUN', bool, true),
     jobsSuperviseSeconds: read(env, 'JOBS_SUPERVISE_SECONDS', int(1, 3600), 30),
