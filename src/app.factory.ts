@@ -11,6 +11,7 @@ import { buildOpenApiDocument, OpenApiDocuments, splitOpenApiDocument } from './
 import { AppSecret } from './platform/crypto/app-secret';
 import { setCursorSecret } from './platform/pagination/pagination';
 import { registerAdminConsole } from './platform/admin-console/admin-console';
+import { Lifecycle } from './platform/health/lifecycle';
 import { AllExceptionsFilter } from './platform/errors/all-exceptions.filter';
 import { AppError } from './platform/errors/app-error';
 import { GeneralErrors } from './platform/errors/general.errors';
@@ -56,6 +57,9 @@ export async function createApp(
     routerOptions: { ignoreTrailingSlash: true },
     frameworkErrors: onFrameworkError,
     clientErrorHandler: onClientError,
+    // while draining, a request that arrives on an already open connection is answered normally
+    // (with `Connection: close`) instead of Fastify's own 503 body, which is not our envelope
+    return503OnClosing: false,
   });
   const fastify = adapter.getInstance();
   fastify.addHook('onRoute', (route) => routes.add(route.method, route.url));
@@ -75,6 +79,9 @@ export async function createApp(
     done();
   });
   fastify.addHook('onSend', (req, reply, payload, done) => {
+    // draining: the connection closes after this answer, so shutdown need not wait for it
+    // (`lifecycle` comes from the container below; no request is served before it exists)
+    if (lifecycle.state === 'draining') void reply.header('Connection', 'close');
     releaseUnreadBody(req, reply);
     done(null, payload);
   });
@@ -126,6 +133,12 @@ export async function createApp(
       headerPairs: 100,
     },
     throwFileSizeLimit: true,
+  });
+  // ready (GET /health/ready) once the server listens; draining from the shutdown signal on
+  const lifecycle = app.get(Lifecycle);
+  fastify.addHook('onListen', (done) => {
+    lifecycle.markReady();
+    done();
   });
   setCursorSecret(app.get(AppSecret).value);
   await registerSecurityHeaders(app, config);

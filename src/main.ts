@@ -1,12 +1,13 @@
 import 'reflect-metadata';
 import { createApp } from './app.factory';
+import { gracefulShutdown } from './platform/health/lifecycle';
 import { ConfigError, loadConfig } from './config/config';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './platform/database/embedded-postgres';
 import { assertReachable, migrateDatabase } from './platform/database/migrations';
 
 /**
  * `npm start`: validate the configuration, start the embedded PostgreSQL when no DATABASE_URL
- * is given, apply migrations, serve. Ctrl-C (or SIGTERM) closes the server, then the database.
+ * is given, apply migrations, serve. SIGTERM or Ctrl-C drains and exits within 10 s.
  */
 async function main(): Promise<void> {
   const config = loadConfig(process.env);
@@ -29,19 +30,35 @@ async function main(): Promise<void> {
   await app.listen({ port: config.port, host: config.host });
   console.log(`API listening on http://localhost:${config.port}/api/v1 (docs: /api/v1/docs)`);
 
+  // Graceful shutdown (see gracefulShutdown): readiness 503, requests and jobs finish (bounded),
+  // pools close; exit within 10 s whatever happens. A second signal exits at once.
   let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
+  const stop = (signal: string) => {
+    if (stopping) {
+      console.error(`${signal} again: exiting now`);
+      process.exit(1);
+    }
     stopping = true;
-    console.log(`${signal}: shutting down`);
-    await app.close().catch((e: Error) => console.error(`close failed: ${e.message}`));
-    await embedded
-      ?.stop()
-      .catch((e: Error) => console.error(`embedded PostgreSQL stop failed: ${e.message}`));
-    process.exit(0);
+    console.log(`${signal}: draining (readiness 503, finishing in-flight requests and jobs)`);
+    setTimeout(() => {
+      console.error('shutdown took longer than 10 s: exiting');
+      process.exit(1);
+    }, 10_000).unref();
+    void gracefulShutdown(app)
+      .catch((e: Error) => console.error(`shutdown failed: ${e.message}`))
+      .then(() => embedded?.stop())
+      .catch((e: Error) => console.error(`embedded PostgreSQL stop failed: ${e.message}`))
+      .then(() => {
+        console.log('shut down');
+        process.exit(0);
+      });
   };
-  process.once('SIGINT', () => void stop('SIGINT'));
-  process.once('SIGTERM', () => void stop('SIGTERM'));
+  // embedded-postgres's exit hook (async-exit-hook) exits on these signals at once, before any
+  // drain; this process stops the embedded server itself, last
+  process.removeAllListeners('SIGINT');
+  process.removeAllListeners('SIGTERM');
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
 }
 
 main().catch((err: unknown) => {

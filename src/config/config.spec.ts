@@ -35,3 +35,31 @@ describe('loadConfig', () => {
     expect(c.appUrl).toBe('https://x.test');
   });
 });
+
+describe('fleet settings (INSTANCE_COUNT > 1)', () => {
+  const fleet = {
+    INSTANCE_COUNT: '2',
+    JWT_SECRET: 'x'.repeat(32),
+    REDIS_URL: 'redis://redis:6379',
+    STORAGE_URL: 's3://audio/beats',
+  };
+
+  it('starts with every shared setting', () => {
+    expect(loadConfig(fleet).instanceCount).toBe(2);
+    expect(loadConfig({}).instanceCount).toBe(1);
+  });
+
+  it('refuses, one line each, what each instance would keep to itself', () => {
+    expect(() => loadConfig({ ...fleet, JWT_SECRET: undefined })).toThrow(
+      new ConfigError(
+        'INSTANCE_COUNT=2 needs JWT_SECRET: every instance must sign and verify tokens with one secret (a generated one is per machine)',
+      ),
+    );
+    expect(() => loadConfig({ ...fleet, REDIS_URL: '' })).toThrow(/^INSTANCE_COUNT=2 needs REDIS_URL: /);
+    expect(() => loadConfig({ ...fleet, STORAGE_URL: undefined })).toThrow(
+      /^INSTANCE_COUNT=2 needs STORAGE_URL: /,
+    );
+    expect(() => loadConfig({ INSTANCE_COUNT: '0' })).toThrow(/INSTANCE_COUNT must be an integer/);
+    expect(() => loadConfig({ INSTANCE_COUNT: 'two' })).toThrow(/INSTANCE_COUNT must be an integer/);
+  });
+});

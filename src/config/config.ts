@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { assertFleetSettings, readInstanceCount } from './fleet';
 
 /**
  * Typed, validated configuration. Built once from the environment at boot (or from an explicit
@@ -65,6 +66,9 @@ export abstract class AppConfig {
   /** unset → every webhook is refused (only allowed while no secret key is set either) */
   stripeWebhookSecret?: string;
   stripeApiBaseUrl?: string;
+  /** per attempt; with the retries, a Stripe call gives up well within REQUEST_TIMEOUT_MS */
+  stripeTimeoutMs!: number;
+  stripeMaxNetworkRetries!: number;
   testHooks!: boolean;
   jobsAutorun!: boolean;
   /** how often pg-boss looks for expired (crashed) jobs, seconds */
@@ -77,6 +81,8 @@ export abstract class AppConfig {
   corsOrigins!: string[];
   /** the built admin console (`npm run build`); unset → dist/admin of the project */
   adminConsoleDir?: string;
+  /** how many instances run on this database (declared: INSTANCE_COUNT; see fleet.ts) */
+  instanceCount!: number;
   limits!: Limits;
 }
 
@@ -221,6 +227,8 @@ export const CONFIG_VARIABLES = [
   'STRIPE_SECRET_KEY',
   'STRIPE_WEBHOOK_SECRET',
   'STRIPE_API_BASE_URL',
+  'STRIPE_TIMEOUT_MS',
+  'STRIPE_MAX_NETWORK_RETRIES',
   'TEST_HOOKS',
   'JOBS_AUTORUN',
   'JOBS_SUPERVISE_SECONDS',
@@ -230,6 +238,7 @@ export const CONFIG_VARIABLES = [
   'TRUST_PROXY',
   'CORS_ORIGINS',
   'ADMIN_CONSOLE_DIR',
+  'INSTANCE_COUNT',
   ...Object.values(LIMITS).map(([name]) => name),
 ];
 
@@ -266,6 +275,9 @@ export function loadConfig(env: Env): AppConfig {
     );
   }
 
+  const instanceCount = readInstanceCount(env);
+  assertFleetSettings(env, instanceCount);
+
   return {
     port: read(env, 'PORT', int(0, 65_535), 3000),
     host: read(env, 'HOST', str, '0.0.0.0'),
@@ -282,6 +294,8 @@ export function loadConfig(env: Env): AppConfig {
     stripeSecretKey,
     stripeWebhookSecret,
     stripeApiBaseUrl: read(env, 'STRIPE_API_BASE_URL', url('http:', 'https:')),
+    stripeTimeoutMs: read(env, 'STRIPE_TIMEOUT_MS', int(100, 120_000), 8_000),
+    stripeMaxNetworkRetries: read(env, 'STRIPE_MAX_NETWORK_RETRIES', int(0, 5), 2),
     testHooks: read(env, 'TEST_HOOKS', bool, false),
     jobsAutorun: read(env, 'JOBS_AUTORUN', bool, true),
     jobsSuperviseSeconds: read(env, 'JOBS_SUPERVISE_SECONDS', int(1, 3600), 30),
@@ -291,6 +305,7 @@ export function loadConfig(env: Env): AppConfig {
     trustProxy: read(env, 'TRUST_PROXY', bool, false),
     corsOrigins: read(env, 'CORS_ORIGINS', origins, []),
     adminConsoleDir: read(env, 'ADMIN_CONSOLE_DIR', str),
+    instanceCount,
     limits,
   };
 }

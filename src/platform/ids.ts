@@ -40,3 +40,17 @@ export function newId(prefix: string): string {
 
 const ID_PATTERN = /^[a-z]{2,5}_[0-9a-hjkmnp-tv-z]{26}$/;
 export const isWellFormedId = (value: string): boolean => ID_PATTERN.test(value);
+
+/**
+ * The smallest id of `prefix` made at `time` (epoch ms) or later: a lower bound for "ids made
+ * since" queries on time-ordered ids.
+ */
+export function idFloor(prefix: string, time: number): string {
+  let t = Math.max(0, Math.floor(time));
+  let out = '';
+  for (let i = 0; i < 10; i++) {
+    out = ALPHABET[t % 32] + out;
+    t = Math.floor(t / 32);
+  }
+  return `${prefix}_${out}${'0'.repeat(16)}`;
+}

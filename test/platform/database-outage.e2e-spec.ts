@@ -1,3 +1,5 @@
+import { Client } from 'pg';
+import { SseClient } from '../support/social';
 import { TcpProxy } from '../support/tcp-proxy';
 import { createTestDatabase, startTestApp, TestApp, TestDatabase } from '../support/test-app';
 import { expectError } from '../support/expect-error';
@@ -59,5 +61,48 @@ describe('database outage', () => {
     }
     expect(recovered).toBe(true);
     await t.http.get('/api/v1/me').set(user.auth).expect(200);
+  });
+
+  it('recovers by itself when PostgreSQL terminates every connection of the app: pool, Prisma, pg-boss, the realtime listener', async () => {
+    const peer = await registerUser(t);
+    const stream = await SseClient.open(t, peer);
+    expect(stream.status).toBe(200);
+
+    // what a restart of PostgreSQL does to the app's sessions (pool, pg-boss, LISTEN)
+    const admin = new Client({ connectionString: db.url });
+    await admin.connect();
+    try {
+      const { rows } = await admin.query<{ n: number }>(
+        `SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity
+         WHERE datname = current_database() AND pid <> pg_backend_pid()`,
+      );
+      expect(rows[0].n).toBeGreaterThan(0);
+    } finally {
+      await admin.end();
+    }
+
+    // meanwhile: answered, or refused with service_unavailable; never internal_error
+    let recovered = false;
+    for (let i = 0; i < 100 && !recovered; i++) {
+      const res = await t.http.get('/api/v1/me').set(user.auth);
+      if (res.status !== 200) expectError(res, 503, 'service_unavailable');
+      recovered = res.status === 200;
+      if (!recovered) await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(recovered).toBe(true);
+
+    // the realtime listener: a message sent at once (the listener may still be reconnecting)
+    // reaches the open stream, live or replayed once the listener is back
+    const sent = await t.http
+      .post('/api/v1/messages')
+      .set(user.auth)
+      .send({ recipient_id: peer.id, body: 'after the restart' })
+      .expect(201);
+    const event = await stream.next();
+    expect(JSON.parse(event.data!)).toMatchObject({ type: 'message.created', data: { id: sent.body.id } });
+    stream.close();
+    // pg-boss: a job enqueued now runs (registration mails the confirmation through a job)
+    await registerUser(t);
+    expect(t.logs.entries().filter((e) => e.code === 'internal_error')).toEqual([]);
   });
 });

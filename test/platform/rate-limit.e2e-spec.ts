@@ -1,4 +1,4 @@
-import { createTestDatabase, startTestApp, TestApp, TestDatabase } from '../support/test-app';
+import { clockSettled, createTestDatabase, startTestApp, TestApp, TestDatabase } from '../support/test-app';
 import { expectError } from '../support/expect-error';
 import { testRedisUrl } from '../support/redis';
 import { registerUser } from '../support/users';
@@ -130,8 +130,8 @@ describe('rate limits', () => {
 
     it('enforces one budget across both instances', async () => {
       const u = await registerUser(one);
-      await one.advanceClock(60);
-      await two.advanceClock(60);
+      await one.advanceClock(60); // the clock is shared: both instances move
+      await clockSettled(one, two);
       const responses = await Promise.all(
         Array.from({ length: 30 }, (_, i) => (i % 2 ? one : two).http.get('/api/v1/me').set(u.auth)),
       );

@@ -95,6 +95,8 @@ export class StripeFake {
   readonly events: Stripe.Event[] = [];
   private readonly idempotent = new Map<string, { status: number; body: string; params: string }>();
   private readonly failures: { route: string; status: number; error: Obj }[] = [];
+  private readonly faults: { route: string; mode: 'hang' | 'drop' }[] = [];
+  private readonly hung = new Set<ServerResponse>();
   private server?: Server;
   private readonly signer = new Stripe('sk_test_signer');
   url = '';
@@ -107,7 +109,18 @@ export class StripeFake {
   }
 
   async stop(): Promise<void> {
+    for (const res of this.hung) res.destroy();
+    this.hung.clear();
     await new Promise<void>((resolve) => this.server?.close(() => resolve()));
+  }
+
+  /**
+   * The next request to `route` meets a network fault. `hang`: Stripe does the work (and keeps
+   * its outcome under the idempotency key) but the answer never comes, past any client timeout.
+   * `drop`: the connection is cut before Stripe reads the request (nothing happens).
+   */
+  faultNext(route: string, mode: 'hang' | 'drop'): void {
+    this.faults.push({ route, mode });
   }
 
   /** The next request to `route` (e.g. "POST /v1/payment_intents") fails like Stripe would. */
@@ -185,7 +198,18 @@ export class StripeFake {
     const idempotencyKey = req.headers['idempotency-key'] as string | undefined;
     this.requests.push({ method, path: url.pathname, idempotencyKey });
 
+    const route = `${method} ${url.pathname.replace(/\/(pi|ch|cus|sub|re|dp)_[0-9a-f]+/g, '/:id')}`;
+    const faultAt = this.faults.findIndex((f) => f.route === route);
+    const fault = faultAt >= 0 ? this.faults.splice(faultAt, 1)[0].mode : undefined;
+    if (fault === 'drop') {
+      req.socket.destroy();
+      return;
+    }
     const send = (status: number, body: string) => {
+      if (fault === 'hang') {
+        this.hung.add(res);
+        return;
+      }
       res.writeHead(status, { 'content-type': 'application/json', 'request-id': id('req') });
       res.end(body);
     };
@@ -215,9 +239,7 @@ export class StripeFake {
     let status = 200;
     let body: string;
     try {
-      const failure = this.failures.findIndex(
-        (f) => f.route === `${method} ${url.pathname.replace(/\/(pi|ch|cus|sub|re|dp)_[0-9a-f]+/g, '/:id')}`,
-      );
+      const failure = this.failures.findIndex((f) => f.route === route);
       if (failure >= 0) {
         const [f] = this.failures.splice(failure, 1);
         throw new StripeHttpError(f.status, f.error);

@@ -156,3 +156,19 @@ export async function startTestApp(
     },
   };
 }
+
+/**
+ * The test clock is shared by every instance on a database (TEST_HOOKS=1; a move reaches the
+ * others by NOTIFY): waits until every app shows the first one's offset.
+ */
+export async function clockSettled(...apps: TestApp[]): Promise<void> {
+  const offsetOf = async (t: TestApp) =>
+    ((await t.http.get('/api/v1/__test/clock').expect(200)).body as { offset_ms: number }).offset_ms;
+  const target = await offsetOf(apps[0]);
+  for (const t of apps.slice(1)) {
+    for (let i = 0; (await offsetOf(t)) !== target; i++) {
+      if (i > 500) throw new Error(`instance ${t.url} never reached the clock offset ${target} ms`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+}

@@ -27,6 +27,11 @@ export class Clock {
     this.offsetMs += Math.round(seconds * 1000);
     return this.now();
   }
+
+  /** Only with TEST_HOOKS=1: the offset shared by every instance (see TestClockSync). */
+  setOffset(ms: number): void {
+    this.offsetMs = ms;
+  }
 }
 
 export const addSeconds = (d: Date, seconds: number): Date => new Date(d.getTime() + seconds * 1000);

@@ -12,3 +12,7 @@ export class HealthDto {
   status!: 'ok';
   checks!: HealthChecksDto;
 }
+
+export class ReadyDto {
+  status!: 'ready';
+}

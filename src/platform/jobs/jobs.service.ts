@@ -156,7 +156,18 @@ export class JobsService implements OnApplicationBootstrap, OnApplicationShutdow
     }
   }
 
+  /**
+   * Stops the workers: running jobs get `timeoutMs` to finish; pg-boss then fails those still
+   * running, so they are retried (by another instance) like any failed attempt. A job whose
+   * process was killed outright comes back once its expiry passes (supervision).
+   */
+  async stop(timeoutMs = 10_000): Promise<void> {
+    if (!this.started) return;
+    this.started = false;
+    await this.boss.stop({ graceful: true, timeout: timeoutMs });
+  }
+
   async onApplicationShutdown(): Promise<void> {
-    if (this.started) await this.boss.stop({ graceful: true, timeout: 10_000 });
+    await this.stop();
   }
 }

@@ -20,8 +20,10 @@ export class StripeClient {
     }
     const base = config.stripeApiBaseUrl ? new URL(config.stripeApiBaseUrl) : undefined;
     this.client = new Stripe(config.stripeSecretKey, {
-      maxNetworkRetries: 2,
-      timeout: 15_000,
+      // 3 attempts of 8 s (and Stripe's short backoff) end before the 30 s request deadline, so a
+      // hanging Stripe is answered payment_initialization_failed / payment_processing_error, not 504
+      maxNetworkRetries: config.stripeMaxNetworkRetries,
+      timeout: config.stripeTimeoutMs,
       ...(base
         ? {
             host: base.hostname,

@@ -2,7 +2,7 @@ import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/commo
 import { Client } from 'pg';
 import { AppConfig } from '../../config/config';
 import { Clock } from '../clock/clock';
-import { newId } from '../ids';
+import { idFloor, newId } from '../ids';
 import { PrismaService, type Tx } from '../prisma/prisma.service';
 
 /**
@@ -27,10 +27,14 @@ interface Subscriber {
   /** ids already delivered (replay and live notifications may both bring one) */
   seen: Set<string>;
   lastId?: string;
+  /** when the stream opened (epoch ms): the floor of a replay when it has seen no event yet */
+  since: number;
 }
 
 const CHANNEL = 'realtime_events';
 const KEEP_SECONDS = 86_400;
+/** clocks of the instances may differ by this much: a replay after an outage starts this early */
+const SKEW_MS = 5_000;
 const REPLAY_MAX = 500;
 
 /**
@@ -48,6 +52,8 @@ export class RealtimeService implements OnModuleInit, OnModuleDestroy {
   private client?: Client;
   private closed = false;
   private reconnectTimer?: NodeJS.Timeout;
+  /** when the listener was lost (epoch ms) */
+  private lostAt = 0;
 
   constructor(
     private readonly config: AppConfig,
@@ -62,9 +68,14 @@ export class RealtimeService implements OnModuleInit, OnModuleDestroy {
   async onModuleDestroy(): Promise<void> {
     this.closed = true;
     clearTimeout(this.reconnectTimer);
+    this.closeStreams();
+    await this.client?.end().catch(() => undefined);
+  }
+
+  /** Ends every open stream (shutdown: they would hold the server open; clients reconnect elsewhere). */
+  closeStreams(): void {
     for (const set of this.subscribers.values()) for (const s of set) s.close();
     this.subscribers.clear();
-    await this.client?.end().catch(() => undefined);
   }
 
   /**
@@ -102,7 +113,14 @@ export class RealtimeService implements OnModuleInit, OnModuleDestroy {
     deliver: (event: RealtimeEvent) => void,
     close: () => void,
   ): Promise<() => void> {
-    const sub: Subscriber = { userId, deliver, close, seen: new Set(), lastId: lastEventId };
+    const sub: Subscriber = {
+      userId,
+      deliver,
+      close,
+      seen: new Set(),
+      lastId: lastEventId,
+      since: Date.now(),
+    };
     let set = this.subscribers.get(userId);
     if (!set) this.subscribers.set(userId, (set = new Set()));
     set.add(sub);
@@ -167,6 +185,7 @@ export class RealtimeService implements OnModuleInit, OnModuleDestroy {
     const lost = () => {
       if (this.client !== client) return;
       this.client = undefined;
+      this.lostAt = Date.now();
       client.end().catch(() => undefined);
       this.reconnectLater(1000);
     };
@@ -189,8 +208,13 @@ export class RealtimeService implements OnModuleInit, OnModuleDestroy {
       this.listen()
         .then(async () => {
           this.logger.log('realtime listener reconnected');
+          // a stream that has seen no event yet replays from when it opened (or shortly before
+          // the loss): what was published while nobody listened is not lost to it either
           for (const set of this.subscribers.values()) {
-            for (const sub of set) if (sub.lastId) await this.replay(sub, sub.lastId);
+            for (const sub of set) {
+              const floor = Math.max(sub.since, this.lostAt) - SKEW_MS;
+              await this.replay(sub, sub.lastId ?? idFloor('evt', floor));
+            }
           }
         })
         .catch(() => this.reconnectLater(Math.min(delayMs * 2, 30_000)));

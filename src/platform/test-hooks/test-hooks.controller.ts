@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Logger, Post, Query } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsNumber, Max, Min } from 'class-validator';
@@ -7,6 +7,7 @@ import { Clock } from '../clock/clock';
 import { NoDeadline } from '../http/timeout.interceptor';
 import { JobsService } from '../jobs/jobs.service';
 import { NoRateLimit } from '../rate-limit/rate-limit.decorator';
+import { TestClockSync } from './test-clock-sync';
 
 class AdvanceClockDto {
   @IsNumber()
@@ -24,7 +25,8 @@ class SleepQueryDto {
 }
 
 /**
- * Mounted only with TEST_HOOKS=1 (never in production): move the application clock, run queued
+ * Mounted only with TEST_HOOKS=1 (never in production): move the application clock (of every
+ * instance on the database), run queued
  * jobs now, and two probes that let tests produce the 500 and 504 envelopes.
  */
 @ApiExcludeController()
@@ -32,23 +34,26 @@ class SleepQueryDto {
 @Access.anonymous({ maintenanceExempt: true })
 @NoRateLimit()
 export class TestHooksController {
+  private readonly logger = new Logger('TestHooks');
+
   constructor(
     private readonly clock: Clock,
     private readonly jobs: JobsService,
+    private readonly clockSync: TestClockSync,
   ) {}
 
   @Get('clock')
-  now(): { now: string } {
-    return { now: this.clock.now().toISOString() };
+  now(): { now: string; offset_ms: number } {
+    return { now: this.clock.now().toISOString(), offset_ms: this.clock.offset() };
   }
 
   @Post('clock')
   @HttpCode(200)
   @NoDeadline()
-  async advance(@Body() body: AdvanceClockDto): Promise<{ now: string }> {
-    const now = this.clock.advance(body.advance_seconds);
-    await this.jobs.syncClock(); // job expiry and retry delays follow
-    return { now: now.toISOString() };
+  async advance(@Body() body: AdvanceClockDto): Promise<{ now: string; offset_ms: number }> {
+    // every instance on this database moves with it (TestClockSync)
+    const now = await this.clockSync.advance(body.advance_seconds);
+    return { now: now.toISOString(), offset_ms: this.clock.offset() };
   }
 
   @Post('jobs/drain')
@@ -65,6 +70,8 @@ export class TestHooksController {
 
   @Get('sleep')
   async sleep(@Query() q: SleepQueryDto): Promise<{ slept: number }> {
+    // the shutdown test sends its signal once this request is known to be in flight
+    this.logger.log(`sleeping ${q.ms} ms`);
     await new Promise((resolve) => setTimeout(resolve, q.ms));
     return { slept: q.ms };
   }

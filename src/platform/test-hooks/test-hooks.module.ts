@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
+import { TestClockSync } from './test-clock-sync';
 import { TestHooksController } from './test-hooks.controller';
 
-@Module({ controllers: [TestHooksController] })
+@Module({ controllers: [TestHooksController], providers: [TestClockSync] })
 export class TestHooksModule {}
