@@ -226,7 +226,7 @@ export class DemoSeeder {
     const paymentIntentId = `pi_demo_${purchase.id}`;
     await repo.attachPaymentIntent(purchase.id, paymentIntentId, `${paymentIntentId}_secret_demo`, now);
     const fulfilment = this.app.get(Fulfilment);
-    await repo.transaction((tx) => fulfilment.paymentSucceeded(tx, paymentIntentId));
+    await repo.sqlTransaction((tx) => fulfilment.paymentSucceeded(tx, paymentIntentId));
     this.made(`${SOLD_LEASE.type} lease of "${SOLD_LEASE.track}" sold to ${SOLD_LEASE.buyer}`);
   }
 

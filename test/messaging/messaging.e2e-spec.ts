@@ -53,6 +53,27 @@ describe('messaging', () => {
     expect(row).toEqual({ n: 1, m: 2 });
   });
 
+  it('8 concurrent first messages from both sides: one conversation, every message, its last one and activity', async () => {
+    const a = await registerUser(t);
+    const b = await registerUser(t);
+    const responses = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => (i % 2 ? dm(a, b.id, `a${i}`) : dm(b, a.id, `b${i}`))),
+    );
+    expect(count(responses, 201)).toBe(8);
+    const [row] = await dbQuery<{ n: number; m: number; messages: number; last: boolean; activity: boolean }>(
+      t,
+      `SELECT (SELECT count(*)::int FROM conversations WHERE $1 IN (user_a, user_b) AND $2 IN (user_a, user_b)) AS n,
+              (SELECT count(*)::int FROM conversation_members WHERE conversation_id = c.id) AS m,
+              (SELECT count(*)::int FROM messages WHERE conversation_id = c.id) AS messages,
+              c.last_message_id IN (SELECT id FROM messages WHERE conversation_id = c.id) AS last,
+              (SELECT bool_and(last_activity_at = (SELECT max(created_at) FROM messages WHERE conversation_id = c.id))
+                 FROM conversation_members WHERE conversation_id = c.id) AS activity
+       FROM conversations c WHERE c.user_a = LEAST($1, $2) AND c.user_b = GREATEST($1, $2)`,
+      [a.id, b.id],
+    );
+    expect(row).toEqual({ n: 1, m: 2, messages: 8, last: true, activity: true });
+  });
+
   it('sends, lists by last activity with the last message and unread count, marks read', async () => {
     const a = await registerUser(t);
     const b = await registerUser(t);

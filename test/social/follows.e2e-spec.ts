@@ -94,6 +94,25 @@ describe('follows, blocks and reposts', () => {
       expect(row).toEqual({ n: 5, c: 5 });
     });
 
+    it('keeps both counters equal to the follows under crosswise concurrent follows (no deadlock)', async () => {
+      await t.advanceClock(3601); // a fresh hour (tokens are minted after it)
+      // four users each follow the three others, all twelve at once: every follow writes two
+      // counter rows, in user-id order whatever the direction
+      const users = await Promise.all([1, 2, 3, 4].map(() => registerUser(t)));
+      const pairs = users.flatMap((a) => users.filter((b) => b !== a).map((b) => [a, b] as const));
+      const responses = await Promise.all(pairs.map(([a, b]) => follow(a, b.id)));
+      expect(statuses(responses)).toEqual(pairs.map(() => 201));
+      const rows = await dbQuery<{ id: string; following: number; followers: number; f: number; g: number }>(
+        t,
+        `SELECT u.id, c.following, c.followers,
+                (SELECT count(*)::int FROM follows WHERE follower_id = u.id) AS f,
+                (SELECT count(*)::int FROM follows WHERE followee_id = u.id) AS g
+         FROM unnest($1::text[]) u(id) JOIN follow_counts c ON c.user_id = u.id`,
+        [users.map((u) => u.id)],
+      );
+      expect(rows.map((r) => [r.following, r.f, r.followers, r.g])).toEqual(users.map(() => [3, 3, 3, 3]));
+    });
+
     it('limits follows per rolling hour by the clock, with Retry-After; unfollow-then-follow still counts', async () => {
       await t.advanceClock(3601); // a fresh hour (tokens are minted after it)
       const a = await registerUser(t);

@@ -1,5 +1,4 @@
 import { Injectable } from '@nestjs/common';
-import { Prisma } from '@prisma/client';
 import { PrismaService, type Tx } from '../../platform/prisma/prisma.service';
 
 export interface Candidate {
@@ -75,11 +74,12 @@ export class FingerprintRepository {
 }
 
 /**
- * The candidate rule as SQL to compose into another module's statement (e.g. the duplicate check
- * of a submission, run with its insert): `where` filters rows of track_fingerprints (alias `f`)
- * sharing at least two keys with the probe, `rank` orders them best first.
+ * The candidate rule as SQL text to compose into another module's statement (e.g. the duplicate
+ * check of a submission, run with its insert), the probe's keys being the parameter `keys` (`$4`):
+ * `where` filters rows of track_fingerprints (alias `f`) sharing at least two keys with the probe,
+ * `rank` orders them best first.
  */
-export const candidateRule = (keys: number[]) => ({
-  where: Prisma.sql`f.hashes && (SELECT ${keys}::int4[]) AND icount(f.hashes & ${keys}::int4[]) >= ${MIN_SHARED_KEYS}`,
-  rank: Prisma.sql`icount(f.hashes & ${keys}::int4[]) DESC, f.track_id`,
+export const candidateRule = (keys: string) => ({
+  where: `f.hashes && (SELECT ${keys}::int4[]) AND icount(f.hashes & ${keys}::int4[]) >= ${MIN_SHARED_KEYS}`,
+  rank: `icount(f.hashes & ${keys}::int4[]) DESC, f.track_id`,
 });

@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import type { BeatRequest, Submission } from '@prisma/client';
+import type { BeatRequest } from '@prisma/client';
 import { newId } from '../../platform/ids';
 import { type Keyset, olderThan } from '../../platform/pagination/pagination';
-import { PrismaService, type Tx } from '../../platform/prisma/prisma.service';
+import { PrismaService, type SqlTx, type Tx } from '../../platform/prisma/prisma.service';
 import { type Candidate, candidateRule } from '../audio/fingerprint.repository';
 
 export type BeatRequestRow = BeatRequest & { _count: { submissions: number } };
@@ -28,26 +28,41 @@ export class BeatRequestsRepository {
    * (see RequestTokensService.debit for every other case).
    */
   async createPaid(r: BeatRequest, debit: { period: string; note: string }): Promise<boolean> {
-    const rows = await this.prisma.$queryRaw<unknown[]>`
-      WITH debited AS (
-        UPDATE token_balances SET balance = balance - ${r.tokenCost}::int, updated_at = ${r.createdAt}
-        WHERE user_id = ${r.ownerId} AND period = ${debit.period} AND balance >= ${r.tokenCost}::int
-        RETURNING user_id
-      ), entry AS (
-        INSERT INTO token_ledger (id, user_id, period, kind, amount, request_id, note, created_at)
-        SELECT ${newId('tle')}, user_id, ${debit.period}, 'debit'::token_entry_kind, ${-r.tokenCost}::int,
-               ${r.id}, ${debit.note}, ${r.createdAt}
-        FROM debited
-      )
-      INSERT INTO beat_requests (id, owner_id, title, description, reference_track_url, genres, bpm_min,
-                                 bpm_max, musical_key, mood, duration_hours, token_cost, renewals,
-                                 expires_at, created_at, updated_at)
-      SELECT ${r.id}, ${r.ownerId}, ${r.title}, ${r.description}, ${r.referenceTrackUrl}, ${r.genres}::text[],
-             ${r.bpmMin}::int, ${r.bpmMax}::int, ${r.musicalKey}, ${r.mood}, ${r.durationHours}::int,
-             ${r.tokenCost}::int, 0, ${r.expiresAt}, ${r.createdAt}, ${r.updatedAt}
-      FROM debited
-      RETURNING 1`;
-    return rows.length === 1;
+    const inserted = await this.prisma.execute(
+      `WITH debited AS (
+         UPDATE token_balances SET balance = balance - $3, updated_at = $4
+         WHERE user_id = $1 AND period = $2 AND balance >= $3
+         RETURNING user_id
+       ), entry AS (
+         INSERT INTO token_ledger (id, user_id, period, kind, amount, request_id, note, created_at)
+         SELECT $5, user_id, $2, 'debit', -$3::int, $6, $7, $4 FROM debited
+       )
+       INSERT INTO beat_requests (id, owner_id, title, description, reference_track_url, genres, bpm_min, bpm_max,
+                                  musical_key, mood, duration_hours, token_cost, renewals, expires_at, created_at, updated_at)
+       SELECT $6, $1, $8, $9, $10, $11::text[], $12::int, $13::int, $14, $15, $16::int, $3, 0, $17, $4, $4
+       FROM debited`,
+      [
+        r.ownerId,
+        debit.period,
+        r.tokenCost,
+        r.createdAt,
+        newId('tle'),
+        r.id,
+        debit.note,
+        r.title,
+        r.description,
+        r.referenceTrackUrl,
+        r.genres,
+        r.bpmMin,
+        r.bpmMax,
+        r.musicalKey,
+        r.mood,
+        r.durationHours,
+        r.expiresAt,
+      ],
+      'beat_request_create_paid',
+    );
+    return inserted === 1;
   }
 
   find(id: string, tx?: Tx): Promise<BeatRequestRow | null> {
@@ -103,60 +118,131 @@ export class BeatRequestsRepository {
 
   // ---- submissions ------------------------------------------------------------------------------
 
+  /** Submissions' own transactions: pg, on the shared pool (README "Architecture"). */
+  sqlTransaction<T>(fn: (tx: SqlTx) => Promise<T>): Promise<T> {
+    return this.prisma.transaction(fn);
+  }
+
+  /**
+   * What a submission is checked against before any lock, in one statement: the request (owner,
+   * expiry), the track with its credited users and the track's fingerprint. Each part is null
+   * when missing.
+   */
+  async submissionContext(
+    requestId: string,
+    trackId: string,
+  ): Promise<{
+    request: { ownerId: string; expiresAt: Date } | null;
+    track: {
+      id: string;
+      ownerId: string;
+      title: string;
+      source: 'upload' | 'external';
+      processingStatus: 'pending' | 'processing' | 'ready' | 'failed' | null;
+      collaborators: { userId: string }[];
+    } | null;
+    fingerprint: number[] | null;
+  }> {
+    const [row] = await this.prisma.sql<{
+      requestOwnerId: string | null;
+      expiresAt: Date | null;
+      trackId: string | null;
+      trackOwnerId: string;
+      title: string;
+      source: 'upload' | 'external';
+      processingStatus: 'pending' | 'processing' | 'ready' | 'failed' | null;
+      collaborators: string[];
+      fingerprint: number[] | null;
+    }>(
+      `SELECT r.owner_id AS "requestOwnerId", r.expires_at AS "expiresAt",
+              t.id AS "trackId", t.owner_id AS "trackOwnerId", t.title, t.source, t.processing_status AS "processingStatus",
+              ARRAY(SELECT c.user_id FROM track_collaborators c WHERE c.track_id = t.id) AS collaborators,
+              f.fingerprint
+       FROM (SELECT) AS one
+       LEFT JOIN beat_requests r ON r.id = $1
+       LEFT JOIN tracks t ON t.id = $2
+       LEFT JOIN track_fingerprints f ON f.track_id = t.id`,
+      [requestId, trackId],
+      'submission_context',
+    );
+    return {
+      request: row.requestOwnerId ? { ownerId: row.requestOwnerId, expiresAt: row.expiresAt! } : null,
+      track: row.trackId
+        ? {
+            id: row.trackId,
+            ownerId: row.trackOwnerId,
+            title: row.title,
+            source: row.source,
+            processingStatus: row.processingStatus,
+            collaborators: row.collaborators.map((userId) => ({ userId })),
+          }
+        : null,
+      fingerprint: row.fingerprint,
+    };
+  }
+
+  /** `lock` in a pg transaction: whether the request still exists, its row now ours. */
+  async lockForSubmission(tx: SqlTx, id: string): Promise<boolean> {
+    return (
+      (await tx.execute('SELECT 1 FROM beat_requests WHERE id = $1 FOR UPDATE', [id], 'request_lock')) === 1
+    );
+  }
+
   /**
    * The rules other submissions can break, checked and applied in one statement: whether this
    * track is on the request already, how many the producer has on it, and which tracks already
    * submitted to it are fingerprint candidates for this one (`candidateRule`, the index's rule).
    * When there is none of those, the submission is inserted by the same statement; when there
    * are candidates the caller compares them exactly and inserts with `createSubmission`.
-   * Run after `lock` (a statement of its own, so this one sees every submission committed
-   * before the lock was ours).
+   * Run after `lockForSubmission` (a statement of its own, so this one sees every submission
+   * committed before the lock was ours).
    */
   async submitIfClear(
-    tx: Tx,
+    tx: SqlTx,
     s: { id: string; requestId: string; trackId: string; producerId: string; at: Date },
     rule: { keys: number[]; limit: number; candidates: number },
   ): Promise<{ submitted: boolean; mine: number; inserted: boolean; candidates: Candidate[] }> {
-    const candidate = candidateRule(rule.keys);
-    const [outcome] = await tx.$queryRaw<
-      { submitted: boolean; mine: number; inserted: boolean; candidates: Candidate[] }[]
-    >`
-      WITH state AS (
-        SELECT COALESCE(bool_or(track_id = ${s.trackId}), false) AS submitted,
-               (count(*) FILTER (WHERE producer_id = ${s.producerId}))::int AS mine
-        FROM submissions WHERE request_id = ${s.requestId}
-      ), candidates AS (
-        SELECT f.track_id AS "trackId", f.fingerprint
-        FROM track_fingerprints f
-        WHERE f.track_id IN (SELECT track_id FROM submissions WHERE request_id = ${s.requestId})
-          AND f.track_id <> ${s.trackId} AND ${candidate.where}
-        ORDER BY ${candidate.rank}
-        LIMIT ${rule.candidates}::int
-      ), inserted AS (
-        INSERT INTO submissions (id, request_id, track_id, producer_id, created_at)
-        SELECT ${s.id}, ${s.requestId}, ${s.trackId}, ${s.producerId}, ${s.at} FROM state
-        WHERE NOT state.submitted AND state.mine < ${rule.limit}::int AND NOT EXISTS (SELECT 1 FROM candidates)
-        RETURNING id
-      )
-      SELECT state.submitted, state.mine, EXISTS (SELECT 1 FROM inserted) AS inserted,
-             COALESCE((SELECT json_agg(c) FROM candidates c), '[]'::json) AS candidates
-      FROM state`;
+    const candidate = candidateRule('$4');
+    const [outcome] = await tx.query<{
+      submitted: boolean;
+      mine: number;
+      inserted: boolean;
+      candidates: Candidate[];
+    }>(
+      `WITH state AS (
+         SELECT COALESCE(bool_or(track_id = $2), false) AS submitted,
+                (count(*) FILTER (WHERE producer_id = $3))::int AS mine
+         FROM submissions WHERE request_id = $1
+       ), candidates AS (
+         SELECT f.track_id AS "trackId", f.fingerprint
+         FROM track_fingerprints f
+         WHERE f.track_id IN (SELECT track_id FROM submissions WHERE request_id = $1)
+           AND f.track_id <> $2 AND ${candidate.where}
+         ORDER BY ${candidate.rank}
+         LIMIT $8::int
+       ), inserted AS (
+         INSERT INTO submissions (id, request_id, track_id, producer_id, created_at)
+         SELECT $5, $1, $2, $3, $6 FROM state
+         WHERE NOT state.submitted AND state.mine < $7::int AND NOT EXISTS (SELECT 1 FROM candidates)
+         RETURNING id
+       )
+       SELECT state.submitted, state.mine, EXISTS (SELECT 1 FROM inserted) AS inserted,
+              COALESCE((SELECT json_agg(c) FROM candidates c), '[]'::json) AS candidates
+       FROM state`,
+      [s.requestId, s.trackId, s.producerId, rule.keys, s.id, s.at, rule.limit, rule.candidates],
+      'submission_submit_if_clear',
+    );
     return outcome;
   }
 
-  createSubmission(
-    tx: Tx,
+  async createSubmission(
+    tx: SqlTx,
     data: { id: string; requestId: string; trackId: string; producerId: string; at: Date },
-  ): Promise<Submission> {
-    return tx.submission.create({
-      data: {
-        id: data.id,
-        requestId: data.requestId,
-        trackId: data.trackId,
-        producerId: data.producerId,
-        createdAt: data.at,
-      },
-    });
+  ): Promise<void> {
+    await tx.execute(
+      'INSERT INTO submissions (id, request_id, track_id, producer_id, created_at) VALUES ($1, $2, $3, $4, $5)',
+      [data.id, data.requestId, data.trackId, data.producerId, data.at],
+    );
   }
 
   submissions(requestId: string, producerId: string | undefined, take: number, after?: Keyset) {

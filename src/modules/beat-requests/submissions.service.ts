@@ -10,7 +10,6 @@ import { pgErrorOf } from '../../platform/prisma/db-errors';
 import { CANDIDATES, FingerprintService } from '../audio/fingerprint.service';
 import { trackAccess } from '../tracks/track-access';
 import { TracksErrors } from '../tracks/tracks.errors';
-import { TracksService } from '../tracks/tracks.service';
 import { BeatRequestErrors, SubmissionErrors } from './beat-requests.errors';
 import { BeatRequestsRepository } from './beat-requests.repository';
 import { requestAccess, submissionAccess } from './request-access';
@@ -36,7 +35,6 @@ const toSubmissionDto = (s: {
 export class SubmissionsService {
   constructor(
     private readonly repo: BeatRequestsRepository,
-    private readonly tracks: TracksService,
     private readonly fingerprints: FingerprintService,
     private readonly clock: Clock,
     private readonly config: AppConfig,
@@ -56,11 +54,7 @@ export class SubmissionsService {
    */
   async submit(principal: Principal, requestId: string, trackId: string): Promise<SubmissionDto> {
     const now = this.clock.now();
-    const [request, found, fingerprint] = await Promise.all([
-      this.repo.find(requestId),
-      this.tracks.find(trackId),
-      this.fingerprints.fingerprintOf(trackId),
-    ]);
+    const { request, track: found, fingerprint } = await this.repo.submissionContext(requestId, trackId);
     if (!request) throw new AppError(BeatRequestErrors.requestNotFound);
     if (request.expiresAt <= now) throw new AppError(BeatRequestErrors.requestExpired);
     if (requestAccess.roles(request, principal).has('owner'))
@@ -73,9 +67,10 @@ export class SubmissionsService {
 
     const submission = { id: newId('sbm'), requestId, trackId, producerId: principal.userId, at: now };
     await this.repo
-      .transaction(async (tx) => {
+      .sqlTransaction(async (tx) => {
         // deleted while we read: gone; renewals only ever extend an expired request
-        if (!(await this.repo.lock(tx, requestId))) throw new AppError(BeatRequestErrors.requestNotFound);
+        if (!(await this.repo.lockForSubmission(tx, requestId)))
+          throw new AppError(BeatRequestErrors.requestNotFound);
         const outcome = await this.repo.submitIfClear(tx, submission, {
           keys: this.fingerprints.keysOf(fingerprint),
           limit: this.config.limits.submissionsPerRequest,

@@ -6,8 +6,8 @@ import { AppError } from '../../platform/errors/app-error';
 import { GeneralErrors } from '../../platform/errors/general.errors';
 import { JobsService } from '../../platform/jobs/jobs.service';
 import { StripeClient } from '../../platform/payments/stripe.client';
-import type { Tx } from '../../platform/prisma/prisma.service';
-import { LicensingRepository } from './licensing.repository';
+import type { SqlTx } from '../../platform/prisma/prisma.service';
+import { LicensingRepository, type PaymentFact, type PurchaseRow } from './licensing.repository';
 
 const REFUND_JOB = 'purchase.refund';
 /** a checkout's window ended: claim the expiry, then cancel its PaymentIntent at Stripe */
@@ -73,7 +73,7 @@ export class Fulfilment implements OnModuleInit {
    * longer exists (deleted with its track) is not a purchase any more: if Stripe says it
    * succeeded, its refund is queued.
    */
-  async purchaseOf(pi: Stripe.PaymentIntent): Promise<Purchase | null> {
+  async purchaseOf(pi: Stripe.PaymentIntent): Promise<PurchaseRow | null> {
     const purchase = await this.repo.purchaseByPaymentIntent(pi.id);
     if (!purchase) {
       const named = pi.metadata?.purchase_id;
@@ -95,7 +95,7 @@ export class Fulfilment implements OnModuleInit {
     return purchase;
   }
 
-  purchaseOfIntent(paymentIntentId: string): Promise<Purchase | null> {
+  purchaseOfIntent(paymentIntentId: string): Promise<PurchaseRow | null> {
     return this.repo.purchaseByPaymentIntent(paymentIntentId);
   }
 
@@ -115,7 +115,7 @@ export class Fulfilment implements OnModuleInit {
    * not due or not waiting for payment any more.
    */
   async expire(purchaseId: string): Promise<boolean> {
-    return this.repo.transaction(async (tx) => {
+    return this.repo.sqlTransaction(async (tx) => {
       const claimed = await this.repo.expirePurchase(tx, purchaseId, this.clock.now());
       if (claimed) await this.jobs.enqueue(EXPIRE_JOB, { purchaseId }, { tx });
       return claimed;
@@ -147,55 +147,46 @@ export class Fulfilment implements OnModuleInit {
         throw err;
       const pi = await this.stripe.api.paymentIntents.retrieve(paymentIntentId);
       if (pi.status === 'succeeded') {
-        await this.repo.transaction((tx) => this.paymentSucceeded(tx, paymentIntentId));
+        await this.repo.sqlTransaction((tx) => this.paymentSucceeded(tx, paymentIntentId));
       }
     }
   }
 
-  async paymentSucceeded(tx: Tx, paymentIntentId: string): Promise<void> {
-    await this.record(tx, paymentIntentId, (p) => (p.paidAt ? null : { paidAt: this.clock.now() }));
+  /** Returns the purchase as the transaction leaves it (null: not a purchase of ours). */
+  paymentSucceeded(tx: SqlTx, paymentIntentId: string): Promise<PurchaseRow | null> {
+    return this.record(tx, paymentIntentId, 'paid');
   }
 
-  async paymentRefunded(tx: Tx, paymentIntentId: string): Promise<void> {
-    // a refund implies the payment succeeded, whether or not that event came first
-    await this.record(tx, paymentIntentId, (p) =>
-      p.refundedAt ? null : { refundedAt: this.clock.now(), paidAt: p.paidAt ?? this.clock.now() },
-    );
+  /** A refund implies the payment succeeded, whether or not that event came first. */
+  paymentRefunded(tx: SqlTx, paymentIntentId: string): Promise<PurchaseRow | null> {
+    return this.record(tx, paymentIntentId, 'refunded');
   }
 
-  async paymentDisputed(tx: Tx, paymentIntentId: string): Promise<void> {
-    await this.record(tx, paymentIntentId, (p) =>
-      p.disputedAt ? null : { disputedAt: this.clock.now(), paidAt: p.paidAt ?? this.clock.now() },
-    );
+  paymentDisputed(tx: SqlTx, paymentIntentId: string): Promise<PurchaseRow | null> {
+    return this.record(tx, paymentIntentId, 'disputed');
   }
 
-  async paymentFailed(tx: Tx, paymentIntentId: string, message: string): Promise<void> {
-    const p = await this.repo.lockPurchaseByPaymentIntent(tx, paymentIntentId);
-    if (p && !p.paidAt)
-      await this.repo.updatePurchase(tx, p.id, { lastError: message, updatedAt: this.clock.now() });
+  async paymentFailed(tx: SqlTx, paymentIntentId: string, message: string): Promise<void> {
+    await this.repo.recordPaymentFailure(tx, paymentIntentId, message, this.clock.now());
   }
 
-  private async record(
-    tx: Tx,
-    paymentIntentId: string,
-    fact: (p: Purchase) => { paidAt?: Date; refundedAt?: Date; disputedAt?: Date } | null,
-  ): Promise<void> {
-    const purchase = await this.repo.lockPurchaseByPaymentIntent(tx, paymentIntentId);
-    if (!purchase) return; // not a purchase of ours (e.g. a subscription invoice)
-    const change = fact(purchase);
-    if (change) {
-      await this.repo.updatePurchase(tx, purchase.id, { ...change, updatedAt: this.clock.now() });
-      Object.assign(purchase, change);
-    }
+  /** The fact, recorded under the purchase's row lock (one statement), then `settle`. */
+  private async record(tx: SqlTx, paymentIntentId: string, fact: PaymentFact): Promise<PurchaseRow | null> {
+    const purchase = await this.repo.recordFact(tx, paymentIntentId, fact, this.clock.now());
+    if (!purchase) return null; // not a purchase of ours (e.g. a subscription invoice)
     await this.settle(tx, purchase);
+    return purchase;
   }
 
-  private async settle(tx: Tx, p: Purchase): Promise<void> {
+  private async settle(tx: SqlTx, p: PurchaseRow): Promise<void> {
     const now = this.clock.now();
     const revoked = p.refundedAt ? 'refunded' : p.disputedAt ? 'disputed' : null;
-    const license = await this.repo.licenseByPurchase(p.id, tx);
-    if (license) {
-      if (revoked) await this.repo.revokeLicenses(tx, { id: license.id }, revoked, now);
+    // a license seen by recordFact exists; none seen may be one a concurrent holder of the lock
+    // issued, so the sales lock's statement reads it again
+    const licenseId = p.license?.id ?? (await this.repo.lockSalesAndReadLicense(tx, p.id, p.trackId));
+    if (licenseId) {
+      p.license = { id: licenseId };
+      if (revoked) await this.repo.revokeLicense(tx, licenseId, revoked, now);
       await this.setStatus(tx, p, p.refundedAt ? 'refunded' : 'succeeded');
       return;
     }
@@ -213,22 +204,15 @@ export class Fulfilment implements OnModuleInit {
       }
       return;
     }
-    // Sales of one track take turns; the partial unique indexes are the last word.
-    await this.repo.lockTrackSales(tx, p.trackId);
-    const issued =
-      !(await this.repo.hasActiveExclusive(p.trackId, tx)) &&
-      (await this.repo.insertLicense(tx, {
-        purchaseId: p.id,
-        holderId: p.buyerId,
-        trackId: p.trackId,
-        type: p.licenseType,
-        priceCents: p.priceCents,
-        currency: p.currency,
-        source: 'purchase',
-        revoked: revoked ? { at: now, reason: revoked } : undefined,
-        at: now,
-      }));
+    // under the track's sales lock (taken above); the partial unique indexes are the last word
+    const issued = await this.repo.issuePurchaseLicense(
+      tx,
+      p,
+      revoked ? { at: now, reason: revoked } : null,
+      now,
+    );
     if (issued) {
+      p.license = { id: issued };
       await this.setStatus(tx, p, p.refundedAt ? 'refunded' : 'succeeded');
     } else if (p.refundedAt) {
       await this.setStatus(tx, p, 'refunded');
@@ -238,10 +222,11 @@ export class Fulfilment implements OnModuleInit {
     }
   }
 
-  private async setStatus(tx: Tx, p: Purchase, status: Purchase['status']): Promise<void> {
+  private async setStatus(tx: SqlTx, p: Purchase, status: Purchase['status']): Promise<void> {
     if (p.status === status) return;
-    await this.repo.updatePurchase(tx, p.id, { status, updatedAt: this.clock.now() });
+    await this.repo.setPurchaseStatus(tx, p.id, status, this.clock.now());
     p.status = status;
+    p.updatedAt = this.clock.now();
   }
 
   /** The queued refund: once per purchase, whatever the retries (Stripe's idempotency key). */
@@ -260,7 +245,7 @@ export class Fulfilment implements OnModuleInit {
     } catch (err) {
       if (!(err instanceof Stripe.errors.StripeError && err.code === 'charge_already_refunded')) throw err;
     }
-    await this.repo.transaction(async (tx) => this.paymentRefunded(tx, purchase.stripePaymentIntentId!));
+    await this.repo.sqlTransaction(async (tx) => this.paymentRefunded(tx, purchase.stripePaymentIntentId!));
   }
 
   /** The payment of a purchase that is gone: refunded once (Stripe's idempotency key per intent). */

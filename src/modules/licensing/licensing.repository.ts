@@ -3,7 +3,7 @@ import { Prisma, type License, type LicenseType, type Purchase } from '@prisma/c
 import { randomBytes } from 'node:crypto';
 import { newId } from '../../platform/ids';
 import { type Keyset, olderThan } from '../../platform/pagination/pagination';
-import { PrismaService, type Tx } from '../../platform/prisma/prisma.service';
+import { PrismaService, type SqlTx, type Tx } from '../../platform/prisma/prisma.service';
 
 export const LICENSE_INCLUDE = {
   track: { select: { title: true } },
@@ -11,6 +11,36 @@ export const LICENSE_INCLUDE = {
 } as const;
 export type LicenseRow = Prisma.LicenseGetPayload<{ include: typeof LICENSE_INCLUDE }>;
 export type PurchaseRow = Purchase & { license: { id: string } | null };
+
+/** A purchase row as pg returns it (camel-cased), with the id of its license if any. */
+const PURCHASE_COLUMNS = `p.id, p.buyer_id AS "buyerId", p.track_id AS "trackId", p.license_type AS "licenseType",
+  p.price_cents AS "priceCents", p.platform_fee_cents AS "platformFeeCents", p.amount_cents AS "amountCents",
+  p.currency, p.status, p.stripe_payment_intent_id AS "stripePaymentIntentId", p.client_secret AS "clientSecret",
+  p.last_error AS "lastError", p.paid_at AS "paidAt", p.refunded_at AS "refundedAt", p.disputed_at AS "disputedAt",
+  p.expires_at AS "expiresAt", p.created_at AS "createdAt", p.updated_at AS "updatedAt"`;
+const WITH_LICENSE = `(SELECT l.id FROM licenses l WHERE l.purchase_id = p.id) AS "licenseId"`;
+type RawPurchase = Purchase & { licenseId: string | null };
+const toPurchaseRow = ({ licenseId, ...p }: RawPurchase): PurchaseRow => ({
+  ...p,
+  license: licenseId ? { id: licenseId } : null,
+});
+
+/** What a new checkout is checked against, read in one statement (PurchasesService.create). */
+export interface PurchaseContext {
+  track: {
+    id: string;
+    ownerId: string;
+    source: 'upload' | 'external';
+    processingStatus: 'pending' | 'processing' | 'ready' | 'failed' | null;
+    collaborators: { userId: string }[];
+  };
+  exclusiveSold: boolean;
+  offer: { type: LicenseType; priceCents: number; currency: string } | null;
+  owned: boolean;
+}
+
+/** A fact Stripe told us about a payment (Fulfilment). */
+export type PaymentFact = 'paid' | 'refunded' | 'disputed';
 
 /** Certificate numbers anyone can verify: BP-XXXX-XXXX-XXXX (no look-alike characters). */
 function certificateNumber(): string {
@@ -157,7 +187,60 @@ export class LicensingRepository {
 
   // ---- purchases --------------------------------------------------------------------------------
 
-  createPurchase(data: {
+  /**
+   * Everything a new checkout is checked against, in one statement: the track with its credited
+   * users, whether its exclusive is sold, the offer of the type, whether the buyer already holds
+   * that license. Null when the track does not exist. The unique indexes still decide at
+   * fulfilment; this only answers the buyer early.
+   */
+  async purchaseContext(
+    buyerId: string,
+    trackId: string,
+    type: LicenseType,
+  ): Promise<PurchaseContext | null> {
+    const [row] = await this.prisma.sql<{
+      id: string;
+      ownerId: string;
+      source: 'upload' | 'external';
+      processingStatus: PurchaseContext['track']['processingStatus'];
+      collaborators: string[];
+      exclusiveSold: boolean;
+      offerType: LicenseType | null;
+      priceCents: number | null;
+      currency: string | null;
+      owned: boolean;
+    }>(
+      `SELECT t.id, t.owner_id AS "ownerId", t.source, t.processing_status AS "processingStatus",
+              ARRAY(SELECT c.user_id FROM track_collaborators c WHERE c.track_id = t.id) AS collaborators,
+              EXISTS (SELECT 1 FROM licenses l WHERE l.track_id = t.id AND l.type = 'exclusive' AND l.status = 'active')
+                AS "exclusiveSold",
+              o.type AS "offerType", o.price_cents AS "priceCents", o.currency,
+              EXISTS (SELECT 1 FROM licenses l WHERE l.holder_id = $2 AND l.track_id = t.id
+                        AND l.type = $3::license_type AND l.status = 'active') AS owned
+       FROM tracks t LEFT JOIN license_offers o ON o.track_id = t.id AND o.type = $3::license_type
+       WHERE t.id = $1`,
+      [trackId, buyerId, type],
+      'purchase_context',
+    );
+    if (!row) return null;
+    return {
+      track: {
+        id: row.id,
+        ownerId: row.ownerId,
+        source: row.source,
+        processingStatus: row.processingStatus,
+        collaborators: row.collaborators.map((userId) => ({ userId })),
+      },
+      exclusiveSold: row.exclusiveSold,
+      offer:
+        row.offerType && row.priceCents !== null
+          ? { type: row.offerType, priceCents: row.priceCents, currency: row.currency! }
+          : null,
+      owned: row.owned,
+    };
+  }
+
+  async createPurchase(data: {
     buyerId: string;
     trackId: string;
     type: LicenseType;
@@ -166,44 +249,59 @@ export class LicensingRepository {
     currency: string;
     expiresAt: Date;
     at: Date;
-  }): Promise<Purchase> {
-    return this.prisma.purchase.create({
-      data: {
-        id: newId('pur'),
-        buyerId: data.buyerId,
-        trackId: data.trackId,
-        licenseType: data.type,
-        priceCents: data.priceCents,
-        platformFeeCents: data.feeCents,
-        amountCents: data.priceCents + data.feeCents,
-        currency: data.currency,
-        status: 'requires_payment',
-        expiresAt: data.expiresAt,
-        createdAt: data.at,
-        updatedAt: data.at,
-      },
-    });
+  }): Promise<{ id: string; amountCents: number; currency: string }> {
+    const id = newId('pur');
+    await this.prisma.execute(
+      `INSERT INTO purchases (id, buyer_id, track_id, license_type, price_cents, platform_fee_cents, amount_cents,
+                              currency, status, expires_at, created_at, updated_at)
+       VALUES ($1, $2, $3, $4::license_type, $5, $6, $7, $8, 'requires_payment', $9, $10, $10)`,
+      [
+        id,
+        data.buyerId,
+        data.trackId,
+        data.type,
+        data.priceCents,
+        data.feeCents,
+        data.priceCents + data.feeCents,
+        data.currency,
+        data.expiresAt,
+        data.at,
+      ],
+      'purchase_insert',
+    );
+    return { id, amountCents: data.priceCents + data.feeCents, currency: data.currency };
   }
 
+  /** Records the PaymentIntent Stripe created for the purchase; returns the purchase. */
   async attachPaymentIntent(
     id: string,
     paymentIntentId: string,
     clientSecret: string,
     at: Date,
-  ): Promise<void> {
-    await this.prisma.purchase.update({
-      where: { id },
-      data: { stripePaymentIntentId: paymentIntentId, clientSecret, updatedAt: at },
-    });
+  ): Promise<PurchaseRow> {
+    const [row] = await this.prisma.sql<RawPurchase>(
+      `UPDATE purchases p SET stripe_payment_intent_id = $2, client_secret = $3, updated_at = $4 WHERE p.id = $1
+       RETURNING ${PURCHASE_COLUMNS}, NULL AS "licenseId"`,
+      [id, paymentIntentId, clientSecret, at],
+      'purchase_attach_intent',
+    );
+    return toPurchaseRow(row);
   }
 
   /** A purchase Stripe never accepted leaves nothing behind. */
   async discardPurchase(id: string): Promise<void> {
-    await this.prisma.purchase.deleteMany({ where: { id, stripePaymentIntentId: null } });
+    await this.prisma.execute('DELETE FROM purchases WHERE id = $1 AND stripe_payment_intent_id IS NULL', [
+      id,
+    ]);
   }
 
-  purchase(id: string): Promise<PurchaseRow | null> {
-    return this.prisma.purchase.findUnique({ where: { id }, include: { license: { select: { id: true } } } });
+  async purchase(id: string): Promise<PurchaseRow | null> {
+    const [row] = await this.prisma.sql<RawPurchase>(
+      `SELECT ${PURCHASE_COLUMNS}, ${WITH_LICENSE} FROM purchases p WHERE p.id = $1`,
+      [id],
+      'purchase_by_id',
+    );
+    return row ? toPurchaseRow(row) : null;
   }
 
   purchases(buyerId: string, take: number, after?: Keyset): Promise<PurchaseRow[]> {
@@ -219,44 +317,143 @@ export class LicensingRepository {
     });
   }
 
-  /** The purchase behind a PaymentIntent, locked for the rest of the transaction. */
-  async lockPurchaseByPaymentIntent(tx: Tx, paymentIntentId: string): Promise<Purchase | null> {
-    const rows = await tx.$queryRaw<{ id: string }[]>`
-      SELECT id FROM purchases WHERE stripe_payment_intent_id = ${paymentIntentId} FOR UPDATE`;
-    return rows[0] ? tx.purchase.findUnique({ where: { id: rows[0].id } }) : null;
-  }
-
-  async lockPurchase(tx: Tx, id: string): Promise<Purchase | null> {
-    const rows = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM purchases WHERE id = ${id} FOR UPDATE`;
-    return rows[0] ? tx.purchase.findUnique({ where: { id } }) : null;
-  }
-
   /** Sales of one track take turns inside transactions (exclusive vs. leases at the same moment). */
   async lockTrackSales(tx: Tx, trackId: string): Promise<void> {
     await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`sales:${trackId}`}, 0))`;
   }
 
-  async updatePurchase(tx: Tx, id: string, data: Prisma.PurchaseUpdateInput): Promise<void> {
-    await tx.purchase.update({ where: { id }, data });
+  /** Fulfilment's own transactions: pg, on the shared pool (README "Architecture"). */
+  sqlTransaction<T>(fn: (tx: SqlTx) => Promise<T>): Promise<T> {
+    return this.prisma.transaction(fn);
   }
 
-  purchaseByPaymentIntent(paymentIntentId: string): Promise<Purchase | null> {
-    return this.prisma.purchase.findUnique({ where: { stripePaymentIntentId: paymentIntentId } });
+  /**
+   * Records a fact on the purchase behind a PaymentIntent — the UPDATE takes the row's lock and
+   * applies the fact to the latest committed version: paid (paid_at), refunded or disputed (their
+   * time, and paid_at, since either implies a payment). A fact already known changes nothing.
+   * Returns the purchase as it now is, null when the PaymentIntent is not a purchase's. Its
+   * `license` is read at the start of the statement: present means the license exists; absent
+   * may be stale if the lock was waited for (see `licenseOf`).
+   */
+  async recordFact(
+    tx: SqlTx,
+    paymentIntentId: string,
+    fact: PaymentFact,
+    at: Date,
+  ): Promise<PurchaseRow | null> {
+    const [row] = await tx.query<RawPurchase>(
+      `UPDATE purchases p SET
+         paid_at = COALESCE(p.paid_at, $2),
+         refunded_at = CASE WHEN $3 = 'refunded' THEN COALESCE(p.refunded_at, $2) ELSE p.refunded_at END,
+         disputed_at = CASE WHEN $3 = 'disputed' THEN COALESCE(p.disputed_at, $2) ELSE p.disputed_at END,
+         updated_at = CASE WHEN (CASE $3 WHEN 'paid' THEN p.paid_at WHEN 'refunded' THEN p.refunded_at
+                                 ELSE p.disputed_at END) IS NULL THEN $2 ELSE p.updated_at END
+       WHERE p.stripe_payment_intent_id = $1
+       RETURNING ${PURCHASE_COLUMNS}, ${WITH_LICENSE}`,
+      [paymentIntentId, at, fact],
+      'purchase_record_fact',
+    );
+    return row ? toPurchaseRow(row) : null;
+  }
+
+  /**
+   * Under the purchase's lock (after `recordFact`): takes the track's sales lock — sales of one
+   * track take turns, exclusive against leases — and reads the purchase's license afresh.
+   */
+  async lockSalesAndReadLicense(tx: SqlTx, purchaseId: string, trackId: string): Promise<string | null> {
+    const [row] = await tx.query<{ licenseId: string | null }>(
+      `SELECT pg_advisory_xact_lock(hashtextextended($2, 0)),
+              (SELECT id FROM licenses WHERE purchase_id = $1) AS "licenseId"`,
+      [purchaseId, `sales:${trackId}`],
+      'purchase_lock_sales',
+    );
+    return row.licenseId;
+  }
+
+  /**
+   * Issues the purchase's license unless the track's exclusive is sold; null when refused (an
+   * active exclusive, or the partial unique indexes: the buyer already holds that license, or
+   * the exclusive went to someone else). Run under the track's sales lock.
+   */
+  async issuePurchaseLicense(
+    tx: SqlTx,
+    p: Purchase,
+    revoked: { at: Date; reason: string } | null,
+    at: Date,
+  ): Promise<string | null> {
+    const [row] = await tx.query<{ id: string }>(
+      `INSERT INTO licenses (id, purchase_id, holder_id, track_id, type, status, certificate_number, price_cents,
+                             currency, source, issued_at, revoked_at, revoked_reason)
+       SELECT $1, $2, $3, $4, $5::license_type, $6::license_status, $7, $8, $9, 'purchase', $10, $11, $12
+       WHERE NOT EXISTS (SELECT 1 FROM licenses WHERE track_id = $4 AND type = 'exclusive' AND status = 'active')
+       ON CONFLICT DO NOTHING
+       RETURNING id`,
+      [
+        newId('lic'),
+        p.id,
+        p.buyerId,
+        p.trackId,
+        p.licenseType,
+        revoked ? 'revoked' : 'active',
+        certificateNumber(),
+        p.priceCents,
+        p.currency,
+        at,
+        revoked?.at ?? null,
+        revoked?.reason ?? null,
+      ],
+      'purchase_issue_license',
+    );
+    return row?.id ?? null;
+  }
+
+  async revokeLicense(tx: SqlTx, id: string, reason: string, at: Date): Promise<void> {
+    await tx.execute(
+      `UPDATE licenses SET status = 'revoked', revoked_at = $3, revoked_reason = $2 WHERE id = $1 AND status = 'active'`,
+      [id, reason, at],
+    );
+  }
+
+  async setPurchaseStatus(tx: SqlTx, id: string, status: Purchase['status'], at: Date): Promise<void> {
+    await tx.execute(
+      'UPDATE purchases SET status = $2::purchase_status, updated_at = $3 WHERE id = $1',
+      [id, status, at],
+      'purchase_set_status',
+    );
+  }
+
+  /** A decline, for the buyer to read, while the purchase is not paid. */
+  async recordPaymentFailure(tx: SqlTx, paymentIntentId: string, message: string, at: Date): Promise<void> {
+    await tx.execute(
+      'UPDATE purchases SET last_error = $2, updated_at = $3 WHERE stripe_payment_intent_id = $1 AND paid_at IS NULL',
+      [paymentIntentId, message, at],
+    );
+  }
+
+  async purchaseByPaymentIntent(paymentIntentId: string): Promise<PurchaseRow | null> {
+    const [row] = await this.prisma.sql<RawPurchase>(
+      `SELECT ${PURCHASE_COLUMNS}, ${WITH_LICENSE} FROM purchases p WHERE p.stripe_payment_intent_id = $1`,
+      [paymentIntentId],
+      'purchase_by_intent',
+    );
+    return row ? toPurchaseRow(row) : null;
   }
 
   /** Only a purchase still waiting for payment expires (the claim before Stripe is told). */
-  async expirePurchase(tx: Tx, id: string, at: Date): Promise<boolean> {
-    const { count } = await tx.purchase.updateMany({
-      where: { id, status: 'requires_payment', paidAt: null, expiresAt: { lte: at } },
-      data: { status: 'expired', updatedAt: at },
-    });
-    return count === 1;
+  async expirePurchase(tx: SqlTx, id: string, at: Date): Promise<boolean> {
+    return (
+      (await tx.execute(
+        `UPDATE purchases SET status = 'expired', updated_at = $2
+         WHERE id = $1 AND status = 'requires_payment' AND paid_at IS NULL AND expires_at <= $2`,
+        [id, at],
+      )) === 1
+    );
   }
 
   async recordPaymentError(id: string, message: string, at: Date): Promise<void> {
-    await this.prisma.purchase.updateMany({
-      where: { id, status: 'requires_payment' },
-      data: { lastError: message, updatedAt: at },
-    });
+    await this.prisma.execute(
+      `UPDATE purchases SET last_error = $2, updated_at = $3 WHERE id = $1 AND status = 'requires_payment'`,
+      [id, message, at],
+    );
   }
 }

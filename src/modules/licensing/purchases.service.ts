@@ -8,7 +8,6 @@ import type { PageQueryDto } from '../../platform/pagination/page.dto';
 import { paymentError } from '../../platform/payments/payment-errors';
 import { StripeClient } from '../../platform/payments/stripe.client';
 import { trackAccess } from '../tracks/track-access';
-import { TracksService } from '../tracks/tracks.service';
 import type { CreatePurchaseDto, PurchaseDto } from './dto/licensing.dto';
 import { Fulfilment } from './fulfilment';
 import { PurchaseErrors } from './licensing.errors';
@@ -36,7 +35,6 @@ const toPurchaseDto = (p: PurchaseRow): PurchaseDto => ({
 export class PurchasesService {
   constructor(
     private readonly repo: LicensingRepository,
-    private readonly tracks: TracksService,
     private readonly fulfilment: Fulfilment,
     private readonly stripe: StripeClient,
     private readonly clock: Clock,
@@ -49,15 +47,15 @@ export class PurchasesService {
    * exclusive_already_sold, track_not_for_sale, already_purchased, price_changed.
    */
   async create(principal: Principal, dto: CreatePurchaseDto): Promise<PurchaseDto> {
-    const track = await this.tracks.visibleTrack(dto.track_id, principal);
+    // one read for every check, made in the documented order
+    const context = await this.repo.purchaseContext(principal.userId, dto.track_id, dto.license_type);
+    const track = trackAccess.assert(principal, 'see', context?.track);
     if (trackAccess.can(principal, 'credited', track))
       throw new AppError(PurchaseErrors.cannotPurchaseOwnTrack);
-    if (await this.repo.hasActiveExclusive(track.id)) throw new AppError(PurchaseErrors.exclusiveAlreadySold);
-    const offer = track.source === 'upload' ? await this.repo.offer(track.id, dto.license_type) : null;
+    if (context!.exclusiveSold) throw new AppError(PurchaseErrors.exclusiveAlreadySold);
+    const offer = track.source === 'upload' ? context!.offer : null;
     if (!offer) throw new AppError(PurchaseErrors.trackNotForSale);
-    if (await this.repo.activeLicense(principal.userId, track.id, dto.license_type)) {
-      throw new AppError(PurchaseErrors.alreadyPurchased);
-    }
+    if (context!.owned) throw new AppError(PurchaseErrors.alreadyPurchased);
     if (offer.priceCents !== dto.expected_price_cents) {
       throw new AppError(PurchaseErrors.priceChanged, {
         context: { current_price_cents: offer.priceCents, currency: offer.currency },
@@ -75,6 +73,7 @@ export class PurchasesService {
       expiresAt: addSeconds(now, this.config.limits.checkoutSeconds),
       at: now,
     });
+    let created: PurchaseRow;
     try {
       const intent = await this.stripe.api.paymentIntents.create(
         {
@@ -84,13 +83,13 @@ export class PurchasesService {
         },
         { idempotencyKey: `purchase:${purchase.id}:create` },
       );
-      await this.repo.attachPaymentIntent(purchase.id, intent.id, intent.client_secret ?? '', now);
+      created = await this.repo.attachPaymentIntent(purchase.id, intent.id, intent.client_secret ?? '', now);
     } catch (err) {
       await this.repo.discardPurchase(purchase.id);
       throw paymentError(err, 'create');
     }
     await this.fulfilment.scheduleExpiry(purchase.id, this.config.limits.checkoutSeconds);
-    return toPurchaseDto((await this.repo.purchase(purchase.id))!);
+    return toPurchaseDto(created);
   }
 
   /**
@@ -120,9 +119,11 @@ export class PurchasesService {
       throw appError;
     }
     if (status === 'succeeded') {
-      await this.repo.transaction((tx) =>
+      // the transaction hands back the purchase as it left it: no second read
+      const settled = await this.repo.sqlTransaction((tx) =>
         this.fulfilment.paymentSucceeded(tx, purchase.stripePaymentIntentId!),
       );
+      if (settled) return toPurchaseDto(settled);
     }
     return toPurchaseDto((await this.repo.purchase(purchase.id))!);
   }

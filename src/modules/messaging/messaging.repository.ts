@@ -63,7 +63,9 @@ export class MessagingRepository {
   ): Promise<{ id: string; created: boolean }> {
     const [userA, userB] = orderedPair(a, b);
     const db = tx ?? this.prisma;
-    const created = await db.$queryRaw<{ id: string }[]>`
+    // one statement when the conversation exists (the common case) or is created here; a second
+    // read only when a concurrent creator won the insert after this statement's snapshot
+    const rows = await db.$queryRaw<{ id: string; created: boolean }[]>`
       WITH ins AS (
         INSERT INTO conversations (id, user_a, user_b, created_at) VALUES (${id}, ${userA}, ${userB}, ${now})
         ON CONFLICT (user_a, user_b) DO NOTHING
@@ -73,25 +75,33 @@ export class MessagingRepository {
         SELECT id, ${userA}, ${userB}, ${now}::timestamptz FROM ins
         UNION ALL SELECT id, ${userB}, ${userA}, ${now}::timestamptz FROM ins
       )
-      SELECT id FROM ins`;
-    if (created.length) return { id: created[0].id, created: true };
+      SELECT id, true AS created FROM ins
+      UNION ALL
+      SELECT id, false FROM conversations WHERE user_a = ${userA} AND user_b = ${userB}`;
+    if (rows.length) return { id: rows[0].id, created: rows[0].created };
     const [existing] = await db.$queryRaw<{ id: string }[]>`
       SELECT id FROM conversations WHERE user_a = ${userA} AND user_b = ${userB}`;
     return { id: existing.id, created: false };
   }
 
+  /**
+   * The message, the conversation's last message, both members' activity and the sender's read
+   * mark, in one statement.
+   */
   async insertMessage(tx: Tx, m: MessageRow): Promise<void> {
     await tx.$executeRaw`
-      INSERT INTO messages (id, conversation_id, sender_id, body, created_at)
-      VALUES (${m.id}, ${m.conversationId}, ${m.senderId}, ${m.body}, ${m.createdAt})`;
-    await tx.$executeRaw`UPDATE conversations SET last_message_id = ${m.id} WHERE id = ${m.conversationId}`;
-    await tx.$executeRaw`
-      UPDATE conversation_members SET last_activity_at = GREATEST(last_activity_at, ${m.createdAt}::timestamptz)
+      WITH message AS (
+        INSERT INTO messages (id, conversation_id, sender_id, body, created_at)
+        VALUES (${m.id}, ${m.conversationId}, ${m.senderId}, ${m.body}, ${m.createdAt})
+      ), conversation AS (
+        UPDATE conversations SET last_message_id = ${m.id} WHERE id = ${m.conversationId}
+      )
+      UPDATE conversation_members
+      SET last_activity_at = GREATEST(last_activity_at, ${m.createdAt}::timestamptz),
+          -- the sender has read everything up to their own message
+          last_read_at = CASE WHEN user_id = ${m.senderId}
+                              THEN GREATEST(last_read_at, ${m.createdAt}::timestamptz) ELSE last_read_at END
       WHERE conversation_id = ${m.conversationId}`;
-    // the sender has read everything up to their own message
-    await tx.$executeRaw`
-      UPDATE conversation_members SET last_read_at = GREATEST(last_read_at, ${m.createdAt}::timestamptz)
-      WHERE conversation_id = ${m.conversationId} AND user_id = ${m.senderId}`;
   }
 
   list(userId: string, take: number, after?: Keyset, only?: string): Promise<ConversationListRow[]> {

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { Keyset } from '../../platform/pagination/pagination';
 import { AppError } from '../../platform/errors/app-error';
 import { pgErrorOf } from '../../platform/prisma/db-errors';
-import { PrismaService, type Tx } from '../../platform/prisma/prisma.service';
+import { PrismaService, type SqlTx, type Tx } from '../../platform/prisma/prisma.service';
 import { TracksErrors } from '../tracks/tracks.errors';
 import { summaryColumns, type SummaryRow } from '../library/track-summary';
 import type { PlaylistMembers } from './playlist-access';
@@ -154,6 +154,76 @@ export class PlaylistsRepository {
     });
   }
 
+  /**
+   * An add to the playlist: `fn` runs in a pg transaction holding the playlist's row lock (the
+   * adds to one playlist take turns, so its limit holds), with the row as `withLocked` reads it.
+   */
+  withLockedForAdd<T>(
+    id: string,
+    caller: string,
+    now: Date,
+    fn: (tx: SqlTx, playlist: PlaylistRow | null) => Promise<T>,
+  ): Promise<T> {
+    return this.prisma.transaction(async (tx) => {
+      const [row] = await tx.query<RawPlaylist>(
+        `SELECT ${PLAYLIST_COLUMNS} FROM playlists p WHERE p.id = $1 FOR UPDATE OF p`,
+        [id, caller, now],
+        'playlist_lock',
+      );
+      return fn(tx, row ? toRow(row, caller) : null);
+    });
+  }
+
+  /**
+   * Under the playlist's lock, in one statement: the playlist's entry count, last key and whether
+   * the track is in it, with the track's summary (null when no such track) for the visibility
+   * check and the answer.
+   */
+  async addState(
+    tx: SqlTx,
+    id: string,
+    trackId: string,
+    caller: string,
+  ): Promise<{ count: number; last: string | null; present: boolean; track: SummaryRow | null }> {
+    const [row] = await tx.query<{
+      count: number;
+      last: string | null;
+      present: boolean;
+      track: SummaryRow | null;
+    }>(
+      `SELECT s.count, s.last, s.present,
+              (SELECT row_to_json(x) FROM (SELECT t.id AS "trackId", ${summaryColumns('$3')}
+                 FROM tracks t LEFT JOIN artists a ON a.id = t.artist_id WHERE t.id = $2) x) AS track
+       FROM (SELECT count(*)::int AS count, max(position) AS last, COALESCE(bool_or(track_id = $2), false) AS present
+             FROM playlist_tracks WHERE playlist_id = $1) s`,
+      [id, trackId, caller],
+      'playlist_add_state',
+    );
+    return row;
+  }
+
+  /** Inserts the entry and bumps the version, in one statement; returns the new version. */
+  async appendTrack(
+    tx: SqlTx,
+    e: { playlistId: string; trackId: string; position: string; addedBy: string; at: Date },
+  ): Promise<number> {
+    const rows = await tx
+      .query<{ version: number }>(
+        `WITH entry AS (
+           INSERT INTO playlist_tracks (playlist_id, track_id, position, added_by, added_at) VALUES ($1, $2, $3, $4, $5)
+         )
+         UPDATE playlists SET version = version + 1, updated_at = $5 WHERE id = $1 RETURNING version`,
+        [e.playlistId, e.trackId, e.position, e.addedBy, e.at],
+        'playlist_append_track',
+      )
+      .catch((err: unknown) => {
+        // the track was deleted since the visibility check
+        if (pgErrorOf(err)?.code === '23503') throw new AppError(TracksErrors.trackNotFound);
+        throw err;
+      });
+    return rows[0].version;
+  }
+
   /** Every change of a playlist bumps its version (the ETag) once. */
   async bump(tx: Tx, id: string, at: Date): Promise<number> {
     const [row] = await tx.$queryRaw<{ version: number }[]>`
@@ -170,25 +240,6 @@ export class PlaylistsRepository {
       SELECT count(*)::int AS count, max(position) AS last, COALESCE(bool_or(track_id = ${trackId}), false) AS present
       FROM playlist_tracks WHERE playlist_id = ${id}`;
     return row;
-  }
-
-  /** Inserts the entry and bumps the version, in one statement; returns the new version. */
-  async insertTrack(
-    tx: Tx,
-    e: { playlistId: string; trackId: string; position: string; addedBy: string; at: Date },
-  ): Promise<number> {
-    const rows = await tx.$queryRaw<{ version: number }[]>`
-      WITH entry AS (
-        INSERT INTO playlist_tracks (playlist_id, track_id, position, added_by, added_at)
-        VALUES (${e.playlistId}, ${e.trackId}, ${e.position}, ${e.addedBy}, ${e.at})
-      )
-      UPDATE playlists SET version = version + 1, updated_at = ${e.at} WHERE id = ${e.playlistId}
-      RETURNING version`.catch((err: unknown) => {
-      // the track was deleted since the caller's visibility check
-      if (pgErrorOf(err)?.code === '23503') throw new AppError(TracksErrors.trackNotFound);
-      throw err;
-    });
-    return rows[0].version;
   }
 
   async deleteTrack(tx: Tx, id: string, trackId: string): Promise<boolean> {

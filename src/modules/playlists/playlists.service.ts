@@ -9,9 +9,8 @@ import { newId } from '../../platform/ids';
 import { byCreation, decodeCursor, type Page, pageLimit, toPage } from '../../platform/pagination/pagination';
 import type { PageQueryDto } from '../../platform/pagination/page.dto';
 import { AccountsErrors } from '../accounts/accounts.errors';
-import { summaryOfTrack, toSummary, visibleTo } from '../library/track-summary';
+import { toSummary, visibleTo } from '../library/track-summary';
 import { TracksErrors } from '../tracks/tracks.errors';
-import { TracksService } from '../tracks/tracks.service';
 import type {
   AddedTrackDto,
   CreatePlaylistDto,
@@ -42,7 +41,6 @@ const MOVE_ATTEMPTS = 8;
 export class PlaylistsService {
   constructor(
     private readonly repo: PlaylistsRepository,
-    private readonly tracks: TracksService,
     private readonly clock: Clock,
     private readonly config: AppConfig,
   ) {}
@@ -181,15 +179,16 @@ export class PlaylistsService {
     ifMatch?: number,
   ): Promise<AddedTrackDto> {
     const now = this.clock.now();
-    playlistAccess.assert(principal, 'editTracks', await this.repo.find(id, principal.userId, now));
-    const track = await this.tracks.visibleTrack(trackId, principal);
-    return this.repo.withLocked(id, principal.userId, now, async (tx, row) => {
+    // BEGIN, the playlist's lock, one read of its state and the track, the insert, COMMIT
+    return this.repo.withLockedForAdd(id, principal.userId, now, async (tx, row) => {
       const playlist = playlistAccess.assert(principal, 'editTracks', row);
+      const state = await this.repo.addState(tx, id, trackId, principal.userId);
+      const track = state.track ? toSummary(state.track, principal) : null;
+      if (!track) throw new AppError(TracksErrors.trackNotFound);
       assertVersion(playlist, ifMatch);
-      const state = await this.repo.trackState(tx, id, track.id);
       if (state.present) throw new AppError(PlaylistErrors.trackAlreadyInPlaylist);
       if (state.count >= this.config.limits.playlistTracks) throw new AppError(PlaylistErrors.playlistFull);
-      const version = await this.repo.insertTrack(tx, {
+      const version = await this.repo.appendTrack(tx, {
         playlistId: id,
         trackId: track.id,
         position: generateKeyBetween(state.last, null),
@@ -205,7 +204,7 @@ export class PlaylistsService {
           added_by: principal.userId,
           added_at: now.toISOString(),
           available: true,
-          track: summaryOfTrack(track),
+          track,
         },
       };
     });

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { notBlockedEitherWaySql } from '../social/blocks.sql';
 import { Prisma } from '@prisma/client';
 import { type Keyset, olderThan } from '../../platform/pagination/pagination';
-import { PrismaService, type Tx } from '../../platform/prisma/prisma.service';
+import { PrismaService, type SqlTx, type Tx } from '../../platform/prisma/prisma.service';
 import type { StationRule } from './seed-rules';
 
 /**
@@ -302,34 +302,46 @@ export class RadioRepository {
     return this.prisma.$transaction(fn);
   }
 
-  /** The user's radio lock: session starts and skips of one user take turns on it. */
-  async lockUser(tx: Tx, userId: string): Promise<void> {
-    await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`radio:${userId}`}, 11))`;
+  /** A session's start runs in a pg transaction on the shared pool (README "Architecture"). */
+  sqlTransaction<T>(fn: (tx: SqlTx) => Promise<T>): Promise<T> {
+    return this.prisma.transaction(fn);
   }
 
   /**
-   * Under the user's lock: ends the user's open sessions on `deviceId` (taken over) and those whose
-   * heartbeat is older than `liveSince` (lapsed); true when another live one remains.
+   * A start, under the user's radio lock (its own statement, so the next one sees every session
+   * committed before the lock was ours): ends the user's open sessions on `deviceId` (taken over)
+   * and those whose heartbeat is older than `liveSince` (lapsed), and says in the same statement
+   * whether another live one remains.
    */
-  async endReplaceable(
-    tx: Tx,
+  async lockUserAndEndReplaceable(
+    tx: SqlTx,
     userId: string,
     deviceId: string,
     liveSince: Date,
     at: Date,
   ): Promise<boolean> {
-    await tx.$executeRaw`
-      UPDATE radio_sessions SET ended_at = ${at}, updated_at = ${at}
-      WHERE user_id = ${userId} AND ended_at IS NULL
-        AND (device_id = ${deviceId} OR last_heartbeat_at < ${liveSince})`;
-    const live = await tx.$queryRaw<unknown[]>`
-      SELECT 1 FROM radio_sessions WHERE user_id = ${userId} AND ended_at IS NULL LIMIT 1`;
-    return live.length > 0;
+    await tx.query(
+      'SELECT pg_advisory_xact_lock(hashtextextended($1, 11))',
+      [`radio:${userId}`],
+      'radio_lock_user',
+    );
+    const [row] = await tx.query<{ live: boolean }>(
+      `WITH ended AS (
+         UPDATE radio_sessions SET ended_at = $4, updated_at = $4
+         WHERE user_id = $1 AND ended_at IS NULL AND (device_id = $2 OR last_heartbeat_at < $3)
+         RETURNING id
+       )
+       SELECT EXISTS (SELECT 1 FROM radio_sessions WHERE user_id = $1 AND ended_at IS NULL
+                        AND id NOT IN (SELECT id FROM ended)) AS live`,
+      [userId, deviceId, liveSince, at],
+      'radio_end_replaceable',
+    );
+    return row.live;
   }
 
-  /** Inserts the session, its first play and the play's count. */
-  async createSession(
-    tx: Tx,
+  /** Inserts the session, its first play and the play's count, in one statement. */
+  async insertSession(
+    tx: SqlTx,
     s: {
       id: string;
       userId: string;
@@ -342,18 +354,36 @@ export class RadioRepository {
       at: Date;
     },
   ): Promise<void> {
-    await tx.$executeRaw`
-      INSERT INTO radio_sessions (id, user_id, device_id, station_id, rule, current_track_id, current_started_at,
-                                  next_track_id, last_heartbeat_at, created_at, updated_at)
-      VALUES (${s.id}, ${s.userId}, ${s.deviceId}, ${s.stationId}, ${JSON.stringify(s.rule)}::jsonb,
-              ${s.currentTrackId}, ${s.at}, ${s.nextTrackId}, ${s.at}, ${s.at}, ${s.at})`;
-    await tx.$executeRaw`
-      WITH listen AS (
-        INSERT INTO listens (id, user_id, track_id, session_id, created_at)
-        VALUES (${s.listenId}, ${s.userId}, ${s.currentTrackId}, ${s.id}, ${s.at}) RETURNING track_id
-      )
-      INSERT INTO track_play_counts (track_id, plays) SELECT track_id, 1 FROM listen
-      ON CONFLICT (track_id) DO UPDATE SET plays = track_play_counts.plays + 1`;
+    await tx.execute(
+      `WITH session AS (
+         INSERT INTO radio_sessions (id, user_id, device_id, station_id, rule, current_track_id, current_started_at,
+                                     next_track_id, last_heartbeat_at, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5::jsonb, $6, $9, $7, $9, $9, $9)
+         RETURNING id, user_id, current_track_id
+       ), listen AS (
+         INSERT INTO listens (id, user_id, track_id, session_id, created_at)
+         SELECT $8, user_id, current_track_id, id, $9 FROM session RETURNING track_id
+       )
+       INSERT INTO track_play_counts (track_id, plays) SELECT track_id, 1 FROM listen
+       ON CONFLICT (track_id) DO UPDATE SET plays = track_play_counts.plays + 1`,
+      [
+        s.id,
+        s.userId,
+        s.deviceId,
+        s.stationId,
+        JSON.stringify(s.rule),
+        s.currentTrackId,
+        s.nextTrackId,
+        s.listenId,
+        s.at,
+      ],
+      'radio_insert_session',
+    );
+  }
+
+  /** The user's radio lock: session starts and skips of one user take turns on it. */
+  async lockUser(tx: Tx, userId: string): Promise<void> {
+    await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`radio:${userId}`}, 11))`;
   }
 
   /** The user's open session (ended, unknown or someone else's: null). */

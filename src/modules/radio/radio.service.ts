@@ -93,11 +93,10 @@ export class RadioService {
       at: now,
     };
     await this.repo
-      .transaction(async (tx) => {
-        await this.repo.lockUser(tx, principal.userId);
-        if (await this.repo.endReplaceable(tx, principal.userId, dto.device_id, liveSince, now))
+      .sqlTransaction(async (tx) => {
+        if (await this.repo.lockUserAndEndReplaceable(tx, principal.userId, dto.device_id, liveSince, now))
           throw new AppError(RadioErrors.concurrentStreamLimit);
-        await this.repo.createSession(tx, session);
+        await this.repo.insertSession(tx, session);
       })
       .catch((err: unknown) => {
         if (pgErrorOf(err)?.constraint === 'radio_sessions_one_open_per_user')

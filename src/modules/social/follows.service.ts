@@ -37,21 +37,21 @@ export class FollowsService {
     const me = principal.userId;
     if (targetId === me) throw new AppError(SocialErrors.cannotFollowSelf);
     const { following, followsPerHour } = this.config.limits;
-    await this.repo.transaction(async (tx) => {
+    const followers = await this.repo.transaction(async (tx) => {
       await RollingBudget.lock(tx, 'follow', me);
       // read once the lock is ours: the caller's follows are stamped in the order they happen
       const now = this.clock.now();
-      if (!(await this.repo.userExists(targetId, tx))) throw new AppError(AccountsErrors.userNotFound);
       await this.repo.lockPair(tx, me, targetId);
-      const relation = await this.repo.blockRelation(me, targetId, tx);
-      if (relation === 'you_blocked_user') {
+      const state = await this.repo.followState(tx, me, targetId);
+      if (!state.exists) throw new AppError(AccountsErrors.userNotFound);
+      if (state.relation === 'you_blocked_user') {
         throw new AppError(MessagingErrors.youBlockedUser, {
           message: 'You have blocked this user. Unblock to follow.',
         });
       }
-      if (relation === 'user_blocked_you') throw new AppError(MessagingErrors.userBlockedYou);
-      if (await this.repo.isFollowing(tx, me, targetId)) throw new AppError(SocialErrors.alreadyFollowing);
-      if ((await this.repo.followingCount(tx, me)) >= following) {
+      if (state.relation === 'user_blocked_you') throw new AppError(MessagingErrors.userBlockedYou);
+      if (state.following) throw new AppError(SocialErrors.alreadyFollowing);
+      if (state.count >= following) {
         throw new AppError(SocialErrors.followLimitReached, {
           message: `Maximum following reached (${following}).`,
         });
@@ -64,10 +64,9 @@ export class FollowsService {
         now,
       );
       if (!spent.ok) throw retryLater(SocialErrors.followRateLimited, spent.retryAfter);
-      await this.repo.insertFollow(tx, me, targetId, now);
+      return this.repo.insertFollow(tx, me, targetId, now);
     });
-    const profile = await this.repo.profile(targetId);
-    return { user_id: targetId, following: true, follower_count: profile?.followers ?? 0 };
+    return { user_id: targetId, following: true, follower_count: followers };
   }
 
   /** user_not_found, then not_following. The hourly follow budget is not given back. */

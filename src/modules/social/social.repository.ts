@@ -53,22 +53,50 @@ export class SocialRepository {
 
   // ---- follows --------------------------------------------------------------------------------
 
-  async isFollowing(tx: Tx, follower: string, followee: string): Promise<boolean> {
-    const rows = await tx.$queryRaw<unknown[]>`
-      SELECT 1 FROM follows WHERE follower_id = ${follower} AND followee_id = ${followee}`;
-    return rows.length > 0;
+  /**
+   * What a follow is checked against, in one statement once the follower's budget lock and the
+   * pair's lock are held: whether the followee exists, a block either way, whether the follow
+   * exists, and how many the follower follows.
+   */
+  async followState(
+    tx: Tx,
+    follower: string,
+    followee: string,
+  ): Promise<{ exists: boolean; relation: BlockRelation; following: boolean; count: number }> {
+    const [row] = await tx.$queryRaw<
+      { exists: boolean; iBlocked: boolean; blockedMe: boolean; following: boolean; count: number }[]
+    >`
+      SELECT EXISTS (SELECT 1 FROM users WHERE id = ${followee}) AS exists,
+             EXISTS (SELECT 1 FROM blocks WHERE blocker_id = ${follower} AND blocked_id = ${followee}) AS "iBlocked",
+             EXISTS (SELECT 1 FROM blocks WHERE blocker_id = ${followee} AND blocked_id = ${follower}) AS "blockedMe",
+             EXISTS (SELECT 1 FROM follows WHERE follower_id = ${follower} AND followee_id = ${followee}) AS following,
+             COALESCE((SELECT following FROM follow_counts WHERE user_id = ${follower}), 0)::int AS count`;
+    return {
+      exists: row.exists,
+      relation: row.iBlocked ? 'you_blocked_user' : row.blockedMe ? 'user_blocked_you' : 'none',
+      following: row.following,
+      count: row.count,
+    };
   }
 
-  async followingCount(tx: Tx, userId: string): Promise<number> {
-    const [row] = await tx.$queryRaw<{ following: number }[]>`
-      SELECT following FROM follow_counts WHERE user_id = ${userId}`;
-    return row?.following ?? 0;
-  }
-
-  async insertFollow(tx: Tx, follower: string, followee: string, at: Date): Promise<void> {
-    await tx.$executeRaw`
-      INSERT INTO follows (follower_id, followee_id, created_at) VALUES (${follower}, ${followee}, ${at})`;
-    await this.adjustCounts(tx, follower, followee, 1);
+  /**
+   * Inserts the follow and moves both counters, in one statement (the counter rows are written in
+   * user-id order, as `adjustCounts` does); returns the followee's follower count.
+   */
+  async insertFollow(tx: Tx, follower: string, followee: string, at: Date): Promise<number> {
+    const rows = await tx.$queryRaw<{ userId: string; followers: number }[]>`
+      WITH f AS (
+        INSERT INTO follows (follower_id, followee_id, created_at) VALUES (${follower}, ${followee}, ${at})
+        RETURNING 1
+      )
+      INSERT INTO follow_counts AS c (user_id, following, followers)
+      SELECT u, CASE WHEN u = ${follower} THEN 1 ELSE 0 END, CASE WHEN u = ${followee} THEN 1 ELSE 0 END
+      FROM f, unnest(ARRAY[${follower}, ${followee}]::text[]) u
+      ORDER BY u
+      ON CONFLICT (user_id) DO UPDATE
+        SET following = c.following + EXCLUDED.following, followers = c.followers + EXCLUDED.followers
+      RETURNING c.user_id AS "userId", c.followers`;
+    return rows.find((r) => r.userId === followee)!.followers;
   }
 
   /** True when there was a follow to remove. */

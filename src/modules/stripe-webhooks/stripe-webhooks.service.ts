@@ -8,7 +8,7 @@ import { StripeClient } from '../../platform/payments/stripe.client';
 import { SubscriptionsService } from '../billing/subscriptions.service';
 import { Fulfilment } from '../licensing/fulfilment';
 import { StripeWebhookErrors } from './stripe-webhooks.errors';
-import { StripeWebhooksRepository } from './stripe-webhooks.repository';
+import { type EventEffect, StripeWebhooksRepository } from './stripe-webhooks.repository';
 
 const TOLERANCE_SECONDS = 300;
 
@@ -30,9 +30,6 @@ const isObject = (v: unknown): v is Record<string, unknown> =>
 
 const idOf = (ref: unknown): string | null =>
   typeof ref === 'string' && ref ? ref : isObject(ref) && typeof ref.id === 'string' ? ref.id : null;
-
-/** What we do with an event once it is known to be real. */
-type Effect = { kind: 'ignore' } | { kind: 'apply'; run: Parameters<StripeWebhooksRepository['apply']>[2] };
 
 /**
  * Stripe's events, verified and applied exactly once. A signed event is not trusted for its
@@ -107,16 +104,12 @@ export class StripeWebhooksService {
   async handle(event: VerifiedEvent): Promise<{ received: true; duplicate: boolean }> {
     if (await this.repo.seen(event.id)) return { received: true, duplicate: true };
     const effect = await this.effect(event);
-    const applied = await this.repo.apply(
-      event,
-      this.clock.now(),
-      effect.kind === 'apply' ? effect.run : null,
-    );
+    const applied = await this.repo.apply(event, this.clock.now(), effect);
     return { received: true, duplicate: !applied };
   }
 
   /** Reads what the event is about from Stripe (no transaction open) and decides its effect. */
-  private async effect(event: VerifiedEvent): Promise<Effect> {
+  private async effect(event: VerifiedEvent): Promise<EventEffect> {
     const readAt = this.clock.now();
     switch (event.type) {
       case 'payment_intent.succeeded':
@@ -127,11 +120,11 @@ export class StripeWebhooksService {
         if (!purchase) return { kind: 'ignore' }; // a payment of Stripe's that is not a purchase
         if (event.type === 'payment_intent.payment_failed') {
           const code = pi.last_payment_error?.code ?? 'payment_failed';
-          return { kind: 'apply', run: (tx) => this.fulfilment.paymentFailed(tx, pi.id, code) };
+          return { kind: 'payment', run: (tx) => this.fulfilment.paymentFailed(tx, pi.id, code) };
         }
         if (pi.status !== 'succeeded')
           throw unknownObject(`a succeeded PaymentIntent ${pi.id} (it is ${pi.status})`);
-        return { kind: 'apply', run: (tx) => this.fulfilment.paymentSucceeded(tx, pi.id) };
+        return { kind: 'payment', run: (tx) => this.fulfilment.paymentSucceeded(tx, pi.id) };
       }
       case 'charge.refunded': {
         const charge = await this.retrieve(() => this.stripe.api.charges.retrieve(event.object.id));
@@ -139,14 +132,14 @@ export class StripeWebhooksService {
           throw unknownObject(`a refunded charge ${event.object.id}`);
         const pi = idOf(charge.payment_intent);
         if (!pi || !(await this.fulfilment.purchaseOfIntent(pi))) return { kind: 'ignore' };
-        return { kind: 'apply', run: (tx) => this.fulfilment.paymentRefunded(tx, pi) };
+        return { kind: 'payment', run: (tx) => this.fulfilment.paymentRefunded(tx, pi) };
       }
       case 'charge.dispute.created': {
         const dispute = await this.retrieve(() => this.stripe.api.disputes.retrieve(event.object.id));
         if (!dispute) throw unknownObject(`dispute ${event.object.id}`);
         const pi = idOf(dispute.payment_intent);
         if (!pi || !(await this.fulfilment.purchaseOfIntent(pi))) return { kind: 'ignore' };
-        return { kind: 'apply', run: (tx) => this.fulfilment.paymentDisputed(tx, pi) };
+        return { kind: 'payment', run: (tx) => this.fulfilment.paymentDisputed(tx, pi) };
       }
       case 'customer.subscription.created':
       case 'customer.subscription.updated':
@@ -160,7 +153,7 @@ export class StripeWebhooksService {
         if (!subscriptionId) throw unknownObject(`the subscription of invoice ${event.object.id}`);
         const sub = await this.subscriptions.fetch(subscriptionId);
         if (!sub) throw unknownObject(`subscription ${subscriptionId}`);
-        return { kind: 'apply', run: (tx) => this.subscriptions.applySubscription(tx, sub, readAt) };
+        return { kind: 'subscription', run: (tx) => this.subscriptions.applySubscription(tx, sub, readAt) };
       }
       default:
         this.logger.debug(`Stripe event ${event.type} ignored`);

@@ -2,7 +2,9 @@ import { defineResourceAccess, type Role } from '../../platform/access/resource-
 import { TracksErrors } from './tracks.errors';
 import type { TrackRow } from './tracks.repository';
 
-type TrackLike = Pick<TrackRow, 'ownerId' | 'collaborators' | 'source' | 'processingStatus'>;
+type TrackLike = Pick<TrackRow, 'ownerId' | 'source' | 'processingStatus'> & {
+  collaborators: readonly { userId: string }[];
+};
 
 /**
  * Who may do what with a track — the one place these rules live (README "Access model").

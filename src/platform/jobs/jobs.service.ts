@@ -2,7 +2,7 @@ import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } fro
 import { fromPrisma, PgBoss } from 'pg-boss';
 import { AppConfig } from '../../config/config';
 import { Clock } from '../clock/clock';
-import type { Tx } from '../prisma/prisma.service';
+import type { SqlTx, Tx } from '../prisma/prisma.service';
 import { JobClock } from './job-clock';
 
 export interface JobContext {
@@ -29,12 +29,18 @@ export interface JobDefinition<T extends object = object> {
 }
 
 export interface EnqueueOptions {
-  /** enqueue inside this transaction: the job exists iff the transaction commits */
-  tx?: Tx;
+  /** enqueue inside this transaction (Prisma's or a pg one): the job exists iff it commits */
+  tx?: Tx | SqlTx;
   /** at most one queued job with this key */
   singletonKey?: string;
   startAfterSeconds?: number;
 }
+
+/** pg-boss's view of a transaction to write its job row in. */
+const jobDb = (tx: Tx | SqlTx) =>
+  'inTransaction' in tx
+    ? { executeSql: async (text: string, values?: unknown[]) => ({ rows: await tx.query(text, values) }) }
+    : fromPrisma(tx);
 
 /**
  * Background jobs on pg-boss, in the application's own PostgreSQL. Modules register handlers at
@@ -111,7 +117,7 @@ export class JobsService implements OnApplicationBootstrap, OnApplicationShutdow
     return this.boss.send(name, data, {
       singletonKey: options.singletonKey,
       startAfter: options.startAfterSeconds,
-      ...(options.tx ? { db: fromPrisma(options.tx) } : {}),
+      ...(options.tx ? { db: jobDb(options.tx) } : {}),
     });
   }
 

@@ -1,4 +1,5 @@
 import { Prisma } from '@prisma/client';
+import { DatabaseError } from 'pg';
 import { pgErrorOf } from './db-errors';
 
 const prismaError = (code: string, originalCode: string, index: string) =>
@@ -16,5 +17,10 @@ describe('pgErrorOf', () => {
     });
     expect(pgErrorOf(prismaError('P2010', '23505', 'x_key'))).toEqual({ code: '23505', constraint: 'x_key' });
     expect(pgErrorOf(new Error('nope'))).toBeNull();
+  });
+
+  it('reads the SQLSTATE and constraint of a pg error', () => {
+    const e = Object.assign(new DatabaseError('dup', 1, 'error'), { code: '23505', constraint: 'x_key' });
+    expect(pgErrorOf(e)).toEqual({ code: '23505', constraint: 'x_key' });
   });
 });

@@ -1,21 +1,50 @@
 import { Injectable, OnModuleDestroy } from '@nestjs/common';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { Prisma, PrismaClient } from '@prisma/client';
-import { Pool } from 'pg';
+import { Pool, type PoolClient } from 'pg';
 import { AppConfig } from '../../config/config';
 
 export type Tx = Prisma.TransactionClient;
 
+/** A statement runner: the pool itself (autocommit) or one open pg transaction (`transaction`). */
+export interface Sql {
+  /** the rows of one parameterised statement; `name` makes it a prepared statement per connection */
+  query<T>(text: string, params?: unknown[], name?: string): Promise<T[]>;
+  /** how many rows one statement changed */
+  execute(text: string, params?: unknown[], name?: string): Promise<number>;
+}
+
+/** A pg transaction on the shared pool, as handed to `PrismaService.transaction`'s callback. */
+export interface SqlTx extends Sql {
+  readonly inTransaction: true;
+}
+
+/** serialization_failure, deadlock_detected: the transaction is run again from the start */
+const RETRYABLE = new Set(['40001', '40P01']);
+const ATTEMPTS = 3;
+
+const runner = (c: Pool | PoolClient): Sql => ({
+  async query<T>(text: string, params: unknown[] = [], name?: string): Promise<T[]> {
+    return (await c.query({ text, values: params, ...(name ? { name } : {}) })).rows as T[];
+  },
+  async execute(text: string, params: unknown[] = [], name?: string): Promise<number> {
+    return (await c.query({ text, values: params, ...(name ? { name } : {}) })).rowCount ?? 0;
+  },
+});
+
 /**
- * The Prisma client on the pg driver adapter (no native engine), sharing one pg pool with `sql()`.
- * Repositories use Prisma; `sql()` is for the few single statements on every request's path
- * (token and session checks, health), where Prisma's per-query overhead was measured at 2–3.5×
- * plain pg (see README "Performance"). The pool fails fast when PostgreSQL is unreachable
- * (503 service_unavailable) and reconnects by itself when it returns.
+ * The Prisma client on the pg driver adapter (no native engine), sharing one pg pool with `sql()`
+ * and `transaction()`. Prisma serves the many ordinary reads and writes; the pg pool serves the
+ * statements on every request's path (principal and session checks, health) and the hot write
+ * paths (purchases, webhooks, token debits, submissions, playlist adds), where Prisma's per-query
+ * work and its interactive transactions (~3× a pg transaction) were measured to dominate
+ * (README "Architecture", docs/perf/writes.md). The pool fails fast when PostgreSQL is
+ * unreachable (503 service_unavailable) and reconnects by itself when it returns.
  */
 @Injectable()
 export class PrismaService extends PrismaClient implements OnModuleDestroy {
   private readonly pool: Pool;
+  private readonly pooled: Sql;
 
   constructor(config: AppConfig) {
     const pool = new Pool({
@@ -25,6 +54,8 @@ export class PrismaService extends PrismaClient implements OnModuleDestroy {
       idleTimeoutMillis: 30_000,
       // a runaway statement must not hold a connection past the request deadline
       statement_timeout: config.requestTimeoutMs + 5_000,
+      // nor a transaction whose caller stopped talking to it (its locks go with it)
+      idle_in_transaction_session_timeout: config.requestTimeoutMs + 5_000,
     });
     // an idle client losing its connection (database restart) is not an application error
     pool.on('error', () => undefined);
@@ -33,14 +64,48 @@ export class PrismaService extends PrismaClient implements OnModuleDestroy {
       transactionOptions: { maxWait: 5_000, timeout: config.requestTimeoutMs },
     });
     this.pool = pool;
+    this.pooled = runner(pool);
   }
 
   /**
    * One parameterised statement on the shared pool, outside any transaction. A `name` makes it a
    * prepared statement kept by each connection, which saves the planning on hot queries.
    */
-  async sql<T>(text: string, params: unknown[] = [], name?: string): Promise<T[]> {
-    return (await this.pool.query({ text, values: params, ...(name ? { name } : {}) })).rows as T[];
+  sql<T>(text: string, params: unknown[] = [], name?: string): Promise<T[]> {
+    return this.pooled.query<T>(text, params, name);
+  }
+
+  /** `sql` for the number of rows a statement changed. */
+  execute(text: string, params: unknown[] = [], name?: string): Promise<number> {
+    return this.pooled.execute(text, params, name);
+  }
+
+  /**
+   * `fn` in one pg transaction (READ COMMITTED) on the shared pool: BEGIN, its statements,
+   * COMMIT — or ROLLBACK when it throws, the error passed on unchanged (pgErrorOf reads its
+   * SQLSTATE and constraint like a Prisma error's). A deadlock or serialization failure runs `fn`
+   * again (three attempts), so `fn` must do nothing but database work: never call the network in
+   * it. The pool's statement and idle-in-transaction timeouts bound how long it holds its locks.
+   */
+  async transaction<T>(fn: (tx: SqlTx) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      const client = await this.pool.connect();
+      let broken: Error | undefined;
+      try {
+        await client.query('BEGIN');
+        const out = await fn({ ...runner(client), inTransaction: true });
+        await client.query('COMMIT');
+        return out;
+      } catch (err) {
+        await client.query('ROLLBACK').catch((e: Error) => (broken = e));
+        const code = (err as { code?: unknown }).code;
+        if (attempt < ATTEMPTS && typeof code === 'string' && RETRYABLE.has(code)) continue;
+        throw err;
+      } finally {
+        // a connection that could not roll back is closed, not handed to the next caller
+        client.release(broken);
+      }
+    }
   }
 
   async onModuleDestroy(): Promise<void> {
