@@ -256,6 +256,32 @@ export class Fleet {
     }
   }
 
+  /**
+   * A restarted instance starts at the real time: move its clock to its peers' (a no-op once
+   * the offset is shared through the database).
+   */
+  async syncClock(instance: FleetInstance): Promise<void> {
+    const peer = this.instances.find((i) => i !== instance && i.running);
+    if (!peer) return;
+    const now = async (i: FleetInstance) =>
+      Date.parse(((await i.http.get('/api/v1/__test/clock').expect(200)).body as { now: string }).now);
+    const behind = (await now(peer)) - (await now(instance));
+    if (behind > 5000) {
+      await instance.http
+        .post('/api/v1/__test/clock')
+        .send({ advance_seconds: Math.ceil(behind / 1000) })
+        .expect(200);
+    }
+  }
+
+  /** Every running instance answers GET /health with 200. */
+  async allHealthy(): Promise<boolean> {
+    const states = await Promise.all(
+      this.instances.map((i) => (i.running ? i.healthy(2000) : Promise.resolve(false))),
+    );
+    return states.every(Boolean);
+  }
+
   async stop(): Promise<void> {
     await Promise.all(this.instances.map((i) => i.stop()));
     await Promise.all(this.instances.map((i) => i.closeLog()));

@@ -194,22 +194,42 @@ const REQUEST = {
 };
 
 export class Workload {
-  readonly producers: Actor[] = [];
-  readonly artists: Actor[] = [];
-  readonly buyers: Actor[] = [];
-  readonly fans: Actor[] = [];
-  readonly tracks: TrackRef[] = [];
-  readonly requests: { id: string; ownerId: string; createdAt: number }[] = [];
-  readonly licenses: { id: string; holder: Actor }[] = [];
-  readonly playlists: { id: string; owner: Actor }[] = [];
+  producers: Actor[] = [];
+  artists: Actor[] = [];
+  buyers: Actor[] = [];
+  fans: Actor[] = [];
+  tracks: TrackRef[] = [];
+  requests: { id: string; ownerId: string; createdAt: number }[] = [];
+  licenses: { id: string; holder: Actor }[] = [];
+  playlists: { id: string; owner: Actor }[] = [];
   /** Stripe events not yet delivered (delivered late, in batches, shuffled, twice) */
-  private pendingEvents: Stripe.Event[] = [];
-  private deliveredEvents = 0;
-  readonly delivered = new Set<string>();
+  private events: { pending: Stripe.Event[]; seen: number } = { pending: [], seen: 0 };
   private seed = 1;
-  readonly counts = new Map<string, { ok: number; refused: number }>();
+  counts = new Map<string, { ok: number; refused: number }>();
 
   constructor(private readonly o: WorkloadOptions) {}
+
+  /**
+   * Another worker on the same actors, tracks and queues, drawing from its own generator (so a
+   * seed fixes each worker's sequence of operations whatever the interleaving).
+   */
+  fork(rng: () => number): Workload {
+    const w = new Workload({ ...this.o, rng });
+    Object.assign(w, {
+      producers: this.producers,
+      artists: this.artists,
+      buyers: this.buyers,
+      fans: this.fans,
+      tracks: this.tracks,
+      requests: this.requests,
+      licenses: this.licenses,
+      playlists: this.playlists,
+      events: this.events,
+      counts: this.counts,
+      seed: this.seed + 1_000_000 * Math.floor(rng() * 1000),
+    });
+    return w;
+  }
 
   private get api(): Api {
     return this.o.api;
@@ -430,9 +450,9 @@ export class Workload {
   }
 
   private collectEvents(): void {
-    const fresh = this.o.stripe.events.slice(this.deliveredEvents);
-    this.deliveredEvents = this.o.stripe.events.length;
-    this.pendingEvents.push(...fresh);
+    const fresh = this.o.stripe.events.slice(this.events.seen);
+    this.events.seen = this.o.stripe.events.length;
+    this.events.pending.push(...fresh);
   }
 
   /**
@@ -441,7 +461,7 @@ export class Workload {
    */
   async deliverWebhooks(): Promise<void> {
     this.collectEvents();
-    const batch = this.pendingEvents.splice(0);
+    const batch = this.events.pending.splice(0);
     const twice = [...batch, ...batch];
     for (let i = twice.length - 1; i > 0; i--) {
       const j = Math.floor(this.o.rng() * (i + 1));
@@ -451,7 +471,7 @@ export class Workload {
       twice.map(async (event) => {
         const at = this.api.next();
         const clock = await this.api.call('GET', '/api/v1/__test/clock', { at });
-        if (clock.status !== 200) return this.pendingEvents.push(event);
+        if (clock.status !== 200) return this.events.pending.push(event);
         const payload = JSON.stringify(event);
         const res = await this.api.call('POST', '/api/v1/webhooks/stripe', {
           at,
