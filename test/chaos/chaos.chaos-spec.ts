@@ -46,14 +46,15 @@ const KINDS: FaultKind[] = [
 ];
 
 /** What a 5xx (or status 0: the connection cut) may be while a fault of this kind lasts. */
-const EXPLAINS: Record<FaultKind, (e: ServerError) => boolean> = {
+const EXPLAINS: Record<FaultKind, (e: ServerError, fault: Fault) => boolean> = {
   'postgres-restart': (e) => e.code === 'service_unavailable' || e.code === 'request_timeout',
   'redis-down': (e) => e.code === 'service_unavailable',
   'stripe-500': (e) => ['payment_processing_error', 'payment_initialization_failed'].includes(e.code ?? ''),
   'stripe-hang': (e) =>
     ['payment_processing_error', 'payment_initialization_failed', 'request_timeout'].includes(e.code ?? ''),
   'stripe-drop': (e) => ['payment_processing_error', 'payment_initialization_failed'].includes(e.code ?? ''),
-  'instance-kill': (e) => e.status === 0,
+  // a request in flight to the killed instance loses its connection
+  'instance-kill': (e, fault) => e.status === 0 && e.instance === fault.detail,
   'clock-month': () => false,
   'clock-hour': () => false,
 };
@@ -141,7 +142,7 @@ describe('chaos', () => {
       out(`fleet: 2 instances ready in ${f.build.bootMs} ms (build ${f.build.ms} ms); logs in ${f.logDir}`);
 
       // a load balancer's view: only running instances get requests
-      const api = new Api(() => f.instances.filter((i) => i.running), 45_000);
+      const api = new Api(() => f.instances.filter((i) => i.ready), 45_000);
       const base = new Workload({
         api,
         mail,
@@ -207,7 +208,18 @@ describe('chaos', () => {
           case 'instance-kill': {
             const victim: FleetInstance = f.at(Math.floor(rng() * f.instances.length));
             fault.detail = victim.name;
+            // mid-request: an upload streaming and a purchase being created and confirmed on it
+            // (a slow upload; purchases whose Stripe calls answer slowly)
+            stripe.latencyMs = 1500;
+            const inflight = [
+              base.uploadSlowly(base.producers[1], victim, 3000),
+              base.purchase('basic', base.buyers[0], victim),
+              base.purchase('premium', base.buyers[1], victim),
+            ];
+            await sleep(800 + rng() * 1000);
             await victim.kill();
+            stripe.latencyMs = 0;
+            await Promise.all(inflight);
             await sleep(500 + rng() * 1500);
             await victim.start();
             await f.syncClock(victim);
@@ -284,10 +296,22 @@ describe('chaos', () => {
               fl.startedAt !== undefined &&
               e.answeredAt >= fl.startedAt &&
               e.sentAt <= (fl.recoveredAt ?? Date.now()) + GRACE &&
-              EXPLAINS[fl.kind](e),
+              EXPLAINS[fl.kind](e, fl),
           ),
       );
       const inWindows = during.length - unexplained.length;
+      const explainedBy: Record<string, Record<string, number>> = {};
+      for (const e of during.filter((x) => !unexplained.includes(x))) {
+        const fl = faults.find(
+          (x) =>
+            x.startedAt !== undefined &&
+            e.answeredAt >= x.startedAt &&
+            e.sentAt <= (x.recoveredAt ?? Date.now()) + GRACE &&
+            EXPLAINS[x.kind](e, x),
+        )!;
+        const key = e.code ?? (e.status === 0 ? 'connection cut' : String(e.status));
+        (explainedBy[fl.kind] ??= {})[key] = (explainedBy[fl.kind]?.[key] ?? 0) + 1;
+      }
       const injected = Object.fromEntries(KINDS.map((k) => [k, faults.filter((x) => x.kind === k).length]));
       const missing = KINDS.filter((k) => !faults.some((x) => x.kind === k && x.recoveredAt));
 
@@ -314,6 +338,7 @@ describe('chaos', () => {
         violations,
         violationDetails: results.filter((r) => r.violations.length),
         serverErrorsInFaultWindows: inWindows,
+        serverErrorsInFaultWindowsByKind: explainedBy,
         serverErrorsOutsideFaultWindows: unexplained.length,
         unexplained: unexplained.slice(0, 50),
         crashes: f.crashes(),
@@ -339,6 +364,12 @@ describe('chaos', () => {
       row('violations', violations);
       row('5xx in fault windows (explained)', inWindows);
       row('5xx outside fault windows', unexplained.length);
+      for (const [kind, codes] of Object.entries(explainedBy))
+        out(
+          `  in ${kind} windows: ${Object.entries(codes)
+            .map(([c, n]) => `${c} ${n}`)
+            .join(', ')}`,
+        );
       out(`results: ${file}`);
       for (const r of report.violationDetails)
         out(`VIOLATION ${r.name}: ${JSON.stringify(r.violations.slice(0, 5))}`);

@@ -49,6 +49,9 @@ export class FleetInstance {
     return this.child?.pid;
   }
 
+  /** started and answered GET /health once; false from the moment it is stopped or killed */
+  ready = false;
+
   get running(): boolean {
     return !!this.child && this.child.exitCode === null && this.child.signalCode === null;
   }
@@ -90,7 +93,10 @@ export class FleetInstance {
         const info = await this.exited;
         throw new Error(`${this.name} exited while starting (${JSON.stringify(info)}):\n${this.logTail(60)}`);
       }
-      if (await this.healthy(1000)) return;
+      if (await this.healthy(1000)) {
+        this.ready = true;
+        return;
+      }
       if (Date.now() > deadline) {
         await this.kill();
         throw new Error(`${this.name} not healthy after ${readyTimeoutMs} ms:\n${this.logTail(60)}`);
@@ -126,6 +132,7 @@ export class FleetInstance {
   }
 
   private async signal(sig: NodeJS.Signals, graceMs: number): Promise<ExitInfo | undefined> {
+    this.ready = false;
     if (!this.child || !this.running) return undefined;
     this.expectingExit = true;
     this.child.kill(sig);

@@ -100,6 +100,8 @@ export class StripeFake {
   private readonly faults: { route: string; mode: 'hang' | 'drop' }[] = [];
   private readonly hung = new Set<ServerResponse>();
   private server?: Server;
+  /** added before every answer (a slow Stripe: a request is surely in flight meanwhile) */
+  latencyMs = 0;
   private fault?: { mode: StripeFault; cleared: Promise<void>; clear: () => void };
   private readonly signer = new Stripe('sk_test_signer');
   url = '';
@@ -217,6 +219,7 @@ export class StripeFake {
     const idempotencyKey = req.headers['idempotency-key'] as string | undefined;
     this.requests.push({ method, path: url.pathname, idempotencyKey });
 
+    if (this.latencyMs) await new Promise((r) => setTimeout(r, this.latencyMs));
     // a Stripe outage (setFault) before a one-off fault (faultNext)
     const outage = this.fault;
     if (outage?.mode === 'drop') return void req.socket.destroy();

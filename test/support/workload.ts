@@ -87,6 +87,8 @@ export class Api {
       at?: Endpoint;
       /** a body sent as is (the webhook's signed payload) */
       rawBody?: string;
+      /** a body streamed as it is produced */
+      stream?: ReadableStream<Uint8Array>;
       raw?: boolean;
       timeoutMs?: number;
     } = {},
@@ -94,12 +96,13 @@ export class Api {
     const at = opts.at ?? this.next();
     const headers: Record<string, string> = { ...(opts.headers ?? {}) };
     if (opts.auth) headers.authorization = opts.auth;
-    let body: string | FormData | undefined;
+    let body: string | FormData | ReadableStream<Uint8Array> | undefined;
     if (opts.json !== undefined) {
       headers['content-type'] = 'application/json';
       body = JSON.stringify(opts.json);
     } else if (opts.form) body = opts.form;
     else if (opts.rawBody !== undefined) body = opts.rawBody;
+    else if (opts.stream) body = opts.stream;
     this.sent++;
     const sentAt = Date.now();
     try {
@@ -108,6 +111,7 @@ export class Api {
         headers,
         body,
         signal: AbortSignal.timeout(opts.timeoutMs ?? this.timeoutMs),
+        ...(opts.stream ? { duplex: 'half' } : {}),
       });
       const buf = Buffer.from(await res.arrayBuffer());
       let parsed: unknown = buf;
@@ -343,18 +347,57 @@ export class Workload {
   }
 
   /** Uploads on one instance; its processing is left for another instance's drain. */
-  async uploadTrack(p: Actor): Promise<string | undefined> {
+  async uploadTrack(p: Actor, at?: Endpoint): Promise<string | undefined> {
     const form = new FormData();
     form.set('title', `Fleet beat ${this.seed}`);
     form.set('bpm', String(80 + Math.floor(this.o.rng() * 60)));
     form.set('genre', 'trap');
     form.set('tags', 'fleet');
     form.set('audio', new Blob([this.audio()], { type: 'audio/wav' }), 'beat.wav');
-    const res = await this.api.call('POST', '/api/v1/tracks', { auth: p.auth, form });
+    const res = await this.api.call('POST', '/api/v1/tracks', { auth: p.auth, form, at });
     this.count('upload', res.status === 201);
     if (res.status !== 201) return undefined;
     this.tracks.push({ id: res.body.id as string, ownerId: p.id, ready: false, offers: false });
     return res.body.id as string;
+  }
+
+  /**
+   * An upload whose body trickles in over `ms` (a slow client): the instance is surely mid-upload
+   * meanwhile, streaming to storage. Answers like any upload, or not at all if it dies.
+   */
+  async uploadSlowly(p: Actor, at: Endpoint, ms: number): Promise<void> {
+    const boundary = `----fleet${randomUUID()}`;
+    const fields = { title: `Slow beat ${this.seed}`, bpm: '90', genre: 'trap' };
+    const head = Object.entries(fields)
+      .map(([k, v]) => `--${boundary}\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`)
+      .join('');
+    const body = Buffer.concat([
+      Buffer.from(
+        `${head}--${boundary}\r\nContent-Disposition: form-data; name="audio"; filename="slow.wav"\r\nContent-Type: audio/wav\r\n\r\n`,
+      ),
+      this.audio(),
+      Buffer.from(`\r\n--${boundary}--\r\n`),
+    ]);
+    const parts = 10;
+    const size = Math.ceil(body.length / parts);
+    let sent = 0;
+    const stream = new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        if (sent >= parts) return controller.close();
+        await new Promise((r) => setTimeout(r, ms / parts));
+        controller.enqueue(body.subarray(sent * size, (sent + 1) * size));
+        sent++;
+      },
+    });
+    const res = await this.api.call('POST', '/api/v1/tracks', {
+      auth: p.auth,
+      at,
+      headers: { 'content-type': `multipart/form-data; boundary=${boundary}` },
+      stream,
+    });
+    this.count('upload', res.status === 201);
+    if (res.status === 201)
+      this.tracks.push({ id: res.body.id as string, ownerId: p.id, ready: false, offers: false });
   }
 
   /** Drains on an instance, then reads every unready track (from yet another one) and prices it. */
@@ -398,16 +441,22 @@ export class Workload {
   }
 
   /** Created on one instance, confirmed on another; the events wait for a late delivery. */
-  async purchase(type: 'basic' | 'premium' | 'exclusive' = 'basic', buyer = this.pick(this.buyers)) {
+  async purchase(
+    type: 'basic' | 'premium' | 'exclusive' = 'basic',
+    buyer = this.pick(this.buyers),
+    /** both calls on this instance (else created on one, confirmed on the next) */
+    at?: Endpoint,
+  ) {
     const track = this.forSale(buyer);
     if (!track) return;
     const created = await this.api.call('POST', '/api/v1/purchases', {
       auth: buyer.auth,
       headers: { 'idempotency-key': randomUUID() },
       json: { track_id: track.id, license_type: type, expected_price_cents: PRICE[type] },
+      at,
     });
     if (created.status !== 201) return this.count(`purchase.${type}`, false);
-    await this.confirm(buyer, created.body.id as string, this.api.other(created.at));
+    await this.confirm(buyer, created.body.id as string, at ?? this.api.other(created.at));
   }
 
   private async confirm(buyer: Actor, purchaseId: string, at: Endpoint): Promise<void> {
