@@ -1,5 +1,5 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import { createWriteStream, mkdirSync, WriteStream } from 'node:fs';
+import { createWriteStream, mkdirSync, readdirSync, rmSync, statSync, WriteStream } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import request from 'supertest';
@@ -207,6 +207,12 @@ export class Fleet {
       `${options.label ?? 'fleet'}-${new Date().toISOString().replace(/[:.]/g, '-')}-${process.pid}`,
     );
     mkdirSync(logDir, { recursive: true });
+    // earlier runs' logs go after a day
+    const logsRoot = join(logDir, '..');
+    for (const name of readdirSync(logsRoot)) {
+      const p = join(logsRoot, name);
+      if (Date.now() - statSync(p).mtimeMs > 86_400_000) rmSync(p, { recursive: true, force: true });
+    }
     const instances: FleetInstance[] = [];
     for (let i = 0; i < options.size; i++) {
       const port = await freePort();
@@ -256,19 +262,24 @@ export class Fleet {
     return this.instances.map((i) => i.logTail(lines)).join('\n');
   }
 
-  /** Moves the application clock of every instance (each process keeps its own offset). */
+  /**
+   * Moves the application clock by `seconds`: on one instance, then every other one is brought
+   * to its time (each process keeps its own offset today; once the offset is shared through the
+   * database the others are already there and nothing more moves).
+   */
   async advanceClock(seconds: number): Promise<void> {
-    for (const i of this.instances) {
-      if (i.running) await i.http.post('/api/v1/__test/clock').send({ advance_seconds: seconds }).expect(200);
-    }
+    const [first, ...others] = this.instances.filter((i) => i.running);
+    if (!first) return;
+    await first.http.post('/api/v1/__test/clock').send({ advance_seconds: seconds }).expect(200);
+    for (const i of others) await this.syncClock(i, first);
   }
 
   /**
    * A restarted instance starts at the real time: move its clock to its peers' (a no-op once
    * the offset is shared through the database).
    */
-  async syncClock(instance: FleetInstance): Promise<void> {
-    const peer = this.instances.find((i) => i !== instance && i.running);
+  async syncClock(instance: FleetInstance, reference?: FleetInstance): Promise<void> {
+    const peer = reference ?? this.instances.find((i) => i !== instance && i.running);
     if (!peer) return;
     const now = async (i: FleetInstance) =>
       Date.parse(((await i.http.get('/api/v1/__test/clock').expect(200)).body as { now: string }).now);
