@@ -347,18 +347,23 @@ describe('chaos', () => {
       writeFileSync(file, JSON.stringify(report, null, 2));
 
       // ---- the table ---------------------------------------------------------------------------
-      const row = (k: string, v: string | number) => out(`| ${k.padEnd(40)} | ${String(v).padStart(12)} |`);
+      const row = (k: string, v: string | number) => out(`| ${k.padEnd(44)} | ${String(v).padStart(18)} |`);
       out();
-      out(`| ${'chaos run'.padEnd(40)} | ${'value'.padStart(12)} |`);
-      out(`|${'-'.repeat(42)}|${'-'.repeat(14)}|`);
+      out(`| ${'chaos run'.padEnd(44)} | ${'value'.padStart(18)} |`);
+      out(`|${'-'.repeat(46)}|${'-'.repeat(20)}|`);
       row('seed', SEED);
       row('duration (s)', (ranMs / 1000).toFixed(0));
       row('requests sent', api.sent);
       for (const [s, n] of byStatus) row(`  answered ${s === 0 ? 'no answer (cut)' : s}`, n);
+      // per kind: how many, the longest fault (injected → lifted) and the longest recovery
+      // (lifted → both instances answer /health 200)
       for (const k of KINDS) {
-        const rec = faults.filter((x) => x.kind === k && x.recoveredAt && x.liftedAt);
-        const times = rec.map((x) => x.recoveredAt! - x.liftedAt!);
-        row(`fault ${k} (recovery max ms)`, `${injected[k]} (${times.length ? Math.max(...times) : '-'})`);
+        const rec = faults.filter((x) => x.kind === k && x.recoveredAt && x.liftedAt && x.startedAt);
+        const max = (xs: number[]) => (xs.length ? String(Math.max(...xs)) : '-');
+        row(
+          `fault ${k} (n, max ms down / to recover)`,
+          `${injected[k]}, ${max(rec.map((x) => x.liftedAt! - x.startedAt!))} / ${max(rec.map((x) => x.recoveredAt! - x.liftedAt!))}`,
+        );
       }
       row('invariants checked', results.length);
       row('violations', violations);
