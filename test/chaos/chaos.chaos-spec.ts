@@ -167,11 +167,15 @@ describe('chaos', () => {
         }
       });
 
-      const waitHealthy = async (): Promise<number> => {
-        for (;;) {
+      // an instance that does not come back by itself within this is a finding, not a wait
+      const RECOVERY_LIMIT_MS = 60_000;
+      const waitHealthy = async (): Promise<number | undefined> => {
+        const deadline = Date.now() + RECOVERY_LIMIT_MS;
+        while (Date.now() < deadline) {
           if (await f.allHealthy()) return Date.now();
           await sleep(100);
         }
+        return undefined;
       };
       const clockNow = async () => {
         const i = f.instances.find((x) => x.running)!;
@@ -241,6 +245,13 @@ describe('chaos', () => {
         }
         fault.liftedAt = Date.now();
         fault.recoveredAt = await waitHealthy();
+        if (fault.recoveredAt === undefined) {
+          const sick = f.instances.filter((i) => i.running).map((i) => i.name);
+          throw new Error(
+            `${fault.kind} at ${((fault.startedAt - began) / 1000).toFixed(1)}s: not every instance answers /health 200 ` +
+              `${RECOVERY_LIMIT_MS / 1000} s after the fault was lifted (running: ${sick.join(', ')}):\n${f.logTail(15)}`,
+          );
+        }
         out(
           `${((fault.startedAt - began) / 1000).toFixed(1)}s ${fault.kind}${fault.detail ? ` (${fault.detail})` : ''}: ` +
             `${fault.liftedAt - fault.startedAt} ms, recovered in ${fault.recoveredAt - fault.liftedAt} ms`,
@@ -253,14 +264,18 @@ describe('chaos', () => {
           await inject(fault);
         }
       })();
-      await faultRunner;
+      await faultRunner.catch((err: Error) => {
+        stopping = true;
+        throw err;
+      });
       await Promise.race([Promise.all(workers), sleep(Math.max(0, stopAt - Date.now()))]);
       stopping = true;
       await Promise.all(workers);
       const ranMs = Date.now() - began;
 
       // ---- at rest: every instance up, every webhook delivered, every job run --------------
-      await waitHealthy();
+      if ((await waitHealthy()) === undefined)
+        throw new Error(`instances unhealthy at rest:\n${f.logTail(15)}`);
       for (const i of f.instances) await f.syncClock(i);
       await base.settle();
       const deadline = Date.now() + 180_000;
