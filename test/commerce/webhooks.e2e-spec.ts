@@ -217,4 +217,25 @@ describe('Stripe webhooks', () => {
     expect(await counts()).toEqual(before);
     expect(await recorded(event.id)).toBe(1);
   });
+
+  it('answers payment_processing_error while Stripe is out of reach, records nothing, and applies the next delivery', async () => {
+    // found by npm run chaos: Stripe down while a webhook re-reads its PaymentIntent was internal_error
+    const { purchaseId, paymentIntentId } = await paidOutsideTheApi();
+    const event = c.stripe.eventsFor(paymentIntentId).find((e) => e.type === 'payment_intent.succeeded')!;
+    c.stripe.setFault('500');
+    let res: { status: number; body: string };
+    try {
+      res = await deliver(event);
+    } finally {
+      c.stripe.setFault(undefined);
+    }
+    expect(res.status).toBe(500);
+    expect(JSON.parse(res.body)).toMatchObject({ code: 'payment_processing_error' });
+    expect(await recorded(event.id)).toBe(0);
+    expect((await state(purchaseId)).licenses).toEqual([]);
+
+    expect((await deliver(event)).status).toBe(200);
+    expect(await recorded(event.id)).toBe(1);
+    expect((await state(purchaseId)).purchase.status).toBe('succeeded');
+  });
 });

@@ -12,6 +12,8 @@ import Stripe from 'stripe';
 
 type Obj = Record<string, unknown>;
 
+export type StripeFault = '500' | 'hang' | 'drop';
+
 /** Stripe's documented test payment methods and what confirming with them does. */
 const DECLINES: Record<string, { code: string; decline_code?: string; message: string }> = {
   pm_card_chargeDeclined: {
@@ -98,6 +100,9 @@ export class StripeFake {
   private readonly faults: { route: string; mode: 'hang' | 'drop' }[] = [];
   private readonly hung = new Set<ServerResponse>();
   private server?: Server;
+  /** added before every answer (a slow Stripe: a request is surely in flight meanwhile) */
+  latencyMs = 0;
+  private fault?: { mode: StripeFault; cleared: Promise<void>; clear: () => void };
   private readonly signer = new Stripe('sk_test_signer');
   url = '';
 
@@ -111,6 +116,8 @@ export class StripeFake {
   async stop(): Promise<void> {
     for (const res of this.hung) res.destroy();
     this.hung.clear();
+    this.setFault(undefined);
+    this.server?.closeAllConnections();
     await new Promise<void>((resolve) => this.server?.close(() => resolve()));
   }
 
@@ -130,6 +137,20 @@ export class StripeFake {
     error: Obj = { type: 'api_error', message: 'An unknown error occurred' },
   ): void {
     this.failures.push({ route, status, error });
+  }
+
+  /**
+   * Until cleared, every API request fails like Stripe down: '500' answers Stripe's api_error,
+   * 'hang' never answers (the connection is cut when the fault clears, past the client's
+   * timeout), 'drop' cuts the connection at once. `undefined` clears it.
+   */
+  setFault(mode: StripeFault | undefined): void {
+    this.fault?.clear();
+    this.fault = undefined;
+    if (!mode) return;
+    let clear!: () => void;
+    const cleared = new Promise<void>((resolve) => (clear = resolve));
+    this.fault = { mode, cleared, clear };
   }
 
   /** The requests made to a route, e.g. calls('POST', '/v1/subscriptions'). */
@@ -198,6 +219,14 @@ export class StripeFake {
     const idempotencyKey = req.headers['idempotency-key'] as string | undefined;
     this.requests.push({ method, path: url.pathname, idempotencyKey });
 
+    if (this.latencyMs) await new Promise((r) => setTimeout(r, this.latencyMs));
+    // a Stripe outage (setFault) before a one-off fault (faultNext)
+    const outage = this.fault;
+    if (outage?.mode === 'drop') return void req.socket.destroy();
+    if (outage?.mode === 'hang') {
+      await outage.cleared;
+      return void req.socket.destroy();
+    }
     const route = `${method} ${url.pathname.replace(/\/(pi|ch|cus|sub|re|dp)_[0-9a-f]+/g, '/:id')}`;
     const faultAt = this.faults.findIndex((f) => f.route === route);
     const fault = faultAt >= 0 ? this.faults.splice(faultAt, 1)[0].mode : undefined;
@@ -213,6 +242,12 @@ export class StripeFake {
       res.writeHead(status, { 'content-type': 'application/json', 'request-id': id('req') });
       res.end(body);
     };
+    if (outage?.mode === '500') {
+      return send(
+        500,
+        JSON.stringify({ error: { type: 'api_error', message: 'An unknown error occurred' } }),
+      );
+    }
     if (req.headers.authorization !== `Bearer ${this.secretKey}`) {
       return send(
         401,

@@ -6,7 +6,7 @@ import { addSeconds, Clock } from '../../platform/clock/clock';
 import { AppError, isAppError } from '../../platform/errors/app-error';
 import { GeneralErrors } from '../../platform/errors/general.errors';
 import { IdempotencyErrors } from '../../platform/idempotency/idempotency.errors';
-import { paymentError } from '../../platform/payments/payment-errors';
+import { paymentError, stripeUnreachable } from '../../platform/payments/payment-errors';
 import { StripeClient } from '../../platform/payments/stripe.client';
 import type { Tx } from '../../platform/prisma/prisma.service';
 import { BillingErrors } from './billing.errors';
@@ -301,7 +301,7 @@ export class SubscriptionsService {
       return await this.stripe.api.subscriptions.retrieve(subscriptionId);
     } catch (err) {
       if (err instanceof Stripe.errors.StripeError && err.statusCode === 404) return null;
-      throw err;
+      throw stripeUnreachable(err) ?? err;
     }
   }
 

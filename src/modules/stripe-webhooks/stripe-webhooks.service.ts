@@ -4,6 +4,7 @@ import { AppConfig } from '../../config/config';
 import { Clock } from '../../platform/clock/clock';
 import { AppError } from '../../platform/errors/app-error';
 import { GeneralErrors } from '../../platform/errors/general.errors';
+import { stripeUnreachable } from '../../platform/payments/payment-errors';
 import { StripeClient } from '../../platform/payments/stripe.client';
 import { SubscriptionsService } from '../billing/subscriptions.service';
 import { Fulfilment } from '../licensing/fulfilment';
@@ -161,13 +162,17 @@ export class StripeWebhooksService {
     }
   }
 
-  /** A Stripe object, or null when Stripe does not know it (any other failure is thrown: 5xx, retried). */
+  /**
+   * A Stripe object, or null when Stripe does not know it. Stripe out of reach is
+   * payment_processing_error (a documented 5xx: Stripe delivers the event again); anything else
+   * is thrown as it is.
+   */
   private async retrieve<T>(read: () => Promise<T>): Promise<T | null> {
     try {
       return await read();
     } catch (err) {
       if (err instanceof Stripe.errors.StripeError && err.statusCode === 404) return null;
-      throw err;
+      throw stripeUnreachable(err) ?? err;
     }
   }
 }

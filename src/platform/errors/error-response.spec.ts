@@ -52,4 +52,13 @@ describe('toErrorResponse', () => {
     const r = toErrorResponse(Object.assign(new Error('x'), { code: '57P03' }), 'r');
     expect([r.status, r.body.code, r.headers['Retry-After']]).toEqual([503, 'service_unavailable', '5']);
   });
+
+  it('recognises a transaction whose connection died with the server (found by npm run chaos)', () => {
+    // pg's Client refuses the next query of an interactive transaction once its socket broke
+    // (PostgreSQL restarted mid-transaction): this reached clients as internal_error
+    const dead = new Error('Client has encountered a connection error and is not queryable');
+    expect(isDatabaseUnavailable(dead)).toBe(true);
+    expect(toErrorResponse(dead, 'r').body.code).toBe('service_unavailable');
+    expect(isDatabaseUnavailable(new Error('Client was closed and is not queryable'))).toBe(true);
+  });
 });

@@ -41,7 +41,7 @@ const CONNECTION_CODES = new Set([
   '08006',
 ]);
 const CONNECTION_MESSAGES =
-  /(timeout exceeded when trying to connect|Connection terminated|connect ECONNREFUSED|DatabaseNotReachable|Can't reach database|the database system is (starting up|shutting down)|terminating connection)/i;
+  /(timeout exceeded when trying to connect|Connection terminated|connect ECONNREFUSED|DatabaseNotReachable|Can't reach database|the database system is (starting up|shutting down)|terminating connection|Client (has encountered a connection error|was closed) and is not queryable)/i;
 
 /** True when err (or anything in its cause chain) says PostgreSQL could not be reached. */
 export function isDatabaseUnavailable(err: unknown): boolean {

@@ -41,3 +41,21 @@ export function paymentError(err: unknown, phase: 'create' | 'confirm'): AppErro
   }
   return new AppError(PaymentErrors.paymentFailed, {}, { cause: err });
 }
+
+/**
+ * Stripe out of reach (a cut or timed-out connection, its 5xx, its rate limit) while reading an
+ * object: payment_processing_error (the catalogue's "the Stripe API could not be reached"), so a
+ * webhook is answered with a documented 5xx and Stripe delivers it again. Anything else: undefined.
+ */
+export function stripeUnreachable(err: unknown): AppError | undefined {
+  if (!(err instanceof Stripe.errors.StripeError)) return undefined;
+  if (
+    err.type === 'StripeConnectionError' ||
+    err.type === 'StripeAPIError' ||
+    err.type === 'StripeRateLimitError' ||
+    (err.statusCode ?? 0) >= 500
+  ) {
+    return new AppError(PaymentErrors.paymentProcessingError, {}, { cause: err });
+  }
+  return undefined;
+}

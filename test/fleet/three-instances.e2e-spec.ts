@@ -1,0 +1,163 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client } from 'pg';
+import { Fleet } from '../support/fleet';
+import { checkInvariants, formatViolations, violationCount } from '../support/invariants';
+import { testRedisUrl } from '../support/redis';
+import { SmtpSink } from '../support/smtp-sink';
+import { StripeFake } from '../support/stripe-fake';
+import { createTestDatabase, TEST_JWT_SECRET, TestDatabase } from '../support/test-app';
+import { Api, seededRandom, Workload } from '../support/workload';
+
+/**
+ * Three instances of the current source, as separate processes (`npm start`'s path), on one
+ * PostgreSQL, one Redis, one Stripe-compatible server, one SMTP sink and one storage: every call
+ * of a mixed workload goes to the next instance, so uploads are processed and downloaded by
+ * other instances, purchases confirmed on one are fulfilled by webhooks arriving at others (late,
+ * twice, out of order), and one user's concurrent requests race on different processes. At the
+ * end the database must hold every invariant, and no instance may have answered a 5xx.
+ */
+const LIMITS = { submissionsPerRequest: 5, followsPerHour: 6, messagesPerMinute: 4 };
+
+describe('three instances act as one', () => {
+  let fleet: Fleet | undefined;
+  let database: TestDatabase;
+  let db: Client;
+  const mail = new SmtpSink();
+  const stripe = new StripeFake();
+  let storageDir: string;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    const [smtpUrl, stripeUrl, redisUrl] = await Promise.all([mail.start(), stripe.start(), testRedisUrl()]);
+    storageDir = mkdtempSync(join(tmpdir(), 'beat-fleet-storage-'));
+    fleet = await Fleet.start({
+      size: 3,
+      label: 'three-instances',
+      env: {
+        DATABASE_URL: database.url,
+        REDIS_URL: redisUrl,
+        SMTP_URL: smtpUrl,
+        STRIPE_SECRET_KEY: stripe.secretKey,
+        STRIPE_WEBHOOK_SECRET: stripe.webhookSecret,
+        STRIPE_API_BASE_URL: stripeUrl,
+        STORAGE_DIR: storageDir,
+        HOST: '127.0.0.1',
+        TEST_HOOKS: '1',
+        JOBS_AUTORUN: '0',
+        JWT_SECRET: TEST_JWT_SECRET,
+        ADMIN_EMAIL: 'admin@test.local',
+        ADMIN_PASSWORD: 'admin-password-1',
+        LIMIT_RATE_PER_MINUTE: '100000',
+        LIMIT_RATE_ANONYMOUS_PER_MINUTE: '100000',
+        LIMIT_RATE_LOGIN_PER_MINUTE: '100000',
+        LIMIT_SUBMISSIONS_PER_REQUEST: String(LIMITS.submissionsPerRequest),
+        LIMIT_FOLLOWS_PER_HOUR: String(LIMITS.followsPerHour),
+        LIMIT_MESSAGES_PER_MINUTE: String(LIMITS.messagesPerMinute),
+      },
+      envOf: (i) => ({ DATA_DIR: mkdtempSync(join(tmpdir(), `beat-fleet-data-${i}-`)) }),
+    });
+    process.stdout.write(
+      `fleet: build ${fleet.build.ms} ms (${fleet.build.reused ? 'reused' : 'fresh'}), 3 instances ready in ${fleet.build.bootMs} ms\n`,
+    );
+    db = new Client({ connectionString: database.url });
+    await db.connect();
+  }, 180_000);
+
+  afterAll(async () => {
+    await db?.end();
+    await fleet?.stop();
+    await Promise.all([mail.stop(), stripe.stop()]);
+    await database?.drop();
+    if (storageDir) rmSync(storageDir, { recursive: true, force: true });
+  }, 60_000);
+
+  it('spreads a mixed workload round-robin and keeps every invariant', async () => {
+    const f = fleet!;
+    const api = new Api(() => f.instances);
+    const w = new Workload({
+      api,
+      mail,
+      stripe,
+      rng: seededRandom(20261130),
+      admin: { email: 'admin@test.local', password: 'admin-password-1' },
+      submissionLimit: LIMITS.submissionsPerRequest,
+    });
+    const failIfBroken = () => {
+      const problems = [
+        ...api.failures.map((e) => JSON.stringify(e)),
+        ...f.crashes(),
+        ...f.instances.flatMap((i) => i.errorEntries().map((e) => `${i.name}: ${JSON.stringify(e)}`)),
+      ];
+      if (problems.length) throw new Error(`${problems.join('\n')}\n--- last output ---\n${f.logTail(30)}`);
+    };
+
+    await w.setup();
+    failIfBroken();
+
+    // beat requests on every artist, then concurrent rounds of everything else
+    for (const a of w.artists) await w.createRequest(a);
+    await Promise.all([
+      w.submissionRush(),
+      w.purchase('basic'),
+      w.purchase('premium'),
+      w.exclusiveRace(),
+      w.followRush(),
+      w.messageRush(),
+      w.playlistEdits(),
+      w.radioRush(),
+    ]);
+    await w.deliverWebhooks();
+    await Promise.all([
+      w.download(),
+      w.exclusiveRace(),
+      w.purchase('basic'),
+      w.followRush(),
+      w.messageRush(),
+      w.playlistEdits(),
+      w.radioRush(),
+      w.uploadTrack(w.producers[1]).then(() => w.processAll()),
+    ]);
+    await w.deliverWebhooks();
+    await w.download();
+
+    // a day later: the requests expired and are renewed, one is deleted (refund), budgets reset
+    await f.advanceClock(25 * 3600);
+    await w.renewRequests();
+    await Promise.all([
+      w.deleteRequest(),
+      w.followRush(),
+      w.messageRush(),
+      w.radioRush(),
+      w.purchase('basic'),
+    ]);
+    await w.settle();
+    failIfBroken();
+
+    const results = await checkInvariants(db, LIMITS, { stripe, storageDir });
+    expect(formatViolations(results)).toBe('');
+    expect(violationCount(results)).toBe(0);
+
+    // the workload did reach the rules it is about
+    const stats = (name: string) => w.counts.get(name) ?? { ok: 0, refused: 0 };
+    const rush = await db.query<{ n: number }>(
+      'SELECT count(*)::int AS n FROM submissions WHERE producer_id = $1 GROUP BY request_id ORDER BY 1 DESC LIMIT 1',
+      [w.producers[0].id],
+    );
+    expect(rush.rows[0]?.n).toBe(LIMITS.submissionsPerRequest);
+    expect(stats('follow').refused).toBeGreaterThan(0); // the hourly budget was met
+    expect(stats('message').refused).toBeGreaterThan(0); // the per-minute budget was met
+    expect(stats('radio.start').refused).toBeGreaterThan(0); // the second device was refused
+    expect(stats('download').ok).toBeGreaterThan(0);
+    expect(stats('request.renew').ok).toBeGreaterThan(0);
+    expect(stats('request.delete').ok).toBe(1);
+    const exclusives = await db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM licenses WHERE type = 'exclusive'`,
+    );
+    expect(exclusives.rows[0].n).toBeGreaterThan(0);
+    const applied = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM stripe_events');
+    expect(applied.rows[0].n).toBeGreaterThan(0);
+    failIfBroken();
+  }, 240_000);
+});
