@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { connect } from 'node:net';
 import { Client } from 'pg';
 import { mp3, piece, wav } from '../support/audio';
@@ -56,7 +57,7 @@ describe.each<StorageDriver>(['local', 's3'])('object storage (%s driver)', (dri
     count('SELECT (SELECT count(*) FROM storage_writes) + (SELECT count(*) FROM storage_deletions) AS count');
 
   beforeAll(async () => {
-    t = await startTestApp({ LIMIT_UPLOAD_BYTES: String(4 * 1024 * 1024) }, { storage: driver });
+    t = await startTestApp({ LIMIT_UPLOAD_BYTES: String(16 * 1024 * 1024) }, { storage: driver });
     producer = await registerUser(t);
     db = new Client({ connectionString: t.databaseUrl });
     await db.connect();
@@ -72,7 +73,7 @@ describe.each<StorageDriver>(['local', 's3'])('object storage (%s driver)', (dri
 
   it('leaves no object and no row after an upload interrupted mid-stream', async () => {
     const before = { objects: await t.storage.objects(), tracks: await count('SELECT count(*) FROM tracks') };
-    const audio = wav(piece(501, 20)); // ~3.5 MB, under the 4 MB limit of this app
+    const audio = wav(piece(501, 20)); // ~1.8 MB, under the 16 MB limit of this app
     await interruptedUpload(t, producer, audio, Math.floor(audio.length / 2));
     await eventually(() => t.storage.spool().length === 0);
     expect(t.storage.spool()).toEqual([]);
@@ -85,7 +86,8 @@ describe.each<StorageDriver>(['local', 's3'])('object storage (%s driver)', (dri
 
   it('leaves nothing after a refused upload: too large, wrong format, too short', async () => {
     const before = { objects: await t.storage.objects(), tracks: await count('SELECT count(*) FROM tracks') };
-    expectError(await upload(t, producer, wav(piece(502, 60))), 422, 'file_too_large');
+    const tooLarge = Buffer.concat([wav(piece(502, 1)).subarray(0, 44), Buffer.alloc(17 * 1024 * 1024, 1)]);
+    expectError(await upload(t, producer, tooLarge), 422, 'file_too_large');
     expectError(await upload(t, producer, mp3()), 422, 'unsupported_audio_format');
     expectError(await upload(t, producer, wav(piece(503, 0.5))), 422, 'track_too_short');
     expect(t.storage.spool()).toEqual([]);
@@ -94,9 +96,11 @@ describe.each<StorageDriver>(['local', 's3'])('object storage (%s driver)', (dri
     expect(await claims()).toBe(0);
   });
 
-  it('processes a track from the store, leaving no spool file', async () => {
-    const track = await readyTrack(t, producer, wav(piece(504, 3)));
+  it('stores a file of several parts (S3: multipart) and processes it from the store', async () => {
+    const audio = wav(piece(504, 100)); // ~8.8 MB: two 8 MB parts on S3
+    const track = await readyTrack(t, producer, audio);
     expect(track.processing_status).toBe('ready');
+    expect(await t.storage.has(createHash('sha256').update(audio).digest('hex'))).toBe(true);
     expect(t.storage.spool()).toEqual([]);
   });
 
