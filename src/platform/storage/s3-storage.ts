@@ -11,7 +11,7 @@ import {
   type GetObjectCommandOutput,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -49,7 +49,7 @@ export function s3Client(s3: S3Settings): S3Client {
  * (S3_DOWNLOADS=proxy, for buckets only the servers can reach).
  */
 @Injectable()
-export class S3Storage extends StorageService implements OnModuleInit, OnModuleDestroy {
+export class S3Storage extends StorageService implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(S3Storage.name);
   private readonly client: S3Client;
   private readonly s3: S3Settings;
@@ -64,7 +64,8 @@ export class S3Storage extends StorageService implements OnModuleInit, OnModuleD
     await this.prepare();
   }
 
-  onModuleDestroy(): void {
+  /** After the HTTP server closed (in-flight uploads and downloads finished), not before. */
+  onApplicationShutdown(): void {
     this.client.destroy();
   }
 
