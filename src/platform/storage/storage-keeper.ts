@@ -16,8 +16,6 @@ const BUSY_RETRY_MS = 100;
 export interface StagedObject {
   pinId: string;
   sha256: string;
-  /** whether this upload wrote (or tried to write) the object, so a failure must collect it */
-  wrote: boolean;
 }
 
 /** A transaction-scoped lock on one stored object: uploads and deletions of the same bytes take turns. */
@@ -61,7 +59,7 @@ export class StorageKeeper implements OnModuleInit {
   /** Pins the received bytes, then writes their object unless a committed row already has it. */
   async stage(file: ReceivedFile): Promise<StagedObject> {
     const pinned = await this.pin(file.sha256);
-    const staged = { pinId: pinned.pinId, sha256: file.sha256, wrote: !pinned.present };
+    const staged = { pinId: pinned.pinId, sha256: file.sha256 };
     if (pinned.present) {
       await this.storage.discard(file.tempPath);
       return staged;
@@ -108,11 +106,14 @@ export class StorageKeeper implements OnModuleInit {
     if (!removed) throw new Error(`upload pin ${staged.pinId} expired before its commit`);
   }
 
-  /** The upload failed after staging: its pin goes, and its object unless something references it. */
+  /**
+   * The upload failed after staging: its pin goes, and the object unless something references it
+   * (also when this upload did not write it: the last reference may have gone meanwhile).
+   */
   async abandon(staged: StagedObject): Promise<void> {
     try {
       await this.prisma.storageWrite.deleteMany({ where: { id: staged.pinId } });
-      if (staged.wrote) await this.collect(staged.sha256);
+      await this.collect(staged.sha256);
     } catch (err) {
       // the pin's delayed collect job finishes this
       this.logger.warn(
