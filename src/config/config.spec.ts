@@ -104,6 +104,7 @@ describe('fleet settings (INSTANCE_COUNT > 1)', () => {
     JWT_SECRET: 'x'.repeat(32),
     REDIS_URL: 'redis://redis:6379',
     STORAGE_URL: 's3://audio/beats',
+    S3_REGION: 'us-east-1',
   };
 
   it('starts with every shared setting', () => {
