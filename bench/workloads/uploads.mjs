@@ -1,6 +1,13 @@
-// A 256 MB upload through POST /tracks (multipart, streamed to storage while hashed): the
-// server's resident memory growth (peak RSS, VmHWM, minus RSS before) and its throughput, beside
-// a raw baseline in the same run: a bare Node HTTP server writing the request body to a file.
+// A 256 MB upload through POST /tracks (multipart, spooled while hashed, then written to the
+// store) on each storage driver: the server's resident memory growth (peak RSS, VmHWM, minus
+// RSS before) and its throughput, beside a raw baseline in the same run that streams the same
+// bytes straight to the same target — a bare Node HTTP server piping the request body to a file
+// (local), or into an S3 multipart upload through the SDK with the app's part size and
+// concurrency (s3; s3rver on localhost, in a process of its own). Every round's file differs
+// (content-addressed storage would skip writing bytes it already has).
+// BENCH_UPLOAD_DRIVERS=local,s3 (default both).
+import { Upload } from '@aws-sdk/lib-storage';
+import { S3Client } from '@aws-sdk/client-s3';
 import { closeSync, openSync, openAsBlob, readFileSync, rmSync, writeSync } from 'node:fs';
 import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -12,6 +19,21 @@ import { appEnv, databaseServer, freePort, freshDatabase, report, ROOT, startSer
 
 const SIZE = Number(process.env.BENCH_UPLOAD_BYTES ?? 256 * 1024 * 1024);
 const ROUNDS = Number(process.env.BENCH_UPLOAD_ROUNDS ?? 3);
+const DRIVERS = (process.env.BENCH_UPLOAD_DRIVERS ?? 'local,s3').split(',').map((d) => d.trim());
+// the app's S3 driver settings (src/platform/storage/s3-storage.ts)
+const PART_BYTES = 8 * 1024 * 1024;
+const PARTS_IN_FLIGHT = 4;
+const BUCKET = 'beat-bench';
+const S3_KEY = 'S3RVER';
+
+/** Makes the file's bytes unique for this round (one sample of the data chunk). */
+function stamp(path, round) {
+  const fd = openSync(path, 'r+');
+  const b = Buffer.alloc(4);
+  b.writeUInt32LE((Date.now() + round) >>> 0);
+  writeSync(fd, b, 0, 4, 44);
+  closeSync(fd);
+}
 
 /** A valid 16-bit stereo 44.1 kHz WAV of `size` bytes (a slow sweep, so it is real audio). */
 function makeWav(path, size) {
@@ -44,11 +66,22 @@ const memory = (pid) => {
   return { rss: kb('VmRSS') / 1024, peak: kb('VmHWM') / 1024 };
 };
 
-async function rawServer(dir) {
+async function rawServer(dir, s3) {
   const port = await freePort();
   let n = 0;
+  const client = s3 ? new S3Client(s3) : null;
   const server = createServer(async (req, res) => {
-    await pipeline(req, createWriteStream(join(dir, `raw-${n++}`)));
+    if (client) {
+      await new Upload({
+        client,
+        params: { Bucket: BUCKET, Key: `raw/${n++}`, Body: req },
+        partSize: PART_BYTES,
+        queueSize: PARTS_IN_FLIGHT,
+        leavePartsOnError: false,
+      }).done();
+    } else {
+      await pipeline(req, createWriteStream(join(dir, `raw-${n++}`)));
+    }
     res.writeHead(201, { 'content-type': 'application/json' }).end('{}');
   });
   await new Promise((r) => server.listen(port, '127.0.0.1', r));
@@ -69,13 +102,52 @@ export default async function uploads() {
   mkdirSync(dir, { recursive: true });
   const file = join(dir, 'big.wav');
   makeWav(file, SIZE);
-
   const server = await databaseServer();
-  const url = await freshDatabase(server.url, 'beat_bench_uploads');
+  const rows = [];
+  try {
+    for (const driver of DRIVERS) rows.push(await measure(driver, server, dir, file));
+  } finally {
+    await server.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  report(rows, 'uploads.json');
+  console.log('  (req/s columns are MB/s here; p50/p99 are seconds per upload)');
+}
+
+async function measure(driver, server, dir, file) {
+  if (!['local', 's3'].includes(driver)) throw new Error(`BENCH_UPLOAD_DRIVERS: unknown driver ${driver}`);
+  const url = await freshDatabase(server.url, `beat_bench_uploads_${driver}`);
+  const s3 =
+    driver === 's3'
+      ? await startServer(
+          's3rver',
+          `${ROOT}/bench/s3rver-server.mjs`,
+          { S3_DIR: join(dir, 's3'), BENCH_S3_BUCKET: BUCKET },
+          '/',
+        )
+      : null;
+  const s3Env = s3
+    ? {
+        STORAGE_URL: `s3://${BUCKET}/tracks`,
+        S3_ENDPOINT: s3.base,
+        S3_REGION: 'us-east-1',
+        S3_FORCE_PATH_STYLE: '1',
+        AWS_ACCESS_KEY_ID: S3_KEY,
+        AWS_SECRET_ACCESS_KEY: S3_KEY,
+      }
+    : {};
   // JOBS_AUTORUN=0 (appEnv): fingerprinting would compete for the CPU we measure
-  const env = appEnv(url, join(dir, 'data'));
+  const env = appEnv(url, join(dir, `data-${driver}`), s3Env);
   const app = await startServer('app', `${ROOT}/dist/main.js`, env, '/api/v1/health');
-  const raw = await rawServer(dir);
+  const raw = await rawServer(
+    dir,
+    s3 && {
+      endpoint: s3.base,
+      region: 'us-east-1',
+      forcePathStyle: true,
+      credentials: { accessKeyId: S3_KEY, secretAccessKey: S3_KEY },
+    },
+  );
   try {
     const email = `bench-${Date.now()}@bench.local`;
     await fetch(`${app.base}/api/v1/auth/register`, {
@@ -99,6 +171,7 @@ export default async function uploads() {
     const appTimes = [];
     const rawTimes = [];
     for (let i = 0; i < ROUNDS; i++) {
+      stamp(file, i);
       const form = new FormData();
       form.append('title', `Big ${i}`);
       form.append('bpm', '100');
@@ -115,38 +188,31 @@ export default async function uploads() {
     const appRate = mb / median(appTimes);
     const rawRate = mb / median(rawTimes);
     console.log(
-      `  ${mb.toFixed(0)} MB × ${ROUNDS}: app ${appRate.toFixed(0)} MB/s, raw ${rawRate.toFixed(0)} MB/s (app/raw ${(appRate / rawRate).toFixed(2)})`,
+      `  ${driver}: ${mb.toFixed(0)} MB × ${ROUNDS}: app ${appRate.toFixed(0)} MB/s, raw ${rawRate.toFixed(0)} MB/s (app/raw ${(appRate / rawRate).toFixed(2)})`,
     );
     console.log(
       `  server RSS before ${before.rss.toFixed(0)} MB, peak ${after.peak.toFixed(0)} MB: growth ${(after.peak - before.rss).toFixed(0)} MB (goal ≤ 64 MB)`,
     );
-    report(
-      [
-        {
-          title: `upload ${mb.toFixed(0)} MB (MB/s)`,
-          app: {
-            rps: Math.round(appRate),
-            p50: +median(appTimes).toFixed(2),
-            p99: +Math.max(...appTimes).toFixed(2),
-            failed: 0,
-          },
-          baseline: {
-            rps: Math.round(rawRate),
-            p50: +median(rawTimes).toFixed(2),
-            p99: +Math.max(...rawTimes).toFixed(2),
-            failed: 0,
-          },
-          ratio: +(appRate / rawRate).toFixed(2),
-          rssGrowthMb: +(after.peak - before.rss).toFixed(1),
-        },
-      ],
-      'uploads.json',
-    );
-    console.log('  (req/s columns are MB/s here; p50/p99 are seconds per upload)');
+    return {
+      title: `upload ${mb.toFixed(0)} MB, ${driver} (MB/s)`,
+      app: {
+        rps: Math.round(appRate),
+        p50: +median(appTimes).toFixed(2),
+        p99: +Math.max(...appTimes).toFixed(2),
+        failed: 0,
+      },
+      baseline: {
+        rps: Math.round(rawRate),
+        p50: +median(rawTimes).toFixed(2),
+        p99: +Math.max(...rawTimes).toFixed(2),
+        failed: 0,
+      },
+      ratio: +(appRate / rawRate).toFixed(2),
+      rssGrowthMb: +(after.peak - before.rss).toFixed(1),
+    };
   } finally {
     await app.stop();
     await raw.stop();
-    await server.stop();
-    rmSync(dir, { recursive: true, force: true });
+    await s3?.stop();
   }
 }

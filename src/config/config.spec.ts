@@ -34,6 +34,68 @@ describe('loadConfig', () => {
     expect(c.adminEmail).toBe('admin@example.com');
     expect(c.appUrl).toBe('https://x.test');
   });
+
+  describe('object storage', () => {
+    const s3 = {
+      STORAGE_URL: 's3://beat-audio/prod/tracks/',
+      S3_REGION: 'eu-west-1',
+    };
+
+    it('keeps the local directory unless STORAGE_URL is set', () => {
+      expect(loadConfig({}).s3).toBeUndefined();
+    });
+
+    it('reads the bucket, prefix and settings of an s3:// URL', () => {
+      expect(
+        loadConfig({
+          ...s3,
+          S3_ENDPOINT: 'http://127.0.0.1:9000',
+          S3_FORCE_PATH_STYLE: '1',
+          AWS_ACCESS_KEY_ID: 'id',
+          AWS_SECRET_ACCESS_KEY: 'secret',
+          S3_DOWNLOADS: 'proxy',
+        }).s3,
+      ).toEqual({
+        bucket: 'beat-audio',
+        prefix: 'prod/tracks/',
+        region: 'eu-west-1',
+        endpoint: 'http://127.0.0.1:9000',
+        forcePathStyle: true,
+        credentials: { accessKeyId: 'id', secretAccessKey: 'secret' },
+        downloads: 'proxy',
+        presignSeconds: 60,
+      });
+      // AWS itself: credentials may come from the SDK's chain (an instance role)
+      expect(loadConfig({ STORAGE_URL: 's3://beat-audio', S3_REGION: 'us-east-1' }).s3).toMatchObject({
+        prefix: '',
+        credentials: undefined,
+        downloads: 'redirect',
+      });
+    });
+
+    it('fails closed with one line', () => {
+      expect(() => loadConfig({ ...s3, STORAGE_URL: 'https://beat-audio' })).toThrow(
+        /STORAGE_URL must be s3:\/\/bucket/,
+      );
+      expect(() => loadConfig({ ...s3, STORAGE_URL: 's3://a' })).toThrow(/STORAGE_URL must be/);
+      expect(() => loadConfig({ ...s3, STORAGE_URL: 's3://Upper_Case' })).toThrow(/STORAGE_URL must be/);
+      expect(() => loadConfig({ STORAGE_URL: 's3://beat-audio' })).toThrow(
+        new ConfigError('S3_REGION must be set when STORAGE_URL is (e.g. us-east-1)'),
+      );
+      expect(() => loadConfig({ ...s3, S3_ENDPOINT: 'http://127.0.0.1:9000' })).toThrow(
+        /AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must be set when S3_ENDPOINT is/,
+      );
+      expect(() => loadConfig({ ...s3, AWS_ACCESS_KEY_ID: 'id' })).toThrow(/set together/);
+      expect(() => loadConfig({ ...s3, S3_DOWNLOADS: 'public' })).toThrow(
+        /S3_DOWNLOADS must be redirect or proxy/,
+      );
+      expect(() => loadConfig({ ...s3, S3_ENDPOINT: 'ftp://x' })).toThrow(/S3_ENDPOINT must be/);
+      // an S3 setting without STORAGE_URL would keep audio on one machine's disk
+      expect(() => loadConfig({ S3_ENDPOINT: 'http://127.0.0.1:9000' })).toThrow(
+        /S3_ENDPOINT is set but STORAGE_URL is not/,
+      );
+    });
+  });
 });
 
 describe('fleet settings (INSTANCE_COUNT > 1)', () => {
@@ -42,6 +104,7 @@ describe('fleet settings (INSTANCE_COUNT > 1)', () => {
     JWT_SECRET: 'x'.repeat(32),
     REDIS_URL: 'redis://redis:6379',
     STORAGE_URL: 's3://audio/beats',
+    S3_REGION: 'us-east-1',
   };
 
   it('starts with every shared setting', () => {

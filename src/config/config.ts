@@ -54,7 +54,10 @@ export abstract class AppConfig {
   redisUrl?: string;
   appUrl!: string;
   dataDir!: string;
+  /** local driver: where objects live; both drivers: the upload spool (tmp/) */
   storageDir!: string;
+  /** set (`STORAGE_URL=s3://bucket/prefix`) → audio lives in S3-compatible object storage */
+  s3?: S3Settings;
   smtpUrl?: string;
   mailFrom!: string;
   adminEmail?: string;
@@ -84,6 +87,20 @@ export abstract class AppConfig {
   /** how many instances run on this database (declared: INSTANCE_COUNT; see fleet.ts) */
   instanceCount!: number;
   limits!: Limits;
+}
+
+export interface S3Settings {
+  bucket: string;
+  /** '' or ending in '/' */
+  prefix: string;
+  region: string;
+  endpoint?: string;
+  forcePathStyle: boolean;
+  /** unset → the SDK's default chain (instance role, profile…); only without S3_ENDPOINT */
+  credentials?: { accessKeyId: string; secretAccessKey: string };
+  /** `redirect`: a download answers 302 to a presigned URL; `proxy`: the server streams it */
+  downloads: 'redirect' | 'proxy';
+  presignSeconds: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -219,6 +236,14 @@ export const CONFIG_VARIABLES = [
   'APP_URL',
   'DATA_DIR',
   'STORAGE_DIR',
+  'STORAGE_URL',
+  'S3_ENDPOINT',
+  'S3_REGION',
+  'S3_FORCE_PATH_STYLE',
+  'S3_DOWNLOADS',
+  'S3_PRESIGN_SECONDS',
+  'AWS_ACCESS_KEY_ID',
+  'AWS_SECRET_ACCESS_KEY',
   'SMTP_URL',
   'MAIL_FROM',
   'ADMIN_EMAIL',
@@ -241,6 +266,55 @@ export const CONFIG_VARIABLES = [
   'INSTANCE_COUNT',
   ...Object.values(LIMITS).map(([name]) => name),
 ];
+
+const S3_ONLY = ['S3_ENDPOINT', 'S3_REGION', 'S3_FORCE_PATH_STYLE', 'S3_DOWNLOADS', 'S3_PRESIGN_SECONDS'];
+
+/**
+ * `STORAGE_URL=s3://bucket/prefix` and its companions. Fails closed: an S3 setting without
+ * STORAGE_URL (a typo would silently keep audio on one machine's disk), no region, or a custom
+ * endpoint without credentials (only AWS itself has instance roles) refuse to start.
+ */
+function s3Settings(env: Env): S3Settings | undefined {
+  const raw = read(env, 'STORAGE_URL', str);
+  if (raw === undefined) {
+    const stray = S3_ONLY.find((name) => read(env, name, str) !== undefined);
+    if (stray)
+      throw new ConfigError(`${stray} is set but STORAGE_URL is not (STORAGE_URL=s3://bucket/prefix)`);
+    return undefined;
+  }
+  const match = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(\/.*)?$/.exec(raw.trim());
+  if (!match || match[1].includes('..')) {
+    throw new ConfigError(
+      `STORAGE_URL must be s3://bucket/prefix with a bucket of 3–63 lower-case letters, digits, dots or dashes (got "${raw}")`,
+    );
+  }
+  const prefix = (match[2] ?? '').replace(/^\/+|\/+$/g, '');
+  const region = read(env, 'S3_REGION', str);
+  if (!region?.trim()) throw new ConfigError('S3_REGION must be set when STORAGE_URL is (e.g. us-east-1)');
+  const endpoint = read(env, 'S3_ENDPOINT', url('http:', 'https:'));
+  const accessKeyId = read(env, 'AWS_ACCESS_KEY_ID', str);
+  const secretAccessKey = read(env, 'AWS_SECRET_ACCESS_KEY', str);
+  if ((accessKeyId === undefined) !== (secretAccessKey === undefined)) {
+    throw new ConfigError('AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must be set together');
+  }
+  if (endpoint !== undefined && accessKeyId === undefined) {
+    throw new ConfigError('AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must be set when S3_ENDPOINT is');
+  }
+  const downloads = read(env, 'S3_DOWNLOADS', str, 'redirect');
+  if (downloads !== 'redirect' && downloads !== 'proxy') {
+    throw new ConfigError(`S3_DOWNLOADS must be redirect or proxy (got "${downloads}")`);
+  }
+  return {
+    bucket: match[1],
+    prefix: prefix ? `${prefix}/` : '',
+    region: region.trim(),
+    endpoint,
+    forcePathStyle: read(env, 'S3_FORCE_PATH_STYLE', bool, false),
+    credentials: accessKeyId && secretAccessKey ? { accessKeyId, secretAccessKey } : undefined,
+    downloads,
+    presignSeconds: read(env, 'S3_PRESIGN_SECONDS', int(1, 3600), 60),
+  };
+}
 
 export function loadConfig(env: Env): AppConfig {
   const dataDir = resolve(read(env, 'DATA_DIR', str, './.data'));
@@ -286,6 +360,7 @@ export function loadConfig(env: Env): AppConfig {
     appUrl: read(env, 'APP_URL', url('http:', 'https:'), 'http://localhost:3000').replace(/\/+$/, ''),
     dataDir,
     storageDir: resolve(read(env, 'STORAGE_DIR', str, `${dataDir}/storage`)),
+    s3: s3Settings(env),
     smtpUrl: read(env, 'SMTP_URL', url('smtp:', 'smtps:')),
     mailFrom: read(env, 'MAIL_FROM', str, 'Beat Platform <no-reply@beat-platform.local>'),
     adminEmail,

@@ -20,15 +20,21 @@ export interface CommerceApp {
 }
 
 /** The app wired to a local Stripe-compatible server (the real SDK talks to it). */
-export async function startCommerceApp(env: Record<string, string> = {}): Promise<CommerceApp> {
+export async function startCommerceApp(
+  env: Record<string, string> = {},
+  shared?: Parameters<typeof startTestApp>[1],
+): Promise<CommerceApp> {
   const stripe = new StripeFake();
   const url = await stripe.start();
-  const t = await startTestApp({
-    STRIPE_SECRET_KEY: stripe.secretKey,
-    STRIPE_WEBHOOK_SECRET: stripe.webhookSecret,
-    STRIPE_API_BASE_URL: url,
-    ...env,
-  });
+  const t = await startTestApp(
+    {
+      STRIPE_SECRET_KEY: stripe.secretKey,
+      STRIPE_WEBHOOK_SECRET: stripe.webhookSecret,
+      STRIPE_API_BASE_URL: url,
+      ...env,
+    },
+    shared,
+  );
   const webhook = `${t.url}/api/v1/webhooks/stripe`;
   const db = new Client({ connectionString: t.databaseUrl });
   await db.connect();

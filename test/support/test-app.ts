@@ -1,5 +1,5 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import request from 'supertest';
@@ -13,6 +13,7 @@ import {
   withDatabase,
 } from '../setup/test-database';
 import { LogSink } from './log-sink';
+import { S3Server } from './s3-server';
 import { SmtpSink } from './smtp-sink';
 
 export const TEST_JWT_SECRET = 'e2e-secret-e2e-secret-e2e-secret-0123456789';
@@ -66,6 +67,35 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   };
 }
 
+/** Which storage driver a test app uses: `TEST_STORAGE=s3` (npm run test:s3) or per app. */
+export type StorageDriver = 'local' | 's3';
+export const TEST_STORAGE: StorageDriver = process.env.TEST_STORAGE === 's3' ? 's3' : 'local';
+
+/** The objects the app stored, whatever its driver (by sha256). */
+export interface TestStorage {
+  driver: StorageDriver;
+  objects(): Promise<string[]>;
+  has(sha256: string): Promise<boolean>;
+  /** removes an object behind the app's back (a store losing a file) */
+  remove(sha256: string): Promise<void>;
+  /** the local upload spool (both drivers) */
+  spool(): string[];
+}
+
+function localStorage(storageDir: string): Omit<TestStorage, 'has' | 'spool'> {
+  const objects = join(storageDir, 'objects');
+  const path = (sha: string) => join(objects, sha.slice(0, 2), sha.slice(2, 4), sha);
+  const list = (dir: string, depth: number): string[] =>
+    readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+      depth === 0 ? [e.name] : e.isDirectory() ? list(join(dir, e.name), depth - 1) : [],
+    );
+  return {
+    driver: 'local',
+    objects: () => Promise.resolve(list(objects, 2).sort()),
+    remove: async (sha) => unlinkSync(path(sha)),
+  };
+}
+
 export interface TestApp {
   app: NestFastifyApplication;
   url: string;
@@ -75,6 +105,7 @@ export interface TestApp {
   logs: LogSink;
   env: Record<string, string>;
   databaseUrl: string;
+  storage: TestStorage;
   /** run every queued background job now (mail delivery, processing) */
   drain(): Promise<number>;
   advanceClock(seconds: number): Promise<void>;
@@ -94,12 +125,20 @@ function flushCodes(): void {
 
 /**
  * Boots the real application (same factory as `npm start`) on a free port, against its own
- * database and a local SMTP server. `env` overrides the configuration.
+ * database and a local SMTP server. `env` overrides the configuration. Storage: the local
+ * directory, or with `storage: 's3'` (default: TEST_STORAGE) a local S3-compatible server of its
+ * own — unless `env` names one (STORAGE_URL…, e.g. an S3Server shared by several apps).
  */
 export async function startTestApp(
   env: Record<string, string> = {},
-  shared?: { database?: TestDatabase; smtp?: SmtpSink },
+  shared?: { database?: TestDatabase; smtp?: SmtpSink; storage?: StorageDriver; s3?: S3Server },
 ): Promise<TestApp> {
+  let s3 = shared?.s3;
+  const ownS3 = !s3 && !env.STORAGE_URL && (shared?.storage ?? TEST_STORAGE) === 's3';
+  if (ownS3) {
+    s3 = new S3Server();
+    await s3.start();
+  }
   const database = shared?.database ?? (await createTestDatabase());
   const mail = shared?.smtp ?? new SmtpSink();
   const smtpUrl = shared?.smtp ? `smtp://127.0.0.1:${mail.port}` : await mail.start();
@@ -109,6 +148,7 @@ export async function startTestApp(
     DATA_DIR: dataDir,
     SMTP_URL: smtpUrl,
     DATABASE_URL: database.url,
+    ...s3?.env,
     ...env,
   };
   const config = loadConfig(fullEnv);
@@ -133,6 +173,15 @@ export async function startTestApp(
   const address = app.getHttpServer().address() as { port: number };
   const url = `http://127.0.0.1:${address.port}`;
   const http = request(url);
+  const local = localStorage(config.storageDir);
+  const objects = s3 ? () => s3.objects() : local.objects;
+  const storage: TestStorage = {
+    driver: s3 ? 's3' : 'local',
+    objects,
+    has: async (sha) => (await objects()).includes(sha),
+    remove: s3 ? (sha) => s3.remove(sha) : local.remove,
+    spool: () => readdirSync(join(config.storageDir, 'tmp')),
+  };
 
   return {
     app,
@@ -142,6 +191,7 @@ export async function startTestApp(
     logs,
     env: fullEnv,
     databaseUrl: database.url,
+    storage,
     drain: async () =>
       ((await http.post('/api/v1/__test/jobs/drain').expect(200)).body as { processed: number }).processed,
     advanceClock: async (seconds) => {
@@ -152,6 +202,7 @@ export async function startTestApp(
       await app.close();
       if (!shared?.smtp) await mail.stop();
       if (!shared?.database) await database.drop();
+      if (ownS3) await s3!.stop();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };

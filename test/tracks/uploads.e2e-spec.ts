@@ -1,4 +1,4 @@
-import { closeSync, existsSync, openSync, readdirSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { PgBoss } from 'pg-boss';
@@ -12,8 +12,7 @@ describe('track uploads and processing', () => {
   let t: TestApp;
   let producer: TestUser;
   let db: Client;
-  const storage = () => join(t.env.DATA_DIR, 'storage');
-  const tmpFiles = () => readdirSync(join(storage(), 'tmp'));
+  const tmpFiles = () => t.storage.spool();
   const count = async (sql: string, params: unknown[] = []) =>
     Number((await db.query(sql, params)).rows[0].count);
 
@@ -240,7 +239,7 @@ describe('track uploads and processing', () => {
     const sha = (await db.query('SELECT audio_sha256 FROM tracks WHERE id = $1', [res.body.id])).rows[0]
       .audio_sha256 as string;
     // the stored file vanishes: the worker's exception names its path
-    rmSync(join(storage(), 'objects', sha.slice(0, 2), sha.slice(2, 4), sha));
+    await t.storage.remove(sha);
     const read = async () => (await t.http.get(`/api/v1/tracks/${res.body.id}`).set(producer.auth)).body;
     // every retry waits its delay on the application clock (3 retries, backoff from 2 s)
     for (let attempt = 0; attempt < 4; attempt++) {
@@ -270,18 +269,17 @@ describe('track uploads and processing', () => {
     expect(shas.size).toBe(1);
     const [sha] = [...shas];
     expect(await count('SELECT count(*) FROM audio_files WHERE sha256 = $1', [sha])).toBe(1);
-    const file = join(storage(), 'objects', sha.slice(0, 2), sha.slice(2, 4), sha);
-    expect(existsSync(file)).toBe(true);
+    expect(await t.storage.has(sha)).toBe(true);
 
     // deleting one keeps the file for the others; deleting all of them, concurrently, removes it
     await t.http.delete(`/api/v1/tracks/${results[0].body.id}`).set(uploaders[0].auth).expect(204);
-    expect(existsSync(file)).toBe(true);
+    expect(await t.storage.has(sha)).toBe(true);
     const deletions = await Promise.all(
       results.slice(1).map((r, i) => t.http.delete(`/api/v1/tracks/${r.body.id}`).set(uploaders[i + 1].auth)),
     );
     expect(deletions.map((d) => d.status)).toEqual([204, 204, 204, 204]);
     expect(await count('SELECT count(*) FROM audio_files WHERE sha256 = $1', [sha])).toBe(0);
-    expect(existsSync(file)).toBe(false);
+    expect(await t.storage.has(sha)).toBe(false);
   });
 
   it('keeps file and rows consistent when uploads and deletions of the same bytes race', async () => {
@@ -298,7 +296,7 @@ describe('track uploads and processing', () => {
     );
     expect(rows.rowCount).toBe(1);
     const sha = rows.rows[0].sha256 as string;
-    expect(existsSync(join(storage(), 'objects', sha.slice(0, 2), sha.slice(2, 4), sha))).toBe(true);
+    expect(await t.storage.has(sha)).toBe(true);
   });
 
   it('adds an external-link track from JSON, never fingerprinted', async () => {

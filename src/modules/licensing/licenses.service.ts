@@ -49,6 +49,8 @@ export interface Download {
   size: number;
   contentType: string;
   filename: string;
+  /** S3 with S3_DOWNLOADS=redirect: a short-lived presigned URL of the object; else null (streamed) */
+  redirect: string | null;
 }
 
 @Injectable()
@@ -131,11 +133,18 @@ export class LicensesService {
     // a license reaches its track's file whatever the track's visibility
     const track = await this.tracks.find(license.trackId);
     if (!track?.audioSha256) throw new AppError(LicenseErrors.licenseNotFound);
+    const contentType = CONTENT_TYPES[track.format ?? ''] ?? 'application/octet-stream';
+    const filename = `${track.title.replace(/[^\w .-]+/g, '_')}.${track.format === 'aifc' ? 'aiff' : (track.format ?? 'bin')}`;
     return {
       sha256: track.audioSha256,
       size: Number(track.audioFile?.sizeBytes ?? 0),
-      contentType: CONTENT_TYPES[track.format ?? ''] ?? 'application/octet-stream',
-      filename: `${track.title.replace(/[^\w .-]+/g, '_')}.${track.format === 'aifc' ? 'aiff' : (track.format ?? 'bin')}`,
+      contentType,
+      filename,
+      redirect: await this.storage.downloadUrl(
+        track.audioSha256,
+        { filename, contentType },
+        this.clock.now(),
+      ),
     };
   }
 

@@ -1,17 +1,5 @@
-import {
-  Body,
-  Controller,
-  Get,
-  HttpCode,
-  HttpStatus,
-  Param,
-  Post,
-  Put,
-  Query,
-  Res,
-  StreamableFile,
-} from '@nestjs/common';
-import { ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Get, HttpCode, HttpStatus, Param, Post, Put, Query, Res } from '@nestjs/common';
+import { ApiOperation, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { Access, CurrentPrincipal, OptionalPrincipal } from '../../platform/access/access.decorator';
 import { AccessErrors } from '../../platform/access/access.errors';
@@ -221,7 +209,15 @@ export class LicensesController {
   @Get('downloads/:license_id')
   @Access.anonymous()
   @ApiProduces('audio/wav', 'audio/flac', 'audio/aiff')
-  @ApiOperation({ summary: 'The licensed file, through a signed link (the signature is the credential)' })
+  @ApiOperation({
+    summary: 'The licensed file, through a signed link (the signature is the credential)',
+    description:
+      "Streams the file, or — with S3 storage and `S3_DOWNLOADS=redirect` (the default there) — answers 302 to a presigned object URL valid `S3_PRESIGN_SECONDS` (60 s). The link's own expiry, revocation and suspension rules apply first either way.",
+  })
+  @ApiResponse({
+    status: 302,
+    description: 'Redirect to a short-lived presigned URL of the file (S3 storage).',
+  })
   @ApiErrors(
     LicenseErrors.downloadExpired,
     AccessErrors.accountSuspended,
@@ -231,14 +227,16 @@ export class LicensesController {
   async download(
     @Param('license_id', IdPipe) licenseId: string,
     @Query() query: DownloadQueryDto,
-    @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<StreamableFile> {
+    @Res() reply: FastifyReply,
+  ): Promise<FastifyReply> {
     const file = await this.licenses.download(licenseId, query.expires, query.signature);
+    void reply.header('Cache-Control', 'private, no-store');
+    // answered here (not through Nest, which would send a second reply after a redirect)
+    if (file.redirect) return reply.redirect(file.redirect, 302);
     void reply.header('Content-Type', file.contentType);
     void reply.header('Content-Disposition', `attachment; filename="${file.filename}"`);
     void reply.header('Content-Length', String(file.size));
-    void reply.header('Cache-Control', 'private, no-store');
-    return new StreamableFile(this.storage.read(file.sha256));
+    return reply.send(await this.storage.read(file.sha256));
   }
 }
 

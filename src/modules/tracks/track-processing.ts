@@ -64,7 +64,8 @@ export class TrackProcessing implements OnModuleInit {
     const claim = await this.repo.claimForProcessing(trackId, this.clock.now());
     if (!claim) return; // deleted, or already done
     try {
-      const result = await this.audio.fingerprint(this.storage.objectPath(claim.sha256));
+      // S3: the object is streamed to a spool file for the decoder, removed afterwards
+      const result = await this.storage.withLocalFile(claim.sha256, (path) => this.audio.fingerprint(path));
       if (!result.ok) {
         this.logger.warn(`track ${trackId} failed processing (${result.kind}): ${result.reason}`);
         const code = result.kind === 'unsupported' ? 'unsupported_audio' : 'corrupt_audio';

@@ -6,7 +6,7 @@ import { newId } from '../../platform/ids';
 import { JobsService } from '../../platform/jobs/jobs.service';
 import { pgErrorOf } from '../../platform/prisma/db-errors';
 import { PrismaService, type Tx } from '../../platform/prisma/prisma.service';
-import { StorageService } from '../../platform/storage/storage.service';
+import { lockObject, StorageKeeper, type StagedObject } from '../../platform/storage/storage-keeper';
 import { TracksErrors } from './tracks.errors';
 
 export const TRACK_INCLUDE = {
@@ -29,8 +29,7 @@ export interface TrackMetadata {
 }
 
 export interface UploadedAudio {
-  tempPath: string;
-  sha256: string;
+  staged: StagedObject;
   size: number;
   format: string;
   durationMs: number;
@@ -38,15 +37,11 @@ export interface UploadedAudio {
   channels: number;
 }
 
-/** A transaction-scoped lock on one stored file: uploads and deletions of the same bytes take turns. */
-const lockFile = (tx: Tx, sha256: string) =>
-  tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${sha256}, 7))`;
-
 @Injectable()
 export class TracksRepository {
   constructor(
     private readonly prisma: PrismaService,
-    private readonly storage: StorageService,
+    private readonly keeper: StorageKeeper,
     private readonly jobs: JobsService,
   ) {}
 
@@ -55,9 +50,9 @@ export class TracksRepository {
   }
 
   /**
-   * One transaction: the file's row, the track, the owner's credit, the processing job, and —
-   * last, still inside — the file moved into place. Either all of it exists afterwards or none
-   * (a failed commit after the move leaves an unreferenced file, never a row without its file).
+   * One transaction: the file's row, the track, the owner's credit, the processing job, and the
+   * upload's pin on its object removed (the object was written before, outside any transaction).
+   * Either all of it exists afterwards or none (the caller then abandons the staged object).
    */
   async createUpload(
     ownerId: string,
@@ -66,11 +61,12 @@ export class TracksRepository {
     audio: UploadedAudio,
     at: Date,
   ): Promise<TrackRow> {
+    const sha256 = audio.staged.sha256;
     return this.prisma.$transaction(async (tx) => {
-      await lockFile(tx, audio.sha256);
+      await this.keeper.commit(tx, audio.staged);
       await tx.audioFile.upsert({
-        where: { sha256: audio.sha256 },
-        create: { sha256: audio.sha256, sizeBytes: audio.size, format: audio.format, createdAt: at },
+        where: { sha256 },
+        create: { sha256, sizeBytes: audio.size, format: audio.format, createdAt: at },
         update: {},
       });
       const track = await tx.track.create({
@@ -80,7 +76,7 @@ export class TracksRepository {
           artistId,
           ...this.metadata(meta),
           source: 'upload',
-          audioSha256: audio.sha256,
+          audioSha256: sha256,
           format: audio.format,
           durationMs: audio.durationMs,
           sampleRate: audio.sampleRate,
@@ -93,7 +89,6 @@ export class TracksRepository {
         include: TRACK_INCLUDE,
       });
       await this.jobs.enqueue(PROCESS_TRACK_JOB, { trackId: track.id }, { tx });
-      await this.storage.place(audio.tempPath, audio.sha256);
       return track;
     });
   }
@@ -191,9 +186,9 @@ export class TracksRepository {
   }
 
   /**
-   * Deletes the track; its file goes too when no other track uses the same bytes. The file is
-   * moved to the trash inside the transaction (under the file lock) and purged after the commit,
-   * or put back if the commit fails.
+   * Deletes the track; its file goes too when no other track uses the same bytes: the transaction
+   * that drops the last reference queues the object's collection (under the file lock), and the
+   * object is removed after the commit (StorageKeeper), never by a network call inside it.
    *
    * A track that was sold keeps existing: any license (active or revoked — its certificate stays
    * verifiable), any purchase that was paid, and any checkout still open at `now` (its payment may
@@ -202,7 +197,7 @@ export class TracksRepository {
    * so a license being issued and the deletion take turns.
    */
   async delete(id: string, now: Date): Promise<boolean> {
-    const trash: { path?: string; sha256?: string } = {};
+    let orphan: string | undefined;
     let deleted: boolean;
     try {
       deleted = await this.prisma.$transaction(async (tx) => {
@@ -220,7 +215,7 @@ export class TracksRepository {
           });
         }
         await tx.purchase.deleteMany({ where: { trackId: id } });
-        if (track.audioSha256) await lockFile(tx, track.audioSha256);
+        if (track.audioSha256) await lockObject(tx, track.audioSha256);
         await tx.track.delete({ where: { id } });
         const sha = track.audioSha256;
         if (sha) {
@@ -228,15 +223,13 @@ export class TracksRepository {
             DELETE FROM audio_files f WHERE f.sha256 = ${sha}
               AND NOT EXISTS (SELECT 1 FROM tracks t WHERE t.audio_sha256 = f.sha256)`;
           if (orphaned) {
-            trash.path = (await this.storage.moveToTrash(sha)) ?? undefined;
-            trash.sha256 = sha;
+            await this.keeper.scheduleCollect(tx, sha);
+            orphan = sha;
           }
         }
         return true;
       });
     } catch (err) {
-      // the deletion did not happen: the file goes back where it was
-      if (trash.path && trash.sha256) await this.storage.restore(trash.path, trash.sha256);
       // a checkout or license that appeared after the check (its row holds the track)
       const pg = pgErrorOf(err);
       if (pg?.code === '23503' && /^(purchases|licenses)_track_id_fkey/.test(pg.constraint ?? '')) {
@@ -244,7 +237,7 @@ export class TracksRepository {
       }
       throw err;
     }
-    if (trash.path) await this.storage.purge(trash.path);
+    if (orphan) await this.keeper.collectNow(orphan);
     return deleted;
   }
 

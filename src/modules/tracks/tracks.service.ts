@@ -9,6 +9,7 @@ import { GeneralErrors } from '../../platform/errors/general.errors';
 import { validateDto } from '../../platform/http/validation.pipe';
 import type { IdempotencyCheckpoint } from '../../platform/idempotency/idempotency.interceptor';
 import { decodeCursor, Page, pageLimit, toPage, byCreation } from '../../platform/pagination/pagination';
+import { StorageKeeper, type StagedObject } from '../../platform/storage/storage-keeper';
 import { StorageService, TooLargeError, type ReceivedFile } from '../../platform/storage/storage.service';
 import { AccountsErrors } from '../accounts/accounts.errors';
 import { ArtistsErrors } from '../artists/artists.errors';
@@ -90,6 +91,7 @@ export class TracksService {
   constructor(
     private readonly repo: TracksRepository,
     private readonly storage: StorageService,
+    private readonly keeper: StorageKeeper,
     private readonly audio: AudioToolkit,
     private readonly fingerprints: FingerprintService,
     private readonly artists: ArtistsService,
@@ -105,7 +107,9 @@ export class TracksService {
    * (missing_track_metadata, validation_failed), the format decided from the bytes
    * (unsupported_audio_format), the header (corrupt_audio_file), the duration (track_too_short).
    * On any failure the received bytes are removed; on success the file, its rows and the
-   * processing job appear together.
+   * processing job appear together. The bytes are spooled locally while hashed (the key is their
+   * digest, and the checks above read them), then written to the store — S3 as a multipart
+   * upload — only once they passed, outside any transaction (StorageKeeper).
    */
   /**
    * `checkpoint` claims the request's Idempotency-Key once the parts are read (the file's digest
@@ -154,22 +158,29 @@ export class TracksService {
       }
       if (probe.durationMs < MIN_DURATION_MS) throw new AppError(TracksErrors.trackTooShort);
       const artist = await this.artists.findByUser(principal.userId);
-      const track = await this.repo.createUpload(
-        principal.userId,
-        artist?.id ?? null,
-        meta,
-        {
-          ...received,
-          format: probe.format,
-          durationMs: probe.durationMs,
-          sampleRate: probe.sampleRate,
-          channels: probe.channels,
-        },
-        this.clock.now(),
-      );
-      return toTrackDto(track);
+      const staged: StagedObject = await this.keeper.stage(received);
+      try {
+        const track = await this.repo.createUpload(
+          principal.userId,
+          artist?.id ?? null,
+          meta,
+          {
+            staged,
+            size: received.size,
+            format: probe.format,
+            durationMs: probe.durationMs,
+            sampleRate: probe.sampleRate,
+            channels: probe.channels,
+          },
+          this.clock.now(),
+        );
+        return toTrackDto(track);
+      } catch (err) {
+        await this.keeper.abandon(staged);
+        throw err;
+      }
     } finally {
-      if (received) await this.storage.discard(received.tempPath); // no-op once moved into place
+      if (received) await this.storage.discard(received.tempPath); // no-op once written to the store
     }
   }
 

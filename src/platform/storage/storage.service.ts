@@ -1,11 +1,9 @@
-import { Injectable, OnModuleInit } from '@nestjs/common';
 import { createHash, randomUUID } from 'node:crypto';
-import { createReadStream, createWriteStream, type ReadStream } from 'node:fs';
-import { mkdir, rename, stat, unlink } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { createWriteStream } from 'node:fs';
+import { mkdir, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { AppConfig } from '../../config/config';
 
 export interface ReceivedFile {
   tempPath: string;
@@ -18,34 +16,37 @@ export class TooLargeError extends Error {
   readonly code = 'STORAGE_TOO_LARGE';
 }
 
-const ignoreMissing = (err: unknown) => {
+export interface DownloadMeta {
+  filename: string;
+  contentType: string;
+}
+
+export const ignoreMissing = (err: unknown) => {
   if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
 };
 
 /**
- * Content-addressed file storage under STORAGE_DIR: objects/ab/cd/<sha256>. Files are streamed to
- * tmp/ while hashed (never held in memory), then moved into place. Deletion goes through trash/
- * so that it can be undone if the transaction that decided it fails.
+ * Content-addressed audio storage: one object per sha256. Two drivers (local directory, S3);
+ * both receive an upload into a local spool (`STORAGE_DIR/tmp`) while hashing it, so the key is
+ * known and the bytes are checked before anything reaches the store, then `put` writes the
+ * object. When an object may be written or removed is decided in the database (StorageKeeper),
+ * never here.
  */
-@Injectable()
-export class StorageService implements OnModuleInit {
-  private readonly root: string;
+export abstract class StorageService {
+  protected constructor(protected readonly spoolDir: string) {}
 
-  constructor(config: AppConfig) {
-    this.root = config.storageDir;
+  protected async prepare(): Promise<void> {
+    await mkdir(this.spoolDir, { recursive: true });
   }
 
-  async onModuleInit(): Promise<void> {
-    for (const dir of ['tmp', 'objects', 'trash']) await mkdir(join(this.root, dir), { recursive: true });
+  /** A fresh path in the spool (for a received upload or a copy to read locally). */
+  protected spoolPath(): string {
+    return join(this.spoolDir, randomUUID());
   }
 
-  objectPath(sha256: string): string {
-    return join(this.root, 'objects', sha256.slice(0, 2), sha256.slice(2, 4), sha256);
-  }
-
-  /** Streams `source` into a temporary file, hashing it; more than `maxBytes` → TooLargeError. */
+  /** Streams `source` into the spool, hashing it; more than `maxBytes` → TooLargeError. */
   async receive(source: Readable, maxBytes: number): Promise<ReceivedFile> {
-    const tempPath = join(this.root, 'tmp', randomUUID());
+    const tempPath = this.spoolPath();
     const hash = createHash('sha256');
     let size = 0;
     const meter = new Transform({
@@ -69,47 +70,22 @@ export class StorageService implements OnModuleInit {
     return { tempPath, sha256: hash.digest('hex'), size };
   }
 
-  /** Moves a received file into place (a file with the same content may already be there). */
-  async place(tempPath: string, sha256: string): Promise<void> {
-    const target = this.objectPath(sha256);
-    await mkdir(dirname(target), { recursive: true });
-    if (await this.exists(sha256)) return this.discard(tempPath);
-    await rename(tempPath, target);
-  }
-
   async discard(tempPath: string): Promise<void> {
     await unlink(tempPath).catch(ignoreMissing);
   }
 
-  async exists(sha256: string): Promise<boolean> {
-    return stat(this.objectPath(sha256)).then(
-      () => true,
-      () => false,
-    );
-  }
+  /** Writes the object `sha256` from a received file (the spool file is gone afterwards). */
+  abstract put(tempPath: string, sha256: string): Promise<void>;
 
-  /** First half of a deletion: the object leaves its place but can still be restored. */
-  async moveToTrash(sha256: string): Promise<string | null> {
-    const trashPath = join(this.root, 'trash', `${sha256}.${randomUUID()}`);
-    try {
-      await rename(this.objectPath(sha256), trashPath);
-      return trashPath;
-    } catch (err) {
-      ignoreMissing(err);
-      return null;
-    }
-  }
+  /** Removes the object (no error when it is already gone). */
+  abstract remove(sha256: string): Promise<void>;
 
-  async restore(trashPath: string, sha256: string): Promise<void> {
-    await mkdir(dirname(this.objectPath(sha256)), { recursive: true });
-    await rename(trashPath, this.objectPath(sha256));
-  }
+  /** The object as a stream (the download proxy). */
+  abstract read(sha256: string): Promise<Readable>;
 
-  async purge(trashPath: string): Promise<void> {
-    await unlink(trashPath).catch(ignoreMissing);
-  }
+  /** Runs `fn` with a local file holding the object (a spool copy for S3, removed afterwards). */
+  abstract withLocalFile<T>(sha256: string, fn: (path: string) => Promise<T>): Promise<T>;
 
-  read(sha256: string, range?: { start: number; end: number }): ReadStream {
-    return createReadStream(this.objectPath(sha256), range);
-  }
+  /** A short-lived URL of the object for a redirect; null → the server streams it itself. */
+  abstract downloadUrl(sha256: string, meta: DownloadMeta, now: Date): Promise<string | null>;
 }
