@@ -5,6 +5,7 @@ import { Client } from 'pg';
 import { Fleet } from '../support/fleet';
 import { checkInvariants, formatViolations, violationCount } from '../support/invariants';
 import { testRedisUrl } from '../support/redis';
+import { S3Server } from '../support/s3-server';
 import { SmtpSink } from '../support/smtp-sink';
 import { StripeFake } from '../support/stripe-fake';
 import { createTestDatabase, TEST_JWT_SECRET, TestDatabase } from '../support/test-app';
@@ -12,7 +13,9 @@ import { Api, seededRandom, Workload } from '../support/workload';
 
 /**
  * Three instances of the current source, as separate processes (`npm start`'s path), on one
- * PostgreSQL, one Redis, one Stripe-compatible server, one SMTP sink and one storage: every call
+ * PostgreSQL, one Redis, one Stripe-compatible server, one SMTP sink and one S3-compatible
+ * server (s3rver; each instance keeps only its upload spool on its own disk), declared as a fleet
+ * (INSTANCE_COUNT=3, so every shared setting is required at boot): every call
  * of a mixed workload goes to the next instance, so uploads are processed and downloaded by
  * other instances, purchases confirmed on one are fulfilled by webhooks arriving at others (late,
  * twice, out of order), and one user's concurrent requests race on different processes. At the
@@ -26,12 +29,17 @@ describe('three instances act as one', () => {
   let db: Client;
   const mail = new SmtpSink();
   const stripe = new StripeFake();
-  let storageDir: string;
+  const s3 = new S3Server();
+  const dataDirs: string[] = [];
 
   beforeAll(async () => {
     database = await createTestDatabase();
-    const [smtpUrl, stripeUrl, redisUrl] = await Promise.all([mail.start(), stripe.start(), testRedisUrl()]);
-    storageDir = mkdtempSync(join(tmpdir(), 'beat-fleet-storage-'));
+    const [smtpUrl, stripeUrl, redisUrl, s3Env] = await Promise.all([
+      mail.start(),
+      stripe.start(),
+      testRedisUrl(),
+      s3.start(),
+    ]);
     fleet = await Fleet.start({
       size: 3,
       label: 'three-instances',
@@ -42,7 +50,8 @@ describe('three instances act as one', () => {
         STRIPE_SECRET_KEY: stripe.secretKey,
         STRIPE_WEBHOOK_SECRET: stripe.webhookSecret,
         STRIPE_API_BASE_URL: stripeUrl,
-        STORAGE_DIR: storageDir,
+        ...s3Env,
+        INSTANCE_COUNT: '3',
         HOST: '127.0.0.1',
         TEST_HOOKS: '1',
         JOBS_AUTORUN: '0',
@@ -56,7 +65,11 @@ describe('three instances act as one', () => {
         LIMIT_FOLLOWS_PER_HOUR: String(LIMITS.followsPerHour),
         LIMIT_MESSAGES_PER_MINUTE: String(LIMITS.messagesPerMinute),
       },
-      envOf: (i) => ({ DATA_DIR: mkdtempSync(join(tmpdir(), `beat-fleet-data-${i}-`)) }),
+      envOf: (i) => {
+        const dataDir = mkdtempSync(join(tmpdir(), `beat-fleet-data-${i}-`));
+        dataDirs.push(dataDir);
+        return { DATA_DIR: dataDir, STORAGE_DIR: join(dataDir, 'storage') };
+      },
     });
     process.stdout.write(
       `fleet: build ${fleet.build.ms} ms (${fleet.build.reused ? 'reused' : 'fresh'}), 3 instances ready in ${fleet.build.bootMs} ms\n`,
@@ -68,9 +81,9 @@ describe('three instances act as one', () => {
   afterAll(async () => {
     await db?.end();
     await fleet?.stop();
-    await Promise.all([mail.stop(), stripe.stop()]);
+    await Promise.all([mail.stop(), stripe.stop(), s3.stop()]);
     await database?.drop();
-    if (storageDir) rmSync(storageDir, { recursive: true, force: true });
+    for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
   }, 60_000);
 
   it('spreads a mixed workload round-robin and keeps every invariant', async () => {
@@ -135,7 +148,7 @@ describe('three instances act as one', () => {
     await w.settle();
     failIfBroken();
 
-    const results = await checkInvariants(db, LIMITS, { stripe, storageDir });
+    const results = await checkInvariants(db, LIMITS, { stripe, listObjects: () => s3.objects() });
     expect(formatViolations(results)).toBe('');
     expect(violationCount(results)).toBe(0);
 
