@@ -1,8 +1,8 @@
 import { defineResourceAccess, type Role } from '../../platform/access/resource-access';
 import { TracksErrors } from './tracks.errors';
-import type { TrackRow } from './tracks.repository';
+import type { TrackView } from './tracks.repository';
 
-type TrackLike = Pick<TrackRow, 'ownerId' | 'collaborators' | 'source' | 'processingStatus'>;
+type TrackLike = Pick<TrackView, 'ownerId' | 'collaborators' | 'source' | 'processingStatus'>;
 
 /**
  * Who may do what with a track — the one place these rules live (README "Access model").
