@@ -50,7 +50,6 @@ const WORKLOADS = {
   feed: () => import('./workloads/feed.mjs'),
   radio: () => import('./workloads/radio.mjs'),
   memory: () => import('./workloads/memory.mjs'),
-  tracks: () => import('./workloads/tracks.mjs'),
 };
 /** Left out of --quick unless named (a 60 s load is the point of it). */
 const SLOW = new Set(['memory']);
