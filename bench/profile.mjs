@@ -11,7 +11,16 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
-import { appEnv, databaseServer, freshDatabase, json, load, ROOT, startServer } from './lib.mjs';
+import {
+  appEnv,
+  databaseServer,
+  freshDatabase,
+  json,
+  load,
+  ROOT,
+  startServer,
+  stopDatabaseServer,
+} from './lib.mjs';
 import { cycling, GENRES, seedCatalogue, visibleIds } from './workloads/tracks.mjs';
 
 const wanted = process.argv.slice(2);
@@ -94,4 +103,5 @@ try {
 } finally {
   await db.end();
   await server.stop();
+  await stopDatabaseServer();
 }
