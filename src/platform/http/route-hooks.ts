@@ -22,7 +22,8 @@ export function registerRouteHooks(fastify: FastifyInstance, config: AppConfig):
     void reply.send(new AppError(GeneralErrors.requestTimeout));
   };
   const arm: NonNullable<RouteOptions['onRequest']> = (req, reply, done) => {
-    (req as WithDeadline)[kDeadline] = setTimeout(expire, ms, reply);
+    // unref'd: a request the client abandoned must not hold a stopping process open
+    (req as WithDeadline)[kDeadline] = setTimeout(expire, ms, reply).unref();
     done();
   };
   const disarm: NonNullable<RouteOptions['onResponse']> = (req, _reply, done) => {
