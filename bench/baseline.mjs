@@ -22,20 +22,24 @@ app.get('/api/v1/me', async (req, reply) => {
   } catch {
     return reply.code(401).send({ code: 'unauthenticated' });
   }
-  const session = await pool.query(
-    `SELECT u.role, u.status, s.revoked_at FROM auth_sessions s JOIN users u ON u.id = s.user_id
-     WHERE s.id = $1 AND s.user_id = $2`,
-    [claims.sid, claims.sub],
-  );
+  // the app's statements, prepared by name as the app prepares them
+  const session = await pool.query({
+    name: 'session_principal',
+    text: `SELECT u.role, u.status, s.revoked_at FROM auth_sessions s JOIN users u ON u.id = s.user_id
+           WHERE s.id = $1 AND s.user_id = $2`,
+    values: [claims.sid, claims.sub],
+  });
   if (!session.rowCount || session.rows[0].revoked_at)
     return reply.code(401).send({ code: 'unauthenticated' });
-  const { rows } = await pool.query(
-    `SELECT u.*, p.name AS plan_name,
-            COALESCE((SELECT json_agg(json_build_object('permission', up.permission, 'granted', up.granted))
-                      FROM user_permissions up WHERE up.user_id = u.id), '[]') AS permissions
-     FROM users u JOIN plans p ON p.id = u.plan_id WHERE u.id = $1`,
-    [claims.sub],
-  );
+  const { rows } = await pool.query({
+    name: 'account_profile',
+    text: `SELECT u.id, u.email, u.display_name, u.role, u.status, u.email_verified_at, u.plan_id, p.name AS plan_name,
+                  COALESCE((SELECT json_agg(json_build_object('permission', up.permission, 'granted', up.granted))
+                            FROM user_permissions up WHERE up.user_id = u.id), '[]'::json) AS permissions,
+                  u.version, u.created_at
+           FROM users u JOIN plans p ON p.id = u.plan_id WHERE u.id = $1`,
+    values: [claims.sub],
+  });
   const u = rows[0];
   return {
     id: u.id,

@@ -1,5 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
+import { APP_GUARD } from '@nestjs/core';
 import { CATALOGUE } from './catalogue';
 import { AppConfig } from './config/config';
 import { AccountsModule } from './modules/accounts/accounts.module';
@@ -19,7 +19,6 @@ import { StripeWebhooksModule } from './modules/stripe-webhooks/stripe-webhooks.
 import { TracksModule } from './modules/tracks/tracks.module';
 import { RadioModule } from './modules/radio/radio.module';
 import { AccessGuard } from './platform/access/access.guard';
-import { TimeoutInterceptor } from './platform/http/timeout.interceptor';
 import { PlatformModule } from './platform/platform.module';
 import { RateLimitGuard } from './platform/rate-limit/rate-limit.guard';
 
@@ -53,7 +52,6 @@ export class AppModule {
       providers: [
         { provide: APP_GUARD, useClass: AccessGuard },
         { provide: APP_GUARD, useExisting: RateLimitGuard },
-        { provide: APP_INTERCEPTOR, useExisting: TimeoutInterceptor },
       ],
     };
   }

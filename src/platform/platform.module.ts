@@ -10,7 +10,6 @@ import { ERROR_CATALOGUE, ErrorsController } from './errors/errors.controller';
 import { AdminDocsController } from './docs/docs.controller';
 import { OpenApiDocuments } from './docs/openapi';
 import { HealthModule } from './health/health.module';
-import { TimeoutInterceptor } from './http/timeout.interceptor';
 import { IdempotencyModule } from './idempotency/idempotency.module';
 import { JobsModule } from './jobs/jobs.module';
 import { MailModule } from './mail/mail.module';
@@ -36,7 +35,6 @@ export class PlatformModule {
       Clock,
       MaintenanceRepository,
       MaintenanceService,
-      TimeoutInterceptor,
       AuditRepository,
     ];
     return {

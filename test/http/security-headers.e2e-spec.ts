@@ -14,6 +14,17 @@ describe('security headers, caching, CORS', () => {
       for (const res of [await t.http.get('/api/v1/health'), await t.http.get('/api/v1/nowhere')]) {
         expect(res.headers['x-content-type-options']).toBe('nosniff');
         expect(res.headers['referrer-policy']).toBe('no-referrer');
+        // the rest of helmet's set (computed once at boot from @fastify/helmet, see security-headers.ts)
+        expect(res.headers).toMatchObject({
+          'x-frame-options': 'SAMEORIGIN',
+          'cross-origin-opener-policy': 'same-origin',
+          'cross-origin-resource-policy': 'cross-origin',
+          'origin-agent-cluster': '?1',
+          'x-dns-prefetch-control': 'off',
+          'x-download-options': 'noopen',
+          'x-permitted-cross-domain-policies': 'none',
+          'x-xss-protection': '0',
+        });
         expect(res.headers['content-security-policy']).toContain("default-src 'none'");
         expect(res.headers['strict-transport-security']).toBeUndefined();
       }

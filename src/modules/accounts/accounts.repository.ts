@@ -1,12 +1,40 @@
 import { Injectable } from '@nestjs/common';
 import { PrismaService, type Tx } from '../../platform/prisma/prisma.service';
 
+export interface ProfileRow {
+  id: string;
+  email: string;
+  display_name: string;
+  role: 'user' | 'admin';
+  status: 'active' | 'suspended';
+  email_verified_at: Date | null;
+  plan_id: string;
+  plan_name: string;
+  permissions: { permission: string; granted: boolean }[];
+  version: number;
+  created_at: Date;
+}
+
 @Injectable()
 export class AccountsRepository {
   constructor(private readonly prisma: PrismaService) {}
 
   transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
     return this.prisma.$transaction(fn);
+  }
+
+  /** GET /me: the profile, its plan and the permission overrides in one prepared statement. */
+  async profile(userId: string): Promise<ProfileRow | undefined> {
+    const [row] = await this.prisma.sql<ProfileRow>(
+      `SELECT u.id, u.email, u.display_name, u.role, u.status, u.email_verified_at, u.plan_id, p.name AS plan_name,
+              COALESCE((SELECT json_agg(json_build_object('permission', up.permission, 'granted', up.granted))
+                        FROM user_permissions up WHERE up.user_id = u.id), '[]'::json) AS permissions,
+              u.version, u.created_at
+       FROM users u JOIN plans p ON p.id = u.plan_id WHERE u.id = $1`,
+      [userId],
+      'account_profile',
+    );
+    return row;
   }
 
   findProfile(userId: string, tx?: Tx) {

@@ -19,19 +19,20 @@ export class AccountsService {
   ) {}
 
   async me(userId: string): Promise<MeDto> {
-    const user = await this.repo.findProfile(userId);
+    const user = await this.repo.profile(userId);
     if (!user) throw new AppError(AccountsErrors.userNotFound);
+    const verified = user.email_verified_at !== null;
     return {
       id: user.id,
       email: user.email,
-      display_name: user.displayName,
+      display_name: user.display_name,
       role: user.role,
       status: user.status,
-      email_verified: user.emailVerifiedAt !== null,
-      plan: { id: user.plan.id, name: user.plan.name },
-      permissions: effectivePermissions(user.emailVerifiedAt !== null, user.permissions),
+      email_verified: verified,
+      plan: { id: user.plan_id, name: user.plan_name },
+      permissions: effectivePermissions(verified, user.permissions),
       version: user.version,
-      created_at: user.createdAt.toISOString(),
+      created_at: user.created_at.toISOString(),
     };
   }
 

@@ -301,6 +301,7 @@ export class AuthRepository {
        FROM auth_sessions s JOIN users u ON u.id = s.user_id
        WHERE s.id = $1 AND s.user_id = $2`,
       [sessionId, userId],
+      'session_principal',
     );
     const row = rows[0];
     return row ? { role: row.role, status: row.status, revokedAt: row.revoked_at } : null;
@@ -338,6 +339,7 @@ export class AuthRepository {
        FROM personal_access_tokens t JOIN users u ON u.id = t.user_id
        WHERE t.token_hash = $1`,
       [tokenHash],
+      'token_principal',
     );
     return rows[0] ?? null;
   }

@@ -1,8 +1,8 @@
 import { defineResourceAccess, type Role } from '../../platform/access/resource-access';
 import { TracksErrors } from './tracks.errors';
-import type { TrackRow } from './tracks.repository';
+import type { TrackView } from './tracks.repository';
 
-type TrackLike = Pick<TrackRow, 'ownerId' | 'source' | 'processingStatus'> & {
+type TrackLike = Pick<TrackView, 'ownerId' | 'source' | 'processingStatus'> & {
   collaborators: readonly { userId: string }[];
 };
 

@@ -1,12 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { Prisma } from '@prisma/client';
-import type { Keyset } from '../../platform/pagination/pagination';
 import { AppError } from '../../platform/errors/app-error';
 import { newId } from '../../platform/ids';
 import { JobsService } from '../../platform/jobs/jobs.service';
 import { pgErrorOf } from '../../platform/prisma/db-errors';
 import { PrismaService, type Tx } from '../../platform/prisma/prisma.service';
 import { lockObject, StorageKeeper, type StagedObject } from '../../platform/storage/storage-keeper';
+import { TRACK_VIEW_SQL, trackPageSql, type TrackPageFilter } from './track-view.sql';
 import { TracksErrors } from './tracks.errors';
 
 export const TRACK_INCLUDE = {
@@ -16,6 +16,97 @@ export const TRACK_INCLUDE = {
   _count: { select: { reposts: true } },
 } satisfies Prisma.TrackInclude;
 export type TrackRow = Prisma.TrackGetPayload<{ include: typeof TRACK_INCLUDE }>;
+
+/**
+ * What the reads and the access rule use of a track: a Prisma row with TRACK_INCLUDE is one, and
+ * so is a row of the catalogue's read statements (track-view.sql.ts).
+ */
+export interface TrackView {
+  id: string;
+  ownerId: string;
+  artist: { id: string; name: string; slug: string; verified: boolean } | null;
+  title: string;
+  bpm: number;
+  genre: string;
+  musicalKey: string | null;
+  mood: string | null;
+  tags: string[];
+  source: 'upload' | 'external';
+  externalUrl: string | null;
+  format: string | null;
+  durationMs: number | null;
+  sampleRate: number | null;
+  channels: number | null;
+  audioFile: { sizeBytes: bigint | number | string } | null;
+  processingStatus: 'pending' | 'processing' | 'ready' | 'failed' | null;
+  processingError: string | null;
+  collaborators: { userId: string; role: string; splitPercent: Prisma.Decimal | number }[];
+  _count: { reposts: number };
+  version: number;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+interface ViewRow {
+  id: string;
+  owner_id: string;
+  title: string;
+  bpm: number;
+  genre: string;
+  musical_key: string | null;
+  mood: string | null;
+  tags: string[];
+  source: 'upload' | 'external';
+  external_url: string | null;
+  format: string | null;
+  duration_ms: number | null;
+  sample_rate: number | null;
+  channels: number | null;
+  processing_status: TrackView['processingStatus'];
+  processing_error: string | null;
+  version: number;
+  created_at: Date;
+  updated_at: Date;
+  artist_id: string | null;
+  artist_name: string;
+  artist_slug: string;
+  artist_verified: boolean;
+  size_bytes: string | null;
+  repost_count: number;
+  collaborators?: { user_id: string; role: string; split_percent: number }[];
+}
+
+const toView = (r: ViewRow): TrackView => ({
+  id: r.id,
+  ownerId: r.owner_id,
+  artist: r.artist_id
+    ? { id: r.artist_id, name: r.artist_name, slug: r.artist_slug, verified: r.artist_verified }
+    : null,
+  title: r.title,
+  bpm: r.bpm,
+  genre: r.genre,
+  musicalKey: r.musical_key,
+  mood: r.mood,
+  tags: r.tags,
+  source: r.source,
+  externalUrl: r.external_url,
+  format: r.format,
+  durationMs: r.duration_ms,
+  sampleRate: r.sample_rate,
+  channels: r.channels,
+  audioFile: r.size_bytes === null ? null : { sizeBytes: r.size_bytes },
+  processingStatus: r.processing_status,
+  processingError: r.processing_error,
+  collaborators: (r.collaborators ?? []).map((c) => ({
+    userId: c.user_id,
+    role: c.role,
+    splitPercent: c.split_percent,
+  })),
+  _count: { reposts: r.repost_count },
+  version: r.version,
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
+});
 
 export const PROCESS_TRACK_JOB = 'track.process';
 
@@ -131,35 +222,23 @@ export class TracksRepository {
     return (tx ?? this.prisma).track.findUnique({ where: { id }, include: TRACK_INCLUDE });
   }
 
-  findByIds(ids: string[]): Promise<TrackRow[]> {
-    return this.prisma.track.findMany({ where: { id: { in: ids } }, include: TRACK_INCLUDE });
+  /** GET /tracks/:id: the track with its credits, one prepared statement (track-view.sql.ts). */
+  async view(id: string): Promise<TrackView | null> {
+    const [row] = await this.prisma.sql<ViewRow>(TRACK_VIEW_SQL, [id], 'track_view');
+    return row ? toView(row) : null;
   }
 
   /**
-   * Public listing, newest first, keyset-paginated: ready uploads and external links. Uses the
-   * (created_at, id), (artist_id, created_at), (genre, created_at) and full-text indexes.
+   * GET /tracks: a page of the public catalogue, newest first (track-view.sql.ts), without credits
+   * (the list does not show them, and the public view does not depend on them).
    */
-  async listIds(
-    filter: { artistId?: string; genre?: string; q?: string },
-    take: number,
-    after?: Keyset,
-  ): Promise<{ id: string; created_at: Date }[]> {
-    const where = [`(t.source = 'external' OR t.processing_status = 'ready')`];
-    const params: unknown[] = [];
-    const param = (v: unknown) => `$${params.push(v)}`;
-    if (filter.artistId) where.push(`t.artist_id = ${param(filter.artistId)}`);
-    if (filter.genre) where.push(`t.genre = ${param(filter.genre.toLowerCase())}`);
-    if (filter.q) {
-      where.push(
-        `track_search_document(t.title, t.genre, t.tags) @@ plainto_tsquery('simple', ${param(filter.q)})`,
-      );
-    }
-    if (after) where.push(`(t.created_at, t.id) < (${param(after.at)}, ${param(after.id)})`);
-    return this.prisma.sql(
-      `SELECT t.id, t.created_at FROM tracks t WHERE ${where.join(' AND ')}
-       ORDER BY t.created_at DESC, t.id DESC LIMIT ${param(take)}`,
-      params,
-    );
+  async viewPage(filter: TrackPageFilter, take: number): Promise<TrackView[]> {
+    const { name, text, values } = trackPageSql(filter, take);
+    return (await this.prisma.sql<ViewRow>(text, values, name)).map(toView);
+  }
+
+  findByIds(ids: string[]): Promise<TrackRow[]> {
+    return this.prisma.track.findMany({ where: { id: { in: ids } }, include: TRACK_INCLUDE });
   }
 
   /** Applies the change if the version is the expected one (when given); false otherwise. */

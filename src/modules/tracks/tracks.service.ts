@@ -28,11 +28,11 @@ import {
 } from './dto/track.dto';
 import { trackAccess } from './track-access';
 import { TracksErrors } from './tracks.errors';
-import { TrackRow, TracksRepository } from './tracks.repository';
+import { TrackRow, TracksRepository, type TrackView } from './tracks.repository';
 
 const MIN_DURATION_MS = 1000;
 
-export function toTrackDto(t: TrackRow, withCredits = true): TrackDto {
+export function toTrackDto(t: TrackView, withCredits = true): TrackDto {
   return {
     id: t.id,
     owner_id: t.ownerId,
@@ -65,7 +65,7 @@ export function toTrackDto(t: TrackRow, withCredits = true): TrackDto {
   };
 }
 
-const toCollaboratorDto = (c: TrackRow['collaborators'][number]): CollaboratorDto => ({
+const toCollaboratorDto = (c: TrackView['collaborators'][number]): CollaboratorDto => ({
   user_id: c.userId,
   role: c.role,
   split_percent: Number(c.splitPercent),
@@ -221,7 +221,7 @@ export class TracksService {
   }
 
   async get(id: string, principal: Principal | undefined): Promise<TrackDto> {
-    return toTrackDto(trackAccess.assert(principal, 'see', await this.repo.findById(id)));
+    return toTrackDto(trackAccess.assert(principal, 'see', await this.repo.view(id)));
   }
 
   async list(query: ListTracksQueryDto): Promise<Page<TrackDto>> {
@@ -232,19 +232,11 @@ export class TracksService {
       if (!artist) throw new AppError(ArtistsErrors.artistNotFound);
       artistId = artist.id;
     }
-    const ids = await this.repo.listIds(
-      { artistId, genre: query.genre, q: query.q },
-      limit + 1,
-      decodeCursor(query.cursor),
-    );
-    const rows = new Map((await this.repo.findByIds(ids.map((r) => r.id))).map((t) => [t.id, t]));
+    const after = decodeCursor(query.cursor);
+    const rows = await this.repo.viewPage({ artistId, genre: query.genre, q: query.q, after }, limit + 1);
     // the catalogue is the public view: what anyone, signed in or not, may see
-    const ordered = trackAccess.filter(
-      undefined,
-      'see',
-      ids.map((r) => rows.get(r.id)).filter((t): t is TrackRow => !!t),
-    );
-    return toPage(ordered, limit, byCreation, (t) => toTrackDto(t, false));
+    const visible = trackAccess.filter(undefined, 'see', rows);
+    return toPage(visible, limit, byCreation, (t) => toTrackDto(t, false));
   }
 
   // ---- changes ----------------------------------------------------------------------------------

@@ -1,14 +1,7 @@
-import {
-  CallHandler,
-  createParamDecorator,
-  ExecutionContext,
-  Injectable,
-  NestInterceptor,
-  UseInterceptors,
-} from '@nestjs/common';
+import { createParamDecorator, ExecutionContext } from '@nestjs/common';
 import { ApiHeader } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { Observable, tap } from 'rxjs';
+import { routeFlags } from './route-flags';
 
 const STRONG = /^"(\d+)"$/;
 const WEAK = /^W\/"(\d+)"$/;
@@ -38,21 +31,20 @@ export const IfMatch = createParamDecorator((_data: unknown, ctx: ExecutionConte
   parseIfMatch(ctx.switchToHttp().getRequest<FastifyRequest>().headers['if-match']),
 );
 
-@Injectable()
-class ETagInterceptor implements NestInterceptor {
-  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
-    const reply = context.switchToHttp().getResponse<FastifyReply>();
-    return next.handle().pipe(
-      tap((body: unknown) => {
-        const version = (body as { version?: unknown } | undefined)?.version;
-        if (typeof version === 'number') void reply.header('ETag', etagOf(version));
-      }),
-    );
-  }
+/** preSerialization hook of @ETagged routes (see route-flags.ts): a success's body version. */
+export function etagHook(
+  _req: FastifyRequest,
+  reply: FastifyReply,
+  payload: unknown,
+  done: (err: Error | null, payload: unknown) => void,
+): void {
+  const version = (payload as { version?: unknown } | null)?.version;
+  if (reply.statusCode < 300 && typeof version === 'number') void reply.header('ETag', etagOf(version));
+  done(null, payload);
 }
 
-/** The response carries `ETag` (its body's version). */
-export const ETagged = () => UseInterceptors(ETagInterceptor);
+/** The response carries `ETag` (its body's version); on a controller, every route of it. */
+export const ETagged = () => routeFlags({ etag: true });
 
 /** The write honours `If-Match` (409 stale_version when it is not the current version). */
 export const AcceptsIfMatch = () =>

@@ -83,9 +83,10 @@ class Replay extends Error {
  * text fields and the uploaded files' SHA-256 (known only once the parts are read, so such
  * handlers claim the key at their checkpoint, before any effect).
  *
- * It runs inside the global request-timeout interceptor: when a request times out, this pipeline
- * is dropped without releasing its claim, so a retry meets idempotency_request_in_progress until
- * the claim's lease ends, and cannot run the effect a second time while the first may still be
+ * The request deadline (route-hooks.ts) answers 504 without stopping the handler: this pipeline
+ * still settles the claim when the handler finishes (its answer stored for replays, or the claim
+ * released on an error that is not stored). Until then a retry meets
+ * idempotency_request_in_progress, so the effect never runs twice while the first may still be
  * finishing.
  */
 @Injectable()

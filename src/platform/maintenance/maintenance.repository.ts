@@ -12,8 +12,13 @@ const KEY = 'maintenance';
 export class MaintenanceRepository {
   constructor(private readonly prisma: PrismaService) {}
 
+  /** On the request path (at most once a second per instance): a prepared statement, not Prisma. */
   async read(): Promise<MaintenanceState> {
-    const row = await this.prisma.platformSetting.findUnique({ where: { key: KEY } });
+    const [row] = await this.prisma.sql<{ value: unknown }>(
+      'SELECT value FROM platform_settings WHERE key = $1',
+      [KEY],
+      'maintenance_read',
+    );
     const value = (row?.value ?? {}) as Partial<MaintenanceState>;
     return { enabled: value.enabled === true, message: value.message ?? null };
   }

@@ -12,11 +12,19 @@ import { WindowThrottlerStorage } from './window-storage';
 const MINUTE = 60_000;
 const reflector = new Reflector();
 const requestOf = (ctx: ExecutionContext) => ctx.switchToHttp().getRequest<FastifyRequest>();
-const groupOf = (ctx: ExecutionContext) =>
-  reflector.getAllAndOverride<RateLimitGroup | undefined>(RATE_LIMIT_GROUP, [
-    ctx.getHandler(),
-    ctx.getClass(),
-  ]);
+// a route's group is metadata: read once per route handler, not on every request
+const groups = new WeakMap<object, RateLimitGroup | null>();
+const groupOf = (ctx: ExecutionContext): RateLimitGroup | undefined => {
+  const handler = ctx.getHandler();
+  let group = groups.get(handler);
+  if (group === undefined) {
+    group =
+      reflector.getAllAndOverride<RateLimitGroup | undefined>(RATE_LIMIT_GROUP, [handler, ctx.getClass()]) ??
+      null;
+    groups.set(handler, group);
+  }
+  return group ?? undefined;
+};
 const signedIn = (ctx: ExecutionContext) => requestOf(ctx).principal !== undefined;
 
 /**

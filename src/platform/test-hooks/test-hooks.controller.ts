@@ -4,7 +4,7 @@ import { Type } from 'class-transformer';
 import { IsInt, IsNumber, Max, Min } from 'class-validator';
 import { Access } from '../access/access.decorator';
 import { Clock } from '../clock/clock';
-import { NoDeadline } from '../http/timeout.interceptor';
+import { NoDeadline } from '../http/route-flags';
 import { JobsService } from '../jobs/jobs.service';
 import { NoRateLimit } from '../rate-limit/rate-limit.decorator';
 import { TestClockSync } from './test-clock-sync';
