@@ -324,3 +324,26 @@ export function report(rows, file) {
     JSON.stringify({ at: new Date().toISOString(), quick: QUICK, rows }, null, 2),
   );
 }
+
+/** A registered, verified, signed-in user of the app at `base`: the headers that carry its token. */
+export async function signedInHeaders(base, databaseUrl, name) {
+  const email = `${name.toLowerCase()}-${Date.now()}@bench.local`;
+  const reg = await fetch(`${base}/api/v1/auth/register`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email, password: 'bench-password', display_name: name }),
+  });
+  if (reg.status !== 201) throw new Error(`register: ${reg.status} ${await reg.text()}`);
+  const db = new pg.Client({ connectionString: databaseUrl });
+  await db.connect();
+  await db.query('UPDATE users SET email_verified_at = created_at WHERE email = $1', [email]);
+  await db.end();
+  const login = await (
+    await fetch(`${base}/api/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email, password: 'bench-password' }),
+    })
+  ).json();
+  return { authorization: `Bearer ${login.access_token}` };
+}

@@ -1,7 +1,16 @@
 // Foundation: GET /health (one trivial query) and an authenticated GET /me (token check, session
 // and user lookup, profile) — the per-request cost every route pays.
-import pg from 'pg';
-import { appEnv, compare, databaseServer, freshDatabase, load, report, ROOT, startServer } from '../lib.mjs';
+import {
+  appEnv,
+  compare,
+  databaseServer,
+  freshDatabase,
+  load,
+  report,
+  ROOT,
+  startServer,
+  signedInHeaders,
+} from '../lib.mjs';
 
 export default async function foundation() {
   const server = await databaseServer();
@@ -11,25 +20,7 @@ export default async function foundation() {
   const raw = await startServer('raw', `${ROOT}/bench/baseline.mjs`, env, '/api/v1/health');
   try {
     // a signed-in user
-    const email = `bench-${Date.now()}@bench.local`;
-    const reg = await fetch(`${app.base}/api/v1/auth/register`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ email, password: 'bench-password', display_name: 'Bench' }),
-    });
-    if (reg.status !== 201) throw new Error(`register: ${reg.status} ${await reg.text()}`);
-    const db = new pg.Client({ connectionString: url });
-    await db.connect();
-    await db.query('UPDATE users SET email_verified_at = created_at WHERE email = $1', [email]);
-    await db.end();
-    const login = await (
-      await fetch(`${app.base}/api/v1/auth/login`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ email, password: 'bench-password' }),
-      })
-    ).json();
-    const headers = { authorization: `Bearer ${login.access_token}` };
+    const headers = await signedInHeaders(app.base, url, 'Bench');
 
     const rows = [
       await compare(

@@ -3,8 +3,17 @@
 // (VmHWM) and after — for the app and, for contrast, the raw baseline (bench/baseline.mjs) under
 // the same load. Goal: the app's RSS after 60 s ≤ 200 MB. Not part of --quick.
 import { readFileSync } from 'node:fs';
-import pg from 'pg';
-import { appEnv, databaseServer, freshDatabase, load, report, ROOT, row, startServer } from '../lib.mjs';
+import {
+  appEnv,
+  databaseServer,
+  freshDatabase,
+  load,
+  report,
+  ROOT,
+  row,
+  startServer,
+  signedInHeaders,
+} from '../lib.mjs';
 
 const SECONDS = Number(process.env.BENCH_MEMORY_SECONDS ?? 60);
 const GOAL_MB = 200;
@@ -39,25 +48,7 @@ export default async function memory() {
   const app = await startServer('app', `${ROOT}/dist/main.js`, env, '/api/v1/health');
   const raw = await startServer('raw', `${ROOT}/bench/baseline.mjs`, env, '/api/v1/health');
   try {
-    const email = `memory-${Date.now()}@bench.local`;
-    const reg = await fetch(`${app.base}/api/v1/auth/register`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ email, password: 'bench-password', display_name: 'Memory' }),
-    });
-    if (reg.status !== 201) throw new Error(`register: ${reg.status} ${await reg.text()}`);
-    const db = new pg.Client({ connectionString: url });
-    await db.connect();
-    await db.query('UPDATE users SET email_verified_at = created_at WHERE email = $1', [email]);
-    await db.end();
-    const login = await (
-      await fetch(`${app.base}/api/v1/auth/login`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ email, password: 'bench-password' }),
-      })
-    ).json();
-    const headers = { authorization: `Bearer ${login.access_token}` };
+    const headers = await signedInHeaders(app.base, url, 'Memory');
     for (const s of [app, raw]) await (await fetch(`${s.base}/api/v1/me`, { headers })).arrayBuffer();
 
     const a = await underLoad(app, `${app.base}/api/v1/me`, headers);
