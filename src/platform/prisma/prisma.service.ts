@@ -32,6 +32,50 @@ const runner = (c: Pool | PoolClient): Sql => ({
   },
 });
 
+type PgAdapter = Awaited<ReturnType<PrismaPg['connect']>>;
+type PgTransaction = Awaited<ReturnType<PgAdapter['startTransaction']>>;
+
+/** the statements with which Prisma's transaction manager ends an interactive transaction */
+const END_OF_TRANSACTION = new Set(['COMMIT', 'ROLLBACK']);
+
+/**
+ * `PrismaPg` whose interactive transactions give their connection back to the pool even when the
+ * connection died inside them. Prisma 6.19's transaction manager sends COMMIT or ROLLBACK and only
+ * then calls the adapter's `commit()`/`rollback()`, which release the pool client; when that
+ * statement throws (the backend was terminated, PostgreSQL restarted) the release is skipped and
+ * the client stays checked out for good — 20 such transactions and the pool is exhausted. Here a
+ * failed COMMIT or ROLLBACK releases the client with its error, so pg-pool closes it.
+ */
+class ReleasingPrismaPg extends PrismaPg {
+  override async connect(): Promise<PgAdapter> {
+    const adapter = await super.connect();
+    const start = adapter.startTransaction.bind(adapter);
+    adapter.startTransaction = async (isolationLevel) => releasesOnFailedEnd(await start(isolationLevel));
+    return adapter;
+  }
+}
+
+function releasesOnFailedEnd(tx: PgTransaction): PgTransaction {
+  // the adapter's PgTransaction keeps its pool client as `client` (protected in its typings)
+  const client = (tx as unknown as { client: PoolClient }).client;
+  const { executeRaw, commit, rollback } = tx;
+  let released = false;
+  tx.executeRaw = async (query) => {
+    try {
+      return await executeRaw.call(tx, query);
+    } catch (err) {
+      if (END_OF_TRANSACTION.has(query.sql) && !released) {
+        released = true;
+        client.release(err instanceof Error ? err : new Error(String(err)));
+      }
+      throw err;
+    }
+  };
+  tx.commit = () => (released ? Promise.resolve() : commit.call(tx));
+  tx.rollback = () => (released ? Promise.resolve() : rollback.call(tx));
+  return tx;
+}
+
 /**
  * The Prisma client on the pg driver adapter (no native engine), sharing one pg pool with `sql()`
  * and `transaction()`. Prisma serves the many ordinary reads and writes; the pg pool serves the
@@ -60,7 +104,7 @@ export class PrismaService extends PrismaClient implements OnModuleDestroy {
     // an idle client losing its connection (database restart) is not an application error
     pool.on('error', () => undefined);
     super({
-      adapter: new PrismaPg(pool, { disposeExternalPool: true }),
+      adapter: new ReleasingPrismaPg(pool, { disposeExternalPool: true }),
       transactionOptions: { maxWait: 5_000, timeout: config.requestTimeoutMs },
     });
     this.pool = pool;
@@ -91,6 +135,10 @@ export class PrismaService extends PrismaClient implements OnModuleDestroy {
     for (let attempt = 1; ; attempt++) {
       const client = await this.pool.connect();
       let broken: Error | undefined;
+      // a checked-out client has no listener of pg-pool's: its connection dying while `fn` runs
+      // JavaScript between statements would be an unhandled 'error' event; the next statement fails
+      const onError = (e: Error): Error => (broken = e);
+      client.on('error', onError);
       try {
         await client.query('BEGIN');
         const out = await fn({ ...runner(client), inTransaction: true });
@@ -102,10 +150,16 @@ export class PrismaService extends PrismaClient implements OnModuleDestroy {
         if (attempt < ATTEMPTS && typeof code === 'string' && RETRYABLE.has(code)) continue;
         throw err;
       } finally {
-        // a connection that could not roll back is closed, not handed to the next caller
+        // a connection that failed or could not roll back is closed, not handed to the next caller
+        client.removeListener('error', onError);
         client.release(broken);
       }
     }
+  }
+
+  /** the shared pool's connections: all, idle (the rest are checked out), and callers waiting for one */
+  poolStats(): { total: number; idle: number; waiting: number } {
+    return { total: this.pool.totalCount, idle: this.pool.idleCount, waiting: this.pool.waitingCount };
   }
 
   async onModuleDestroy(): Promise<void> {
