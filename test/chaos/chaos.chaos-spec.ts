@@ -2,11 +2,10 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { projectRoot } from '../../src/platform/database/migrations';
-import { Fleet, FleetInstance, freePort, sleep } from '../support/fleet';
+import { Fleet, FLEET_LIMITS, FleetInstance, fleetEnv, freePort, sleep } from '../support/fleet';
 import { checkInvariants, InvariantResult, violationCount } from '../support/invariants';
 import { SmtpSink } from '../support/smtp-sink';
 import { StripeFake, StripeFault } from '../support/stripe-fake';
-import { TEST_JWT_SECRET } from '../support/test-app';
 import { Api, seededRandom, ServerError, Workload } from '../support/workload';
 import { ControlledPostgres, ControlledRedis } from './services';
 
@@ -23,7 +22,7 @@ import { ControlledPostgres, ControlledRedis } from './services';
 const SECONDS = Number(process.env.CHAOS_SECONDS ?? 600);
 const SEED = Number(process.env.CHAOS_SEED ?? Math.floor(Math.random() * 2 ** 31));
 const WORKERS = Number(process.env.CHAOS_WORKERS ?? 3);
-const LIMITS = { submissionsPerRequest: 5, followsPerHour: 6, messagesPerMinute: 4 };
+const LIMITS = FLEET_LIMITS;
 
 type FaultKind =
   | 'postgres-restart'
@@ -113,28 +112,15 @@ describe('chaos', () => {
         size: 2,
         label: `chaos-${SEED}`,
         env: {
-          HOST: '127.0.0.1',
+          ...fleetEnv(stripe, stripeUrl),
           DATABASE_URL: databaseUrl,
           REDIS_URL: redis.url,
           SMTP_URL: smtpUrl,
-          STRIPE_SECRET_KEY: stripe.secretKey,
-          STRIPE_WEBHOOK_SECRET: stripe.webhookSecret,
-          STRIPE_API_BASE_URL: stripeUrl,
           STORAGE_DIR: storageDir,
-          TEST_HOOKS: '1',
           // pg-boss workers run by themselves: a killed instance's jobs must be picked up
           JOBS_AUTORUN: '1',
           JOBS_SUPERVISE_SECONDS: '5',
           LIMIT_PROCESSING_TIMEOUT_SECONDS: '30',
-          JWT_SECRET: TEST_JWT_SECRET,
-          ADMIN_EMAIL: 'admin@test.local',
-          ADMIN_PASSWORD: 'admin-password-1',
-          LIMIT_RATE_PER_MINUTE: '100000',
-          LIMIT_RATE_ANONYMOUS_PER_MINUTE: '100000',
-          LIMIT_RATE_LOGIN_PER_MINUTE: '100000',
-          LIMIT_SUBMISSIONS_PER_REQUEST: String(LIMITS.submissionsPerRequest),
-          LIMIT_FOLLOWS_PER_HOUR: String(LIMITS.followsPerHour),
-          LIMIT_MESSAGES_PER_MINUTE: String(LIMITS.messagesPerMinute),
         },
         envOf: (i) => ({ DATA_DIR: join(dir, `data-${i}`) }),
       });

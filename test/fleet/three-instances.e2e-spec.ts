@@ -2,13 +2,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import { Fleet } from '../support/fleet';
+import { Fleet, FLEET_LIMITS, fleetEnv } from '../support/fleet';
 import { checkInvariants, formatViolations, violationCount } from '../support/invariants';
 import { testRedisUrl } from '../support/redis';
 import { S3Server } from '../support/s3-server';
 import { SmtpSink } from '../support/smtp-sink';
 import { StripeFake } from '../support/stripe-fake';
-import { createTestDatabase, TEST_JWT_SECRET, TestDatabase } from '../support/test-app';
+import { createTestDatabase, TestDatabase } from '../support/test-app';
 import { Api, seededRandom, Workload } from '../support/workload';
 
 /**
@@ -21,7 +21,7 @@ import { Api, seededRandom, Workload } from '../support/workload';
  * twice, out of order), and one user's concurrent requests race on different processes. At the
  * end the database must hold every invariant, and no instance may have answered a 5xx.
  */
-const LIMITS = { submissionsPerRequest: 5, followsPerHour: 6, messagesPerMinute: 4 };
+const LIMITS = FLEET_LIMITS;
 
 describe('three instances act as one', () => {
   let fleet: Fleet | undefined;
@@ -44,26 +44,13 @@ describe('three instances act as one', () => {
       size: 3,
       label: 'three-instances',
       env: {
+        ...fleetEnv(stripe, stripeUrl),
         DATABASE_URL: database.url,
         REDIS_URL: redisUrl,
         SMTP_URL: smtpUrl,
-        STRIPE_SECRET_KEY: stripe.secretKey,
-        STRIPE_WEBHOOK_SECRET: stripe.webhookSecret,
-        STRIPE_API_BASE_URL: stripeUrl,
         ...s3Env,
         INSTANCE_COUNT: '3',
-        HOST: '127.0.0.1',
-        TEST_HOOKS: '1',
         JOBS_AUTORUN: '0',
-        JWT_SECRET: TEST_JWT_SECRET,
-        ADMIN_EMAIL: 'admin@test.local',
-        ADMIN_PASSWORD: 'admin-password-1',
-        LIMIT_RATE_PER_MINUTE: '100000',
-        LIMIT_RATE_ANONYMOUS_PER_MINUTE: '100000',
-        LIMIT_RATE_LOGIN_PER_MINUTE: '100000',
-        LIMIT_SUBMISSIONS_PER_REQUEST: String(LIMITS.submissionsPerRequest),
-        LIMIT_FOLLOWS_PER_HOUR: String(LIMITS.followsPerHour),
-        LIMIT_MESSAGES_PER_MINUTE: String(LIMITS.messagesPerMinute),
       },
       envOf: (i) => {
         const dataDir = mkdtempSync(join(tmpdir(), `beat-fleet-data-${i}-`));

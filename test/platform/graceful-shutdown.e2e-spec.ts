@@ -1,20 +1,13 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { buildCurrentSource } from '../support/build-source';
+import { freePort } from '../support/fleet';
 import { createTestDatabase, TestDatabase, TEST_JWT_SECRET } from '../support/test-app';
 
 const ROOT = join(__dirname, '..', '..');
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
-}
 
 interface Answer {
   status: number;
@@ -74,7 +67,8 @@ describe('graceful shutdown of the server process', () => {
 
   it('answers the in-flight request, refuses new connections and exits 0', async () => {
     const port = await freePort();
-    child = spawn(process.execPath, ['-r', './test/support/ts-register.js', 'src/main.ts'], {
+    const { main } = await buildCurrentSource();
+    child = spawn(process.execPath, [main], {
       cwd: ROOT,
       env: {
         PATH: process.env.PATH,

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import request from 'supertest';
 import { projectRoot } from '../../src/platform/database/migrations';
 import { buildCurrentSource } from './build-source';
+import { TEST_JWT_SECRET } from './test-app';
 
 /**
  * Several instances of the application as separate OS processes, each running the current
@@ -319,3 +320,33 @@ export function freePort(): Promise<number> {
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The limits the fleet workloads push against (low, so a short run meets every budget). */
+export const FLEET_LIMITS = { submissionsPerRequest: 5, followsPerHour: 6, messagesPerMinute: 4 };
+
+/**
+ * What every instance of a test fleet shares besides its services: the Stripe fake's keys, the
+ * test hooks, an admin, request budgets out of the way, and the rules the workload measures set to
+ * `FLEET_LIMITS`.
+ */
+export function fleetEnv(
+  stripe: { secretKey: string; webhookSecret: string },
+  stripeUrl: string,
+): Record<string, string> {
+  return {
+    HOST: '127.0.0.1',
+    STRIPE_SECRET_KEY: stripe.secretKey,
+    STRIPE_WEBHOOK_SECRET: stripe.webhookSecret,
+    STRIPE_API_BASE_URL: stripeUrl,
+    TEST_HOOKS: '1',
+    JWT_SECRET: TEST_JWT_SECRET,
+    ADMIN_EMAIL: 'admin@test.local',
+    ADMIN_PASSWORD: 'admin-password-1',
+    LIMIT_RATE_PER_MINUTE: '100000',
+    LIMIT_RATE_ANONYMOUS_PER_MINUTE: '100000',
+    LIMIT_RATE_LOGIN_PER_MINUTE: '100000',
+    LIMIT_SUBMISSIONS_PER_REQUEST: String(FLEET_LIMITS.submissionsPerRequest),
+    LIMIT_FOLLOWS_PER_HOUR: String(FLEET_LIMITS.followsPerHour),
+    LIMIT_MESSAGES_PER_MINUTE: String(FLEET_LIMITS.messagesPerMinute),
+  };
+}
