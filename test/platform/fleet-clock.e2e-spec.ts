@@ -71,4 +71,26 @@ describe('test clock shared by the fleet', () => {
       await client.end();
     }
   });
+
+  it('has moved job time by the time a move answers, not just after (its own NOTIFY races it)', async () => {
+    const [a] = apps;
+    const { Client } = await import('pg');
+    const client = new Client({ connectionString: db.url });
+    await client.connect();
+    try {
+      // the instance's own notification arrives while the move applies the same offset; the move
+      // used to see the offset already set and answer before job time was pushed (a drain or a
+      // fetch right after it then read the old time: the flaky "worker dies on every attempt")
+      for (let i = 0; i < 40; i++) {
+        const moved = (await a.http.post('/api/v1/__test/clock').send({ advance_seconds: 1 }).expect(200))
+          .body as ClockState;
+        const { rows } = await client.query<{ offset_ms: string }>(
+          'SELECT offset_ms::text FROM pgboss.app_clock',
+        );
+        expect(Number(rows[0].offset_ms)).toBe(moved.offset_ms);
+      }
+    } finally {
+      await client.end();
+    }
+  });
 });

@@ -21,6 +21,9 @@ export class TestClockSync implements OnModuleInit, OnModuleDestroy {
   private client?: Client;
   private closed = false;
   private retry?: NodeJS.Timeout;
+  private adopting: Promise<void> = Promise.resolve();
+  /** The offset job time last received; undefined until the first adopt. */
+  private synced?: number;
 
   constructor(
     private readonly config: AppConfig,
@@ -63,10 +66,21 @@ export class TestClockSync implements OnModuleInit, OnModuleDestroy {
     return this.clock.now();
   }
 
-  private async adopt(offsetMs: number): Promise<void> {
-    if (offsetMs === this.clock.offset()) return;
-    this.clock.setOffset(offsetMs);
-    await this.jobs.syncClock(); // job expiry and retry delays follow
+  /**
+   * Adopts an offset and pushes it to job time. One at a time, in arrival order: this instance's
+   * own NOTIFY can arrive while `advance()` is still applying the same offset, and `advance()` must
+   * not answer before job time has moved (a drain or a job fetch right after it would read the old
+   * time), so an offset counts as adopted only once job time has it too.
+   */
+  private adopt(offsetMs: number): Promise<void> {
+    const applied = this.adopting.then(async () => {
+      if (offsetMs === this.clock.offset() && offsetMs === this.synced) return;
+      this.clock.setOffset(offsetMs);
+      await this.jobs.syncClock(); // job expiry and retry delays follow
+      this.synced = offsetMs;
+    });
+    this.adopting = applied.catch(() => undefined);
+    return applied;
   }
 
   private async listen(): Promise<void> {
