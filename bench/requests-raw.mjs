@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import { db, tx } from './raw-db.mjs';
 
 const require = createRequire(import.meta.url);
-const { indexKeys, similarity } = require('../dist/modules/audio/fingerprint-matching.js');
+const { similarity } = require('../dist/modules/audio/fingerprint-matching.js');
 
 const { PORT } = process.env;
 const app = Fastify();
@@ -77,9 +77,7 @@ app.post('/submissions', async (req, reply) => {
         [track_id],
       )
       .then((r) => r.rows[0]),
-    db
-      .query('SELECT fingerprint FROM track_fingerprints WHERE track_id = $1', [track_id])
-      .then((r) => r.rows[0]),
+    db.query('SELECT 1 FROM track_fingerprints WHERE track_id = $1', [track_id]).then((r) => r.rows[0]),
   ]);
   if (!request) throw new Refused(404, 'request_not_found');
   if (request.expires_at <= now) throw new Refused(410, 'request_expired');
@@ -89,46 +87,39 @@ app.post('/submissions', async (req, reply) => {
     throw new Refused(403, 'not_track_owner');
   if (track.source !== 'upload') throw new Refused(422, 'track_not_platform_hosted');
   if (track.processing_status !== 'ready' || !fp) throw new Refused(422, 'fingerprint_not_completed');
-  const keys = indexKeys(fp.fingerprint);
   const sid = id('sbm');
-  await tx(async (c) => {
-    const { rowCount: found } = await c.query('SELECT id FROM beat_requests WHERE id = $1 FOR UPDATE', [
-      request_id,
-    ]);
-    if (!found) throw new Refused(404, 'request_not_found');
+  // the app's statement (SubmissionsService.submit): submission_try in autocommit, and with
+  // similar audio on the request the same call in a transaction that keeps the lock for the
+  // exact comparison and the insert
+  const attempt = async (c) => {
     const {
       rows: [outcome],
     } = await c.query(
-      `WITH state AS (
-         SELECT COALESCE(bool_or(track_id = $2), false) AS submitted,
-                (count(*) FILTER (WHERE producer_id = $3))::int AS mine
-         FROM submissions WHERE request_id = $1
-       ), candidates AS (
-         SELECT f.track_id AS "trackId", f.fingerprint FROM track_fingerprints f
-         WHERE f.track_id IN (SELECT track_id FROM submissions WHERE request_id = $1) AND f.track_id <> $2
-           AND f.hashes && (SELECT $4::int4[]) AND icount(f.hashes & $4::int4[]) >= 2
-         ORDER BY icount(f.hashes & $4::int4[]) DESC, f.track_id LIMIT 50
-       ), inserted AS (
-         INSERT INTO submissions (id, request_id, track_id, producer_id, created_at)
-         SELECT $5, $1, $2, $3, $6 FROM state
-         WHERE NOT state.submitted AND state.mine < 5 AND NOT EXISTS (SELECT 1 FROM candidates)
-         RETURNING id
-       )
-       SELECT state.submitted, state.mine, EXISTS (SELECT 1 FROM inserted) AS inserted,
-              COALESCE((SELECT json_agg(c) FROM candidates c), '[]'::json) AS candidates
-       FROM state`,
-      [request_id, track_id, producer_id, keys, sid, now],
+      `SELECT request_found AS found, already_submitted AS submitted, producer_count AS mine, inserted, candidates
+       FROM submission_try($1, $2, $3, $4, $5, 5, 50)`,
+      [request_id, track_id, producer_id, sid, now],
     );
+    if (!outcome.found) throw new Refused(404, 'request_not_found');
     if (outcome.submitted) throw new Refused(409, 'duplicate_submission');
     if (outcome.mine >= 5) throw new Refused(422, 'submission_limit_reached');
-    if (outcome.inserted) return;
-    if (outcome.candidates.some((x) => similarity(fp.fingerprint, x.fingerprint) >= 0.95))
-      throw new Refused(409, 'duplicate_audio_detected');
-    await c.query(
-      'INSERT INTO submissions (id, request_id, track_id, producer_id, created_at) VALUES ($1, $2, $3, $4, $5)',
-      [sid, request_id, track_id, producer_id, now],
-    );
-  });
+    return outcome;
+  };
+  const first = await attempt(db);
+  if (!first.inserted) {
+    const {
+      rows: [own],
+    } = await db.query('SELECT fingerprint FROM track_fingerprints WHERE track_id = $1', [track_id]);
+    await tx(async (c) => {
+      const outcome = await attempt(c);
+      if (outcome.inserted) return;
+      if (outcome.candidates.some((x) => similarity(own.fingerprint, x.fingerprint) >= 0.95))
+        throw new Refused(409, 'duplicate_audio_detected');
+      await c.query(
+        'INSERT INTO submissions (id, request_id, track_id, producer_id, created_at) VALUES ($1, $2, $3, $4, $5)',
+        [sid, request_id, track_id, producer_id, now],
+      );
+    });
+  }
   reply.status(201);
   return { id: sid, title: track.title };
 });

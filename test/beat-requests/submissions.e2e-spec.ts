@@ -196,6 +196,62 @@ describe('submissions to beat requests', () => {
     }
   });
 
+  it('keeps one of each audio when many producers race with copies and distinct tracks mixed', async () => {
+    const artist = await registerUser(t);
+    const req = await newRequest(artist);
+    const pcm = piece(31337, 8);
+    const producers = await Promise.all([1, 2, 3, 4, 5, 6].map(() => registerUser(t)));
+    const copies = await Promise.all(
+      producers.map(async (p) => (await readyTracks(p, 1, () => wav(pcm)))[0]),
+    );
+    const distinct = await Promise.all(producers.map(async (p) => (await readyTracks(p, 1))[0]));
+    const results = await Promise.all(
+      producers.flatMap((p, i) => [submit(p, req.id, copies[i]), submit(p, req.id, distinct[i])]),
+    );
+    const copyResults = results.filter((_, k) => k % 2 === 0);
+    expect(copyResults.filter((r) => r.status === 201)).toHaveLength(1);
+    for (const r of copyResults.filter((r) => r.status !== 201))
+      expectError(r, 409, 'duplicate_audio_detected');
+    expect(results.filter((_, k) => k % 2 === 1).map((r) => r.status)).toEqual([
+      201, 201, 201, 201, 201, 201,
+    ]);
+    // the database agrees: one copy, six distinct
+    const { Client } = await import('pg');
+    const db = new Client({ connectionString: t.databaseUrl });
+    await db.connect();
+    try {
+      const stored = (
+        await db.query<{ track_id: string }>('SELECT track_id FROM submissions WHERE request_id = $1', [
+          req.id,
+        ])
+      ).rows.map((r) => r.track_id);
+      expect(stored).toHaveLength(7);
+      expect(stored.filter((id) => copies.includes(id))).toHaveLength(1);
+    } finally {
+      await db.end();
+    }
+  });
+
+  it('checks, under the lock, with the same candidate rule as every other fingerprint lookup', async () => {
+    // submission_try (a migration) spells the rule out; fingerprint.repository.ts is its source
+    const { candidateRule } = await import('../../src/modules/audio/fingerprint.repository');
+    const { Client } = await import('pg');
+    const db = new Client({ connectionString: t.databaseUrl });
+    await db.connect();
+    try {
+      const [{ body }] = (
+        await db.query<{ body: string }>(
+          `SELECT prosrc AS body FROM pg_proc WHERE proname = 'submission_try'`,
+        )
+      ).rows;
+      const rule = candidateRule('v_keys');
+      expect(body).toContain(rule.where);
+      expect(body).toContain(`ORDER BY ${rule.rank}`);
+    } finally {
+      await db.end();
+    }
+  });
+
   it('shows the creator every submission and a producer their own', async () => {
     const artist = await registerUser(t);
     const p1 = await registerUser(t);

@@ -45,11 +45,6 @@ export class FingerprintService {
     return this.compare(fingerprint, candidates, threshold);
   }
 
-  /** The index keys a fingerprint is found by (see `candidateRule`). */
-  keysOf(fingerprint: number[]): number[] {
-    return indexKeys(fingerprint);
-  }
-
   /** The exact comparison of candidates: those at ≥ `threshold`, best first. */
   compare(fingerprint: number[], candidates: Candidate[], threshold: number): Match[] {
     return candidates

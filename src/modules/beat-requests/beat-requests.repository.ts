@@ -3,7 +3,25 @@ import type { BeatRequest } from '@prisma/client';
 import { newId } from '../../platform/ids';
 import { type Keyset, olderThan } from '../../platform/pagination/pagination';
 import { PrismaService, type SqlTx, type Tx } from '../../platform/prisma/prisma.service';
-import { type Candidate, candidateRule } from '../audio/fingerprint.repository';
+
+/** A submission about to be inserted. */
+export interface NewSubmission {
+  id: string;
+  requestId: string;
+  trackId: string;
+  producerId: string;
+  at: Date;
+}
+
+/** What `submission_try` found and did (BeatRequestsRepository.trySubmit). */
+export interface TryOutcome {
+  found: boolean;
+  submitted: boolean;
+  mine: number;
+  inserted: boolean;
+  candidates: Candidate[];
+}
+import type { Candidate } from '../audio/fingerprint.repository';
 
 export type BeatRequestRow = BeatRequest & { _count: { submissions: number } };
 export type LockedRequest = Pick<BeatRequest, 'id' | 'ownerId' | 'expiresAt' | 'tokenCost'>;
@@ -125,7 +143,8 @@ export class BeatRequestsRepository {
 
   /**
    * What a submission is checked against before any lock, in one statement: the request (owner,
-   * expiry), the track with its credited users and the track's fingerprint. Each part is null
+   * expiry), the track with its credited users, and whether the track has its fingerprint (the
+   * fingerprint itself is read only when similar audio has to be compared). Each part is null
    * when missing.
    */
   async submissionContext(
@@ -141,7 +160,7 @@ export class BeatRequestsRepository {
       processingStatus: 'pending' | 'processing' | 'ready' | 'failed' | null;
       collaborators: { userId: string }[];
     } | null;
-    fingerprint: number[] | null;
+    fingerprinted: boolean;
   }> {
     const [row] = await this.prisma.sql<{
       requestOwnerId: string | null;
@@ -152,12 +171,12 @@ export class BeatRequestsRepository {
       source: 'upload' | 'external';
       processingStatus: 'pending' | 'processing' | 'ready' | 'failed' | null;
       collaborators: string[];
-      fingerprint: number[] | null;
+      fingerprinted: boolean;
     }>(
       `SELECT r.owner_id AS "requestOwnerId", r.expires_at AS "expiresAt",
               t.id AS "trackId", t.owner_id AS "trackOwnerId", t.title, t.source, t.processing_status AS "processingStatus",
               ARRAY(SELECT c.user_id FROM track_collaborators c WHERE c.track_id = t.id) AS collaborators,
-              f.fingerprint
+              f.track_id IS NOT NULL AS fingerprinted
        FROM (SELECT) AS one
        LEFT JOIN beat_requests r ON r.id = $1
        LEFT JOIN tracks t ON t.id = $2
@@ -177,68 +196,36 @@ export class BeatRequestsRepository {
             collaborators: row.collaborators.map((userId) => ({ userId })),
           }
         : null,
-      fingerprint: row.fingerprint,
+      fingerprinted: row.fingerprinted,
     };
   }
 
-  /** `lock` in a pg transaction: whether the request still exists, its row now ours. */
-  async lockForSubmission(tx: SqlTx, id: string): Promise<boolean> {
-    return (
-      (await tx.execute('SELECT 1 FROM beat_requests WHERE id = $1 FOR UPDATE', [id], 'request_lock')) === 1
-    );
-  }
-
   /**
-   * The rules other submissions can break, checked and applied in one statement: whether this
-   * track is on the request already, how many the producer has on it, and which tracks already
-   * submitted to it are fingerprint candidates for this one (`candidateRule`, the index's rule).
-   * When there is none of those, the submission is inserted by the same statement; when there
-   * are candidates the caller compares them exactly and inserts with `createSubmission`.
-   * Run after `lockForSubmission` (a statement of its own, so this one sees every submission
-   * committed before the lock was ours).
+   * The rules other submissions can break, checked and applied in one call of `submission_try`
+   * (migration 20261201010000_submission_try): it takes the request's row lock, then reads —
+   * seeing every submission committed before the lock was ours — whether this track is on the
+   * request already, how many the producer has on it, and which tracks already submitted to it are
+   * fingerprint candidates for this one (`candidateRule`, the index's rule). When there is none of
+   * those it inserts the submission. Without `tx` it runs in autocommit, so the lock is held only
+   * while PostgreSQL runs it and commits; within `tx` the lock stays until `tx` commits, for the
+   * exact comparison of candidates and `createSubmission`. `found` is false when the request is gone.
    */
-  async submitIfClear(
-    tx: SqlTx,
-    s: { id: string; requestId: string; trackId: string; producerId: string; at: Date },
-    rule: { keys: number[]; limit: number; candidates: number },
-  ): Promise<{ submitted: boolean; mine: number; inserted: boolean; candidates: Candidate[] }> {
-    const candidate = candidateRule('$4');
-    const [outcome] = await tx.query<{
-      submitted: boolean;
-      mine: number;
-      inserted: boolean;
-      candidates: Candidate[];
-    }>(
-      `WITH state AS (
-         SELECT COALESCE(bool_or(track_id = $2), false) AS submitted,
-                (count(*) FILTER (WHERE producer_id = $3))::int AS mine
-         FROM submissions WHERE request_id = $1
-       ), candidates AS (
-         SELECT f.track_id AS "trackId", f.fingerprint
-         FROM track_fingerprints f
-         WHERE f.track_id IN (SELECT track_id FROM submissions WHERE request_id = $1)
-           AND f.track_id <> $2 AND ${candidate.where}
-         ORDER BY ${candidate.rank}
-         LIMIT $8::int
-       ), inserted AS (
-         INSERT INTO submissions (id, request_id, track_id, producer_id, created_at)
-         SELECT $5, $1, $2, $3, $6 FROM state
-         WHERE NOT state.submitted AND state.mine < $7::int AND NOT EXISTS (SELECT 1 FROM candidates)
-         RETURNING id
-       )
-       SELECT state.submitted, state.mine, EXISTS (SELECT 1 FROM inserted) AS inserted,
-              COALESCE((SELECT json_agg(c) FROM candidates c), '[]'::json) AS candidates
-       FROM state`,
-      [s.requestId, s.trackId, s.producerId, rule.keys, s.id, s.at, rule.limit, rule.candidates],
-      'submission_submit_if_clear',
-    );
+  async trySubmit(
+    tx: SqlTx | undefined,
+    s: NewSubmission,
+    rule: { limit: number; candidates: number },
+  ): Promise<TryOutcome> {
+    const text = `SELECT request_found AS found, already_submitted AS submitted, producer_count AS mine,
+                         inserted, candidates
+                  FROM submission_try($1, $2, $3, $4, $5, $6::int, $7::int)`;
+    const params = [s.requestId, s.trackId, s.producerId, s.id, s.at, rule.limit, rule.candidates];
+    const [outcome] = tx
+      ? await tx.query<TryOutcome>(text, params, 'submission_try')
+      : await this.prisma.sql<TryOutcome>(text, params, 'submission_try');
     return outcome;
   }
 
-  async createSubmission(
-    tx: SqlTx,
-    data: { id: string; requestId: string; trackId: string; producerId: string; at: Date },
-  ): Promise<void> {
+  async createSubmission(tx: SqlTx, data: NewSubmission): Promise<void> {
     await tx.execute(
       'INSERT INTO submissions (id, request_id, track_id, producer_id, created_at) VALUES ($1, $2, $3, $4, $5)',
       [data.id, data.requestId, data.trackId, data.producerId, data.at],

@@ -11,7 +11,7 @@ import { CANDIDATES, FingerprintService } from '../audio/fingerprint.service';
 import { trackAccess } from '../tracks/track-access';
 import { TracksErrors } from '../tracks/tracks.errors';
 import { BeatRequestErrors, SubmissionErrors } from './beat-requests.errors';
-import { BeatRequestsRepository } from './beat-requests.repository';
+import { BeatRequestsRepository, type NewSubmission, type TryOutcome } from './beat-requests.repository';
 import { requestAccess, submissionAccess } from './request-access';
 import type { SubmissionDto } from './dto/beat-request.dto';
 
@@ -47,60 +47,70 @@ export class SubmissionsService {
    * duplicate_audio_detected.
    *
    * The first seven depend on nothing other submissions change, so they are read up front, in
-   * parallel, without a lock. The last three do: they run under the request's row lock, in the
-   * transaction that inserts, so five per producer and no duplicate audio hold however many
-   * submissions arrive at once. Keeping that section to a few statements is what lets a popular
-   * request take many submissions a second (see bench `requests`).
+   * one statement, without a lock. The last three do: they run under the request's row lock, in
+   * the statement (or, with similar audio on the request, the transaction) that inserts, so five
+   * per producer and no duplicate audio hold however many submissions arrive at once. The common
+   * case is one call of `submission_try` in autocommit: the lock is held for no client round trip,
+   * which is what lets a popular request take many submissions a second (see bench `requests`).
    */
   async submit(principal: Principal, requestId: string, trackId: string): Promise<SubmissionDto> {
     const now = this.clock.now();
-    const { request, track: found, fingerprint } = await this.repo.submissionContext(requestId, trackId);
+    const { request, track: found, fingerprinted } = await this.repo.submissionContext(requestId, trackId);
     if (!request) throw new AppError(BeatRequestErrors.requestNotFound);
     if (request.expiresAt <= now) throw new AppError(BeatRequestErrors.requestExpired);
     if (requestAccess.roles(request, principal).has('owner'))
       throw new AppError(SubmissionErrors.selfSubmissionBlocked);
     const track = trackAccess.assert(principal, 'credited', found, SubmissionErrors.notTrackOwner);
     if (track.source !== 'upload') throw new AppError(SubmissionErrors.trackNotPlatformHosted);
-    if (track.processingStatus !== 'ready' || !fingerprint) {
+    if (track.processingStatus !== 'ready' || !fingerprinted) {
       throw new AppError(SubmissionErrors.fingerprintNotCompleted);
     }
 
     const submission = { id: newId('sbm'), requestId, trackId, producerId: principal.userId, at: now };
-    await this.repo
-      .sqlTransaction(async (tx) => {
-        // deleted while we read: gone; renewals only ever extend an expired request
-        if (!(await this.repo.lockForSubmission(tx, requestId)))
-          throw new AppError(BeatRequestErrors.requestNotFound);
-        const outcome = await this.repo.submitIfClear(tx, submission, {
-          keys: this.fingerprints.keysOf(fingerprint),
-          limit: this.config.limits.submissionsPerRequest,
-          candidates: CANDIDATES,
-        });
-        if (outcome.submitted) throw new AppError(SubmissionErrors.duplicateSubmission);
-        if (outcome.mine >= this.config.limits.submissionsPerRequest) {
-          throw new AppError(SubmissionErrors.submissionLimitReached);
-        }
-        if (outcome.inserted) return;
-        // similar enough to be candidates: the exact comparison decides, still under the lock
-        const duplicates = this.fingerprints.compare(
-          fingerprint,
-          outcome.candidates,
-          this.config.limits.duplicateSimilarity,
-        );
-        if (duplicates.length) {
-          throw new AppError(SubmissionErrors.duplicateAudioDetected, {
-            context: { matching_track_id: duplicates[0].trackId, similarity: duplicates[0].similarity },
-          });
-        }
-        await this.repo.createSubmission(tx, submission);
-      })
-      .catch((err: unknown) => {
-        // the track was deleted between the read and the insert
-        if (pgErrorOf(err)?.constraint === 'submissions_track_id_fkey')
-          throw new AppError(TracksErrors.trackNotFound);
-        throw err;
-      });
+    await this.insertUnderLock(submission).catch((err: unknown) => {
+      // the track was deleted between the read and the insert
+      if (pgErrorOf(err)?.constraint === 'submissions_track_id_fkey')
+        throw new AppError(TracksErrors.trackNotFound);
+      throw err;
+    });
     return toSubmissionDto({ ...submission, createdAt: now, track: { title: track.title } });
+  }
+
+  /**
+   * duplicate_submission, submission_limit_reached, duplicate_audio_detected under the request's
+   * lock, then the insert. The common case is one call of `submission_try` in autocommit; with
+   * similar audio on the request it runs again in a transaction that keeps the lock while the
+   * candidates are compared exactly, and inserts when none is a duplicate.
+   */
+  private async insertUnderLock(submission: NewSubmission): Promise<void> {
+    const rule = { limit: this.config.limits.submissionsPerRequest, candidates: CANDIDATES };
+    const refuseOn = (outcome: TryOutcome): void => {
+      // deleted while we read: gone; renewals only ever extend an expired request
+      if (!outcome.found) throw new AppError(BeatRequestErrors.requestNotFound);
+      if (outcome.submitted) throw new AppError(SubmissionErrors.duplicateSubmission);
+      if (outcome.mine >= rule.limit) throw new AppError(SubmissionErrors.submissionLimitReached);
+    };
+    const first = await this.repo.trySubmit(undefined, submission, rule);
+    refuseOn(first);
+    if (first.inserted) return;
+    // read before the lock is taken again; gone with its track: the insert below says so
+    const fingerprint = (await this.fingerprints.fingerprintOf(submission.trackId)) ?? [];
+    await this.repo.sqlTransaction(async (tx) => {
+      const outcome = await this.repo.trySubmit(tx, submission, rule);
+      refuseOn(outcome);
+      if (outcome.inserted) return;
+      const duplicates = this.fingerprints.compare(
+        fingerprint,
+        outcome.candidates,
+        this.config.limits.duplicateSimilarity,
+      );
+      if (duplicates.length) {
+        throw new AppError(SubmissionErrors.duplicateAudioDetected, {
+          context: { matching_track_id: duplicates[0].trackId, similarity: duplicates[0].similarity },
+        });
+      }
+      await this.repo.createSubmission(tx, submission);
+    });
   }
 
   /** The request's creator (and admins) see every submission; anyone else sees their own. */
