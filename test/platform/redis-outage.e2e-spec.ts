@@ -64,5 +64,9 @@ describe('Redis outage', () => {
     // the shared counter again: it resumes from Redis's 2
     expect(await remaining()).toMatchObject({ status: 200, remaining: LIMIT - 3 });
     expect(t.logs.entries().filter((e) => e.level >= 50 && e.code !== 'service_unavailable')).toEqual([]);
+    // the outage is logged when it starts and when it ends, not once per request
+    const messages = t.logs.entries().map((e) => e.msg ?? '');
+    expect(messages.filter((m) => m.startsWith('rate-limit counters fall back to memory'))).toHaveLength(1);
+    expect(messages.filter((m) => m === 'rate-limit counters are shared in Redis again')).toHaveLength(1);
   });
 });

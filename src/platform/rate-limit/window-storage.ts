@@ -22,6 +22,8 @@ export class WindowThrottlerStorage implements ThrottlerStorage, OnModuleDestroy
   private readonly logger = new Logger(WindowThrottlerStorage.name);
   private readonly memory = new Map<string, { hits: number; expiresAt: number }>();
   private readonly sweeper: NodeJS.Timeout;
+  /** Counting in memory because Redis failed: logged when it starts and when it ends, not per request. */
+  private degraded = false;
 
   constructor(
     private readonly clock: Clock,
@@ -45,9 +47,17 @@ export class WindowThrottlerStorage implements ThrottlerStorage, OnModuleDestroy
     const client = this.redis.client;
     if (client) {
       try {
-        return Number(await client.eval(INCREMENT, 1, key, String(lifetimeMs)));
+        const hits = Number(await client.eval(INCREMENT, 1, key, String(lifetimeMs)));
+        if (this.degraded) {
+          this.degraded = false;
+          this.logger.log('rate-limit counters are shared in Redis again');
+        }
+        return hits;
       } catch (err) {
-        this.logger.warn(`rate-limit counters fall back to memory: ${(err as Error).message}`);
+        if (!this.degraded) {
+          this.degraded = true;
+          this.logger.warn(`rate-limit counters fall back to memory: ${(err as Error).message}`);
+        }
       }
     }
     const entry = this.memory.get(key);

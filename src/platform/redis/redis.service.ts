@@ -18,7 +18,19 @@ export class RedisService implements OnModuleDestroy {
           lazyConnect: false,
         })
       : null;
-    this.client?.on('error', (err: Error) => this.logger.warn(`redis: ${err.message}`));
+    // one line when the connection is lost (ioredis reports every failed reconnect attempt too)
+    // and one when it is back
+    let down = false;
+    this.client?.on('error', (err: Error) => {
+      if (down) return;
+      down = true;
+      this.logger.warn(`redis: ${err.message}`);
+    });
+    this.client?.on('ready', () => {
+      if (!down) return;
+      down = false;
+      this.logger.log('redis: connected again');
+    });
   }
 
   async ping(): Promise<boolean> {
