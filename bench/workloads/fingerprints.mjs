@@ -11,8 +11,8 @@
 // Measured with the index resident in memory (pg_prewarm), as on a serving database.
 //
 // Keeping the index current: at each size, BENCH_FP_INSERTS (500) new fingerprints are stored one
-// at a time into the indexed table — by the service (`store`: a Prisma upsert in a transaction, as
-// the fingerprint job does) and by a bare pg INSERT of the same row (the raw baseline), with the
+// at a time into the indexed table — by the service (`store`: one INSERT … ON CONFLICT in a Prisma
+// transaction, as the fingerprint job does) and by a bare pg INSERT of the same row (the raw baseline), with the
 // index as the migration creates it (GIN, fastupdate on: new keys go to the pending list, merged
 // in bulk when it passes gin_pending_list_limit or at (auto)vacuum), and once more by pg with
 // fastupdate off (every key inserted into the tree at once), for contrast.
@@ -111,7 +111,7 @@ async function inserts(db, prisma, service, size, indexKeys) {
   console.log(
     `  inserting ${INSERTS} fingerprints one at a time into the indexed table of ${size.toLocaleString()}:`,
   );
-  console.log(`    service (Prisma upsert in a transaction), fastupdate on: ${f(app)}`);
+  console.log(`    service (its statement in a transaction), fastupdate on:  ${f(app)}`);
   console.log(`    pg INSERT, fastupdate on (as migrated):                  ${f(base)}`);
   console.log(`    pg INSERT, fastupdate off:                               ${f(off)}`);
   return { app, raw: base, off };
@@ -215,7 +215,7 @@ export default async function fingerprints() {
     report(rows, 'fingerprints.json');
     console.log(
       '  (lookup lines: the "raw" columns are the index-less scan at the first size, app/raw = how many times faster the index is;\n' +
-        "   insert lines: inserts/s one at a time, the service's upsert vs a pg INSERT, both maintaining the GIN index)",
+        "   insert lines: inserts/s one at a time, the service's store vs a pg INSERT, both maintaining the GIN index)",
     );
   } finally {
     await prisma.onModuleDestroy();
