@@ -3,6 +3,7 @@ import type { BeatRequest } from '@prisma/client';
 import { newId } from '../../platform/ids';
 import { type Keyset, olderThan } from '../../platform/pagination/pagination';
 import { PrismaService, type SqlTx, type Tx } from '../../platform/prisma/prisma.service';
+import type { Candidate } from '../audio/fingerprint.repository';
 
 /** A submission about to be inserted. */
 export interface NewSubmission {
@@ -21,7 +22,6 @@ export interface TryOutcome {
   inserted: boolean;
   candidates: Candidate[];
 }
-import type { Candidate } from '../audio/fingerprint.repository';
 
 export type BeatRequestRow = BeatRequest & { _count: { submissions: number } };
 export type LockedRequest = Pick<BeatRequest, 'id' | 'ownerId' | 'expiresAt' | 'tokenCost'>;
