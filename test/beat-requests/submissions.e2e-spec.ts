@@ -232,6 +232,46 @@ describe('submissions to beat requests', () => {
     }
   });
 
+  it('finds the copy submitted while it waited for the lock (not in its snapshot, found under the lock)', async () => {
+    const artist = await registerUser(t);
+    const a = await registerUser(t);
+    const b = await registerUser(t);
+    const req = await newRequest(artist);
+    const pcm = piece(8675309, 8);
+    const [ta] = await readyTracks(a, 1, () => wav(pcm));
+    const [tb] = await readyTracks(b, 1, () => wav(pcm));
+    const { Client } = await import('pg');
+    const [first, second] = [
+      new Client({ connectionString: t.databaseUrl }),
+      new Client({ connectionString: t.databaseUrl }),
+    ];
+    await Promise.all([first.connect(), second.connect()]);
+    const call = (c: InstanceType<typeof Client>, track: string, producer: string, id: string) =>
+      c.query<{ request_found: boolean; inserted: boolean; candidates: { trackId: string }[] }>(
+        'SELECT * FROM submission_try($1, $2, $3, $4, now(), 5, 50)',
+        [req.id, track, producer, id],
+      );
+    try {
+      // the first inserts and keeps the request's lock (its transaction is still open)
+      await first.query('BEGIN');
+      expect((await call(first, ta, a.id, 'sbm_race_first_0000000000000')).rows[0]).toMatchObject({
+        request_found: true,
+        inserted: true,
+      });
+      // the second searches before the lock (the first's insert is not visible), then waits for it
+      const waiting = call(second, tb, b.id, 'sbm_race_second_000000000000');
+      await new Promise((r) => setTimeout(r, 200));
+      await first.query('COMMIT');
+      const [outcome] = (await waiting).rows;
+      expect(outcome.inserted).toBe(false);
+      expect(outcome.candidates.map((c) => c.trackId)).toEqual([ta]);
+    } finally {
+      await Promise.all([first.end(), second.end()]);
+    }
+    // through the API the same case is the documented refusal
+    expectError(await submit(b, req.id, tb), 409, 'duplicate_audio_detected');
+  });
+
   it('checks, under the lock, with the same candidate rule as every other fingerprint lookup', async () => {
     // submission_try (a migration) spells the rule out; fingerprint.repository.ts is its source
     const { candidateRule } = await import('../../src/modules/audio/fingerprint.repository');
@@ -245,8 +285,11 @@ describe('submissions to beat requests', () => {
         )
       ).rows;
       const rule = candidateRule('v_keys');
-      expect(body).toContain(rule.where);
-      expect(body).toContain(`ORDER BY ${rule.rank}`);
+      // every search in it (before the lock and under it) is the rule, whole
+      const searches = body.split('f.hashes &&').length - 1;
+      expect(searches).toBe(2);
+      expect(body.split(rule.where).length - 1).toBe(searches);
+      expect(body.split(`ORDER BY ${rule.rank}`).length - 1).toBe(searches);
     } finally {
       await db.end();
     }

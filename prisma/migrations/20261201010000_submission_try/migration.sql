@@ -1,16 +1,26 @@
+-- Submissions in insertion order: every insert into a request's submissions holds the request's
+-- row lock (submission_try below, or the transaction that follows it), so per request seq is also
+-- commit order, and "submitted after what a snapshot saw" is an index range.
+-- AlterTable
+ALTER TABLE "submissions" ADD COLUMN     "seq" BIGSERIAL NOT NULL;
+
+-- CreateIndex
+CREATE INDEX "submissions_request_id_seq_idx" ON "submissions"("request_id", "seq");
+
 -- The race-sensitive checks of a submission and its insert, in one call (SubmissionsService.submit,
--- beat-requests module). It takes the row lock of the request, then, in statements of their own
--- (each statement of a VOLATILE function takes a fresh snapshot, so it sees every submission
--- committed before the lock was ours), reads whether the track is on the request already and how
--- many the producer has on it, then which tracks submitted to the request are fingerprint
--- candidates for this one (by the index keys stored with its fingerprint, the keys every other
--- track is found by), and inserts the submission when there is none of those.
+-- beat-requests module). Before taking the row lock of the request it searches the submissions
+-- visible then for fingerprint candidates (by the index keys stored with the track, the keys every
+-- other track is found by): that search grows with the request. Under the lock (each statement
+-- of a VOLATILE function takes a fresh snapshot, so it sees every submission committed before the
+-- lock was ours) it probes whether the track is on the request already and how many the producer
+-- has on it, compares again only the early candidates still there and what was submitted since,
+-- and inserts the submission when there is no candidate.
 --
--- Called in autocommit, the lock is held only while PostgreSQL runs this and commits: no client
--- round trip inside the critical section, which is what bounds how many submissions a popular
--- request takes a second. When there are candidates nothing is inserted, and the caller calls it again
--- inside a transaction (the lock then stays until COMMIT), compares the candidates exactly and
--- inserts.
+-- Called in autocommit, the lock is held only while PostgreSQL runs the locked part and commits:
+-- no client round trip and no scan of the whole request inside the critical section, which is
+-- what bounds how many submissions a popular request takes a second. When there are candidates
+-- nothing is inserted, and the caller calls it again inside a transaction (the lock then stays
+-- until COMMIT), compares the candidates exactly and inserts.
 --
 -- The candidate rule is candidateRule of fingerprint.repository.ts applied to v_keys, word for word
 -- (test/beat-requests/submissions.e2e-spec.ts checks that they agree). The migration engine splits
@@ -28,7 +38,26 @@ CREATE FUNCTION submission_try(
 LANGUAGE plpgsql VOLATILE AS E'
 DECLARE
   v_keys int4[]\073
+  v_seen bigint\073
+  v_early text[]\073
+  v_recheck text[]\073
 BEGIN
+  SELECT f.hashes INTO v_keys FROM track_fingerprints f WHERE f.track_id = p_track\073
+
+  -- Before the lock, the bulk of the search: among the submissions visible now, the newest one
+  -- and which are candidates. Its cost grows with the request, so it must not hold the lock.
+  SELECT max(s.seq) INTO v_seen FROM submissions s WHERE s.request_id = p_request\073
+  SELECT COALESCE(array_agg(c.track_id), ''{}'') INTO v_early
+  FROM (
+    SELECT f.track_id
+    FROM track_fingerprints f
+    WHERE f.track_id IN (SELECT s.track_id FROM submissions s WHERE s.request_id = p_request)
+      AND f.track_id <> p_track
+      AND f.hashes && (SELECT v_keys::int4[]) AND icount(f.hashes & v_keys::int4[]) >= 2
+    ORDER BY icount(f.hashes & v_keys::int4[]) DESC, f.track_id
+    LIMIT p_candidates
+  ) c\073
+
   PERFORM 1 FROM beat_requests r WHERE r.id = p_request FOR UPDATE\073
   request_found := FOUND\073
   already_submitted := false\073
@@ -40,20 +69,30 @@ BEGIN
     RETURN\073
   END IF\073
 
-  SELECT COALESCE(bool_or(s.track_id = p_track), false), (count(*) FILTER (WHERE s.producer_id = p_producer))::int
-    INTO already_submitted, producer_count
-    FROM submissions s WHERE s.request_id = p_request\073
+  -- Under the lock, each statement sees every submission committed before the lock was ours,
+  -- and each is an index probe whatever the size of the request.
+  already_submitted := EXISTS (SELECT 1 FROM submissions s WHERE s.request_id = p_request AND s.track_id = p_track)\073
+  SELECT count(*)::int INTO producer_count
+    FROM submissions s WHERE s.request_id = p_request AND s.producer_id = p_producer\073
   IF already_submitted OR producer_count >= p_limit THEN
     RETURN NEXT\073
     RETURN\073
   END IF\073
 
-  SELECT f.hashes INTO v_keys FROM track_fingerprints f WHERE f.track_id = p_track\073
+  -- The candidates found before the lock that are still submitted, and whatever was submitted
+  -- since (after v_seen: every insert holds the lock, so seq follows commit order per request),
+  -- compared again: the same answer as a search of the whole request under the lock.
+  SELECT COALESCE(array_agg(x.track_id), ''{}'') INTO v_recheck
+  FROM (
+    SELECT s.track_id FROM submissions s WHERE s.request_id = p_request AND s.seq > COALESCE(v_seen, 0)
+    UNION
+    SELECT s.track_id FROM submissions s WHERE s.request_id = p_request AND s.track_id = ANY (v_early)
+  ) x\073
   SELECT COALESCE(json_agg(c), ''[]''::json) INTO candidates
   FROM (
     SELECT f.track_id AS "trackId", f.fingerprint
     FROM track_fingerprints f
-    WHERE f.track_id IN (SELECT s.track_id FROM submissions s WHERE s.request_id = p_request)
+    WHERE f.track_id = ANY (v_recheck)
       AND f.track_id <> p_track
       AND f.hashes && (SELECT v_keys::int4[]) AND icount(f.hashes & v_keys::int4[]) >= 2
     ORDER BY icount(f.hashes & v_keys::int4[]) DESC, f.track_id
