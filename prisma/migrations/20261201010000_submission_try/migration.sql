@@ -47,16 +47,19 @@ BEGIN
   -- Before the lock, the bulk of the search: among the submissions visible now, the newest one
   -- and which are candidates. Its cost grows with the request, so it must not hold the lock.
   SELECT max(s.seq) INTO v_seen FROM submissions s WHERE s.request_id = p_request\073
-  SELECT COALESCE(array_agg(c.track_id), ''{}'') INTO v_early
-  FROM (
-    SELECT f.track_id
-    FROM track_fingerprints f
-    WHERE f.track_id IN (SELECT s.track_id FROM submissions s WHERE s.request_id = p_request)
-      AND f.track_id <> p_track
-      AND f.hashes && (SELECT v_keys::int4[]) AND icount(f.hashes & v_keys::int4[]) >= 2
-    ORDER BY icount(f.hashes & v_keys::int4[]) DESC, f.track_id
-    LIMIT p_candidates
-  ) c\073
+  v_early := ''{}''\073
+  IF v_seen IS NOT NULL THEN
+    SELECT COALESCE(array_agg(c.track_id), ''{}'') INTO v_early
+    FROM (
+      SELECT f.track_id
+      FROM track_fingerprints f
+      WHERE f.track_id IN (SELECT s.track_id FROM submissions s WHERE s.request_id = p_request)
+        AND f.track_id <> p_track
+        AND f.hashes && (SELECT v_keys::int4[]) AND icount(f.hashes & v_keys::int4[]) >= 2
+      ORDER BY icount(f.hashes & v_keys::int4[]) DESC, f.track_id
+      LIMIT p_candidates
+    ) c\073
+  END IF\073
 
   PERFORM 1 FROM beat_requests r WHERE r.id = p_request FOR UPDATE\073
   request_found := FOUND\073
@@ -71,33 +74,36 @@ BEGIN
 
   -- Under the lock, each statement sees every submission committed before the lock was ours,
   -- and each is an index probe whatever the size of the request.
-  already_submitted := EXISTS (SELECT 1 FROM submissions s WHERE s.request_id = p_request AND s.track_id = p_track)\073
-  SELECT count(*)::int INTO producer_count
-    FROM submissions s WHERE s.request_id = p_request AND s.producer_id = p_producer\073
+  -- One statement for the three: the track already on the request, the producer''s count, and
+  -- the tracks to compare again (the candidates found before the lock that are still submitted,
+  -- and whatever was submitted since v_seen: every insert holds the lock, so seq follows commit
+  -- order per request), which gives the same answer as a search of the whole request under the lock.
+  SELECT
+    EXISTS (SELECT 1 FROM submissions s WHERE s.request_id = p_request AND s.track_id = p_track),
+    (SELECT count(*)::int FROM submissions s WHERE s.request_id = p_request AND s.producer_id = p_producer),
+    ARRAY(
+      SELECT s.track_id FROM submissions s WHERE s.request_id = p_request AND s.seq > COALESCE(v_seen, 0)
+      UNION
+      SELECT s.track_id FROM submissions s WHERE s.request_id = p_request AND s.track_id = ANY (v_early)
+    )
+    INTO already_submitted, producer_count, v_recheck\073
   IF already_submitted OR producer_count >= p_limit THEN
     RETURN NEXT\073
     RETURN\073
   END IF\073
 
-  -- The candidates found before the lock that are still submitted, and whatever was submitted
-  -- since (after v_seen: every insert holds the lock, so seq follows commit order per request),
-  -- compared again: the same answer as a search of the whole request under the lock.
-  SELECT COALESCE(array_agg(x.track_id), ''{}'') INTO v_recheck
-  FROM (
-    SELECT s.track_id FROM submissions s WHERE s.request_id = p_request AND s.seq > COALESCE(v_seen, 0)
-    UNION
-    SELECT s.track_id FROM submissions s WHERE s.request_id = p_request AND s.track_id = ANY (v_early)
-  ) x\073
-  SELECT COALESCE(json_agg(c), ''[]''::json) INTO candidates
-  FROM (
-    SELECT f.track_id AS "trackId", f.fingerprint
-    FROM track_fingerprints f
-    WHERE f.track_id = ANY (v_recheck)
-      AND f.track_id <> p_track
-      AND f.hashes && (SELECT v_keys::int4[]) AND icount(f.hashes & v_keys::int4[]) >= 2
-    ORDER BY icount(f.hashes & v_keys::int4[]) DESC, f.track_id
-    LIMIT p_candidates
-  ) c\073
+  IF cardinality(v_recheck) > 0 THEN
+    SELECT COALESCE(json_agg(c), ''[]''::json) INTO candidates
+    FROM (
+      SELECT f.track_id AS "trackId", f.fingerprint
+      FROM track_fingerprints f
+      WHERE f.track_id = ANY (v_recheck)
+        AND f.track_id <> p_track
+        AND f.hashes && (SELECT v_keys::int4[]) AND icount(f.hashes & v_keys::int4[]) >= 2
+      ORDER BY icount(f.hashes & v_keys::int4[]) DESC, f.track_id
+      LIMIT p_candidates
+    ) c\073
+  END IF\073
   IF json_array_length(candidates) = 0 THEN
     INSERT INTO submissions (id, request_id, track_id, producer_id, created_at)
     VALUES (p_id, p_request, p_track, p_producer, p_at)\073
