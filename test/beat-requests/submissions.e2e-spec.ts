@@ -1,6 +1,7 @@
 import { flac, piece, wav } from '../support/audio';
 import { readyTrack, upload } from '../support/catalog';
 import { expectError } from '../support/expect-error';
+import { dbQuery } from '../support/social';
 import { startTestApp, TestApp } from '../support/test-app';
 import { login, loginAdmin, registerUser, TestUser } from '../support/users';
 
@@ -216,20 +217,13 @@ describe('submissions to beat requests', () => {
       201, 201, 201, 201, 201, 201,
     ]);
     // the database agrees: one copy, six distinct
-    const { Client } = await import('pg');
-    const db = new Client({ connectionString: t.databaseUrl });
-    await db.connect();
-    try {
-      const stored = (
-        await db.query<{ track_id: string }>('SELECT track_id FROM submissions WHERE request_id = $1', [
-          req.id,
-        ])
-      ).rows.map((r) => r.track_id);
-      expect(stored).toHaveLength(7);
-      expect(stored.filter((id) => copies.includes(id))).toHaveLength(1);
-    } finally {
-      await db.end();
-    }
+    const stored = (
+      await dbQuery<{ track_id: string }>(t, 'SELECT track_id FROM submissions WHERE request_id = $1', [
+        req.id,
+      ])
+    ).map((r) => r.track_id);
+    expect(stored).toHaveLength(7);
+    expect(stored.filter((id) => copies.includes(id))).toHaveLength(1);
   });
 
   it('finds the copy submitted while it waited for the lock (not in its snapshot, found under the lock)', async () => {
@@ -275,24 +269,16 @@ describe('submissions to beat requests', () => {
   it('checks, under the lock, with the same candidate rule as every other fingerprint lookup', async () => {
     // submission_try (a migration) spells the rule out; fingerprint.repository.ts is its source
     const { candidateRule } = await import('../../src/modules/audio/fingerprint.repository');
-    const { Client } = await import('pg');
-    const db = new Client({ connectionString: t.databaseUrl });
-    await db.connect();
-    try {
-      const [{ body }] = (
-        await db.query<{ body: string }>(
-          `SELECT prosrc AS body FROM pg_proc WHERE proname = 'submission_try'`,
-        )
-      ).rows;
-      const rule = candidateRule('v_keys');
-      // every search in it (before the lock and under it) is the rule, whole
-      const searches = body.split('f.hashes &&').length - 1;
-      expect(searches).toBe(2);
-      expect(body.split(rule.where).length - 1).toBe(searches);
-      expect(body.split(`ORDER BY ${rule.rank}`).length - 1).toBe(searches);
-    } finally {
-      await db.end();
-    }
+    const [{ body }] = await dbQuery<{ body: string }>(
+      t,
+      `SELECT prosrc AS body FROM pg_proc WHERE proname = 'submission_try'`,
+    );
+    const rule = candidateRule('v_keys');
+    // every search in it (before the lock and under it) is the rule, whole
+    const searches = body.split('f.hashes &&').length - 1;
+    expect(searches).toBe(2);
+    expect(body.split(rule.where).length - 1).toBe(searches);
+    expect(body.split(`ORDER BY ${rule.rank}`).length - 1).toBe(searches);
   });
 
   it('shows the creator every submission and a producer their own', async () => {
