@@ -121,7 +121,14 @@ const SQL: { name: string; sql: string; params?: (l: InvariantLimits) => unknown
   },
   {
     name: 'no processing job lost (every upload ready or failed at rest)',
-    sql: `SELECT id, processing_status FROM tracks WHERE processing_status IN ('pending', 'processing')`,
+    // with each violation, its jobs' state and job time, to tell a lost job from one not yet due
+    sql: `SELECT t.id, t.processing_status, t.created_at, t.updated_at, now() AS db_now,
+                 (SELECT offset_ms FROM pgboss.app_clock) AS job_clock_offset_ms,
+                 (SELECT json_agg(json_build_object('state', j.state, 'retry_count', j.retry_count,
+                         'created_on', j.created_on, 'output', j.output, 'start_after', j.start_after, 'started_on', j.started_on))
+                  FROM pgboss.job j WHERE j.name IN ('track.process', 'track.process.dead')
+                    AND j.data->>'trackId' = t.id) AS jobs
+          FROM tracks t WHERE t.processing_status IN ('pending', 'processing')`,
   },
 ];
 

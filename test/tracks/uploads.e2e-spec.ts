@@ -329,4 +329,14 @@ describe('track uploads and processing', () => {
       .send({ title: 'x', bpm: 120, genre: 'house', external_url: 'ftp://x' });
     expectError(badUrl, 422, 'validation_failed');
   });
+
+  // last in this file: it moves the application clock a month
+  it('keeps a queued job through a month of job time: it runs late, it is never deleted unrun', async () => {
+    const res = await upload(t, producer, wav(piece(31, 2))).expect(201);
+    // nothing ran it yet; a month passes (a stopped fleet, or the test clock's jump)
+    await t.advanceClock(31 * 24 * 3600);
+    await t.drain(); // supervision first (pg-boss deletes queued jobs past their retention), then the jobs
+    const { rows } = await db.query('SELECT processing_status FROM tracks WHERE id = $1', [res.body.id]);
+    expect(rows[0].processing_status).toBe('ready');
+  });
 });

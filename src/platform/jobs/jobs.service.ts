@@ -47,6 +47,14 @@ const jobDb = (tx: Tx | SqlTx) =>
  * init; with JOBS_AUTORUN=1 (default) workers poll for them, with 0 nothing runs until the
  * test hook calls `drain()`. Jobs can be enqueued inside a Prisma transaction (outbox).
  */
+/**
+ * How long a queued job waits for a worker before pg-boss deletes it unrun: a year (pg-boss's
+ * default is 14 days). A refund, a track's processing or a mail must not vanish because the
+ * workers were away for two weeks, or because job time jumped (the test clock moved a month: the
+ * chaos run found a queued refund and a queued processing job deleted that way).
+ */
+export const QUEUED_JOB_RETENTION_SECONDS = 365 * 24 * 3600;
+
 @Injectable()
 export class JobsService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(JobsService.name);
@@ -97,10 +105,14 @@ export class JobsService implements OnApplicationBootstrap, OnApplicationShutdow
         retryDelay: def.retryDelay ?? 10,
         retryBackoff: def.retryBackoff ?? true,
         expireInSeconds: def.expireInSeconds ?? 15 * 60,
+        retentionSeconds: QUEUED_JOB_RETENTION_SECONDS,
       });
       const deadLetter = this.deadLetters.get(def.name);
-      // also on a queue created before it had one (createQueue leaves an existing queue alone)
-      if (deadLetter) await this.boss.updateQueue(def.name, { deadLetter });
+      // also on a queue created before (createQueue leaves an existing queue alone)
+      await this.boss.updateQueue(def.name, {
+        retentionSeconds: QUEUED_JOB_RETENTION_SECONDS,
+        ...(deadLetter ? { deadLetter } : {}),
+      });
       if (this.config.jobsAutorun) {
         await this.boss.work<object>(def.name, { batchSize: 1, pollingIntervalSeconds: 1 }, async ([job]) => {
           await this.run(def, job.data, {
