@@ -346,10 +346,14 @@ export class AuthRepository {
 
   /** Records use at most once a minute per token, so reads do not turn into a write each. */
   async touchPersonalAccessToken(id: string, now: Date, staleBefore: Date): Promise<void> {
-    await this.prisma.personalAccessToken.updateMany({
-      where: { id, OR: [{ lastUsedAt: null }, { lastUsedAt: { lt: staleBefore } }] },
-      data: { lastUsedAt: now },
-    });
+    // on the request path: one statement on the pg pool, like the principal lookup (Prisma ran
+    // this updateMany as a read and an update in a transaction of its own)
+    await this.prisma.execute(
+      `UPDATE personal_access_tokens SET last_used_at = $2
+       WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < $3)`,
+      [id, now, staleBefore],
+      'pat_touch',
+    );
   }
 
   listPersonalAccessTokens(userId: string, now: Date, take: number, after?: { at: Date; id: string }) {
