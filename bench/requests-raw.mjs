@@ -90,14 +90,16 @@ app.post('/submissions', async (req, reply) => {
   const sid = id('sbm');
   // the app's statement (SubmissionsService.submit): submission_try in autocommit, and with
   // similar audio on the request the same call in a transaction that keeps the lock for the
-  // exact comparison and the insert
+  // exact comparison and the insert. One call per submission: the app also sends the
+  // submissions to one request that arrive while its previous call runs as one batch
+  // (CallCombiner), which this baseline does not do
   const attempt = async (c) => {
     const {
       rows: [outcome],
     } = await c.query(
       `SELECT request_found AS found, already_submitted AS submitted, producer_count AS mine, inserted, candidates
        FROM submission_try($1, $2, $3, $4, $5, 5, 50)`,
-      [request_id, track_id, producer_id, sid, now],
+      [request_id, [track_id], [producer_id], [sid], [now]],
     );
     if (!outcome.found) throw new Refused(404, 'request_not_found');
     if (outcome.submitted) throw new Refused(409, 'duplicate_submission');

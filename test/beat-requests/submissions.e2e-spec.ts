@@ -226,6 +226,81 @@ describe('submissions to beat requests', () => {
     expect(stored.filter((id) => copies.includes(id))).toHaveLength(1);
   });
 
+  it('takes the same track once when it is sent many times at once', async () => {
+    const artist = await registerUser(t);
+    const producer = await registerUser(t);
+    const req = await newRequest(artist);
+    const [track] = await readyTracks(producer, 1);
+    const results = await Promise.all(Array.from({ length: 8 }, () => submit(producer, req.id, track)));
+    expect(results.filter((r) => r.status === 201)).toHaveLength(1);
+    for (const r of results.filter((r) => r.status !== 201)) expectError(r, 409, 'duplicate_submission');
+    const stored = await dbQuery(t, 'SELECT 1 FROM submissions WHERE request_id = $1', [req.id]);
+    expect(stored).toHaveLength(1);
+  });
+
+  it('checks a batch of submissions in its order, each seeing the ones inserted before it', async () => {
+    // what one instance sends for a request when several submissions arrive at once
+    const artist = await registerUser(t);
+    const a = await registerUser(t);
+    const b = await registerUser(t);
+    const req = await newRequest(artist);
+    const pcm = piece(5550123, 8);
+    const [copyA] = await readyTracks(a, 1, () => wav(pcm));
+    const [copyB] = await readyTracks(b, 1, () => wav(pcm));
+    const own = await readyTracks(b, 5);
+    const batch = [copyA, copyB, copyA, ...own];
+    const producers = [a.id, b.id, a.id, ...own.map(() => b.id)];
+    const ids = batch.map((_, i) => `sbm_batch_${String(i).padStart(16, '0')}`);
+    const rows = await dbQuery<{
+      item: number;
+      inserted: boolean;
+      already_submitted: boolean;
+      producer_count: number;
+      candidates: { trackId: string }[];
+    }>(
+      t,
+      `SELECT * FROM submission_try($1, $2, $3, $4, array_fill(now(), ARRAY[$5::int]), 5, 50) ORDER BY item`,
+      [req.id, batch, producers, ids, batch.length],
+    );
+    expect(rows.map((r) => r.item)).toEqual(batch.map((_, i) => i + 1));
+    // the copy after the first is a candidate, the same track again is already submitted
+    expect(rows[0]).toMatchObject({ inserted: true });
+    expect(rows[1]).toMatchObject({ inserted: false, already_submitted: false });
+    expect(rows[1].candidates.map((c) => c.trackId)).toEqual([copyA]);
+    expect(rows[2]).toMatchObject({ inserted: false, already_submitted: true });
+    // b's copy was not inserted, so b's five own tracks all fit
+    expect(rows.slice(3).map((r) => [r.inserted, r.producer_count])).toEqual([
+      [true, 0],
+      [true, 1],
+      [true, 2],
+      [true, 3],
+      [true, 4],
+    ]);
+    const stored = await dbQuery<{ track_id: string }>(
+      t,
+      'SELECT track_id FROM submissions WHERE request_id = $1 ORDER BY seq',
+      [req.id],
+    );
+    expect(stored.map((r) => r.track_id)).toEqual([copyA, ...own]);
+  });
+
+  it('rolls a batch back whole when one of its submissions breaks a constraint', async () => {
+    const artist = await registerUser(t);
+    const producer = await registerUser(t);
+    const req = await newRequest(artist);
+    const [track] = await readyTracks(producer, 1);
+    const call = dbQuery(t, `SELECT * FROM submission_try($1, $2, $3, $4, ARRAY[now(), now()], 5, 50)`, [
+      req.id,
+      [track, 'trk_gone000000000000000000000'],
+      [producer.id, producer.id],
+      ['sbm_rollback_1_000000000000000', 'sbm_rollback_2_000000000000000'],
+    ]);
+    await expect(call).rejects.toMatchObject({ code: '23503' });
+    expect(await dbQuery(t, 'SELECT 1 FROM submissions WHERE request_id = $1', [req.id])).toEqual([]);
+    // the service then runs each alone: the valid one goes in
+    await submit(producer, req.id, track).expect(201);
+  });
+
   it('finds the copy submitted while it waited for the lock (not in its snapshot, found under the lock)', async () => {
     const artist = await registerUser(t);
     const a = await registerUser(t);
@@ -242,8 +317,8 @@ describe('submissions to beat requests', () => {
     await Promise.all([first.connect(), second.connect()]);
     const call = (c: InstanceType<typeof Client>, track: string, producer: string, id: string) =>
       c.query<{ request_found: boolean; inserted: boolean; candidates: { trackId: string }[] }>(
-        'SELECT * FROM submission_try($1, $2, $3, $4, now(), 5, 50)',
-        [req.id, track, producer, id],
+        'SELECT * FROM submission_try($1, $2, $3, $4, ARRAY[now()], 5, 50)',
+        [req.id, [track], [producer], [id]],
       );
     try {
       // the first inserts and keeps the request's lock (its transaction is still open)

@@ -14,7 +14,7 @@ export interface NewSubmission {
   at: Date;
 }
 
-/** What `submission_try` found and did (BeatRequestsRepository.trySubmit). */
+/** What `submission_try` found and did for one submission (BeatRequestsRepository.trySubmit). */
 export interface TryOutcome {
   found: boolean;
   submitted: boolean;
@@ -202,27 +202,38 @@ export class BeatRequestsRepository {
 
   /**
    * The rules other submissions can break, checked and applied in one call of `submission_try`
-   * (migration 20261201010000_submission_try): it takes the request's row lock, then reads —
-   * seeing every submission committed before the lock was ours — whether this track is on the
-   * request already, how many the producer has on it, and which tracks already submitted to it are
-   * fingerprint candidates for this one (`candidateRule`, the index's rule). When there is none of
-   * those it inserts the submission. Without `tx` it runs in autocommit, so the lock is held only
-   * while PostgreSQL runs it and commits; within `tx` the lock stays until `tx` commits, for the
-   * exact comparison of candidates and `createSubmission`. `found` is false when the request is gone.
+   * (migration 20261201010000_submission_try) for a batch of submissions to one request, in their
+   * order: it takes the request's row lock, then reads for each — seeing every submission committed
+   * before the lock was ours and the batch's earlier inserts — whether its track is on the request
+   * already, how many its producer has on it, and which tracks already submitted are fingerprint
+   * candidates for it (`candidateRule`, the index's rule). When there is none of those it inserts
+   * the submission. Without `tx` it runs in autocommit, so the lock is held only while PostgreSQL
+   * runs it and commits; within `tx` the lock stays until `tx` commits, for the exact comparison of
+   * candidates and `createSubmission`. `found` is false when the request is gone. One outcome per
+   * submission, in order.
    */
   async trySubmit(
     tx: SqlTx | undefined,
-    s: NewSubmission,
+    requestId: string,
+    batch: NewSubmission[],
     rule: { limit: number; candidates: number },
-  ): Promise<TryOutcome> {
+  ): Promise<TryOutcome[]> {
     const text = `SELECT request_found AS found, already_submitted AS submitted, producer_count AS mine,
                          inserted, candidates
-                  FROM submission_try($1, $2, $3, $4, $5, $6::int, $7::int)`;
-    const params = [s.requestId, s.trackId, s.producerId, s.id, s.at, rule.limit, rule.candidates];
-    const [outcome] = tx
+                  FROM submission_try($1, $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::int, $7::int)
+                  ORDER BY item`;
+    const params = [
+      requestId,
+      batch.map((s) => s.trackId),
+      batch.map((s) => s.producerId),
+      batch.map((s) => s.id),
+      batch.map((s) => s.at),
+      rule.limit,
+      rule.candidates,
+    ];
+    return tx
       ? await tx.query<TryOutcome>(text, params, 'submission_try')
       : await this.prisma.sql<TryOutcome>(text, params, 'submission_try');
-    return outcome;
   }
 
   async createSubmission(tx: SqlTx, data: NewSubmission): Promise<void> {

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { AppConfig } from '../../config/config';
 import type { Principal } from '../../platform/access/principal';
 import { Clock } from '../../platform/clock/clock';
+import { CallCombiner } from '../../platform/database/call-combiner';
 import { AppError } from '../../platform/errors/app-error';
 import { newId } from '../../platform/ids';
 import { decodeCursor, Page, pageLimit, toPage, byCreation } from '../../platform/pagination/pagination';
@@ -31,14 +32,36 @@ const toSubmissionDto = (s: {
   created_at: s.createdAt.toISOString(),
 });
 
+/** At most this many submissions to one request in one call of `submission_try`. */
+const BATCH = 32;
+
 @Injectable()
 export class SubmissionsService {
+  private readonly rule: { limit: number; candidates: number };
+
+  /**
+   * Submissions to one request that arrive while this instance's previous call for it runs go
+   * together in the next one: one lock turn-around and one commit for the batch. A constraint
+   * violation (a track deleted meanwhile) rolls the whole call back; its items then run alone,
+   * so only the submission at fault is refused.
+   */
+  private readonly tries: CallCombiner<string, NewSubmission, TryOutcome>;
+
   constructor(
     private readonly repo: BeatRequestsRepository,
     private readonly fingerprints: FingerprintService,
     private readonly clock: Clock,
     private readonly config: AppConfig,
-  ) {}
+  ) {
+    this.rule = { limit: config.limits.submissionsPerRequest, candidates: CANDIDATES };
+    this.tries = new CallCombiner(
+      (requestId, batch) => repo.trySubmit(undefined, requestId, batch, this.rule),
+      {
+        max: BATCH,
+        split: (err) => pgErrorOf(err)?.code.startsWith('23') ?? false,
+      },
+    );
+  }
 
   /**
    * Submits a track, checked in exactly this order: request_not_found, request_expired,
@@ -50,8 +73,9 @@ export class SubmissionsService {
    * one statement, without a lock. The last three do: they run under the request's row lock, in
    * the statement (or, with similar audio on the request, the transaction) that inserts, so five
    * per producer and no duplicate audio hold however many submissions arrive at once. The common
-   * case is one call of `submission_try` in autocommit: the lock is held for no client round trip,
-   * which is what lets a popular request take many submissions a second (see bench `requests`).
+   * case is one call of `submission_try` in autocommit, shared with the submissions to the same
+   * request that arrived meanwhile: the lock is held for no client round trip and taken once per
+   * batch, which is what lets a popular request take many submissions a second (bench `requests`).
    */
   async submit(principal: Principal, requestId: string, trackId: string): Promise<SubmissionDto> {
     const now = this.clock.now();
@@ -78,25 +102,26 @@ export class SubmissionsService {
 
   /**
    * duplicate_submission, submission_limit_reached, duplicate_audio_detected under the request's
-   * lock, then the insert. The common case is one call of `submission_try` in autocommit; with
-   * similar audio on the request it runs again in a transaction that keeps the lock while the
-   * candidates are compared exactly, and inserts when none is a duplicate.
+   * lock, then the insert. The common case is one call of `submission_try` in autocommit (with the
+   * batch it joined); with similar audio on the request it runs again, for this submission alone,
+   * in a transaction that keeps the lock while the candidates are compared exactly, and inserts
+   * when none is a duplicate.
    */
   private async insertUnderLock(submission: NewSubmission): Promise<void> {
-    const rule = { limit: this.config.limits.submissionsPerRequest, candidates: CANDIDATES };
+    const rule = this.rule;
     const refuseOn = (outcome: TryOutcome): void => {
       // deleted while we read: gone; renewals only ever extend an expired request
       if (!outcome.found) throw new AppError(BeatRequestErrors.requestNotFound);
       if (outcome.submitted) throw new AppError(SubmissionErrors.duplicateSubmission);
       if (outcome.mine >= rule.limit) throw new AppError(SubmissionErrors.submissionLimitReached);
     };
-    const first = await this.repo.trySubmit(undefined, submission, rule);
+    const first = await this.tries.call(submission.requestId, submission);
     refuseOn(first);
     if (first.inserted) return;
     // read before the lock is taken again; gone with its track: the insert below says so
     const fingerprint = (await this.fingerprints.fingerprintOf(submission.trackId)) ?? [];
     await this.repo.sqlTransaction(async (tx) => {
-      const outcome = await this.repo.trySubmit(tx, submission, rule);
+      const [outcome] = await this.repo.trySubmit(tx, submission.requestId, [submission], rule);
       refuseOn(outcome);
       if (outcome.inserted) return;
       const duplicates = this.fingerprints.compare(
