@@ -124,6 +124,15 @@ export class Api {
       }
       this.byStatus.set(res.status, (this.byStatus.get(res.status) ?? 0) + 1);
       if (res.status >= 500) {
+        // the error envelope's code, also on a call that wanted raw bytes (a download)
+        let code = (parsed as { code?: string } | undefined)?.code;
+        if (opts.raw && (res.headers.get('content-type') ?? '').includes('json')) {
+          try {
+            code = (JSON.parse(buf.toString()) as { code?: string }).code;
+          } catch {
+            code = undefined;
+          }
+        }
         this.failures.push({
           sentAt,
           answeredAt: Date.now(),
@@ -131,7 +140,7 @@ export class Api {
           method,
           path: path.replace(/[?].*$/, ''),
           instance: at.name,
-          code: (parsed as { code?: string } | undefined)?.code,
+          code,
         });
       }
       return { status: res.status, body: parsed, at, headers: res.headers };

@@ -1,3 +1,4 @@
+import { Prisma } from '@prisma/client';
 import { NotFoundException } from '@nestjs/common';
 import { AppError } from './app-error';
 import { isDatabaseUnavailable, toErrorResponse } from './error-response';
@@ -60,5 +61,28 @@ describe('toErrorResponse', () => {
     expect(isDatabaseUnavailable(dead)).toBe(true);
     expect(toErrorResponse(dead, 'r').body.code).toBe('service_unavailable');
     expect(isDatabaseUnavailable(new Error('Client was closed and is not queryable'))).toBe(true);
+  });
+
+  it('recognises a Prisma query on a connection the server closed (found by npm run chaos)', () => {
+    // P2010 from the pg adapter: the cause is in meta, not in `cause`; this reached clients as
+    // internal_error when PostgreSQL restarted under an idempotency claim
+    const closed = new Prisma.PrismaClientKnownRequestError(
+      'Raw query failed. Code: `N/A`. Message: `Server has closed the connection.`',
+      {
+        code: 'P2010',
+        clientVersion: '6.19.3',
+        meta: { driverAdapterError: { name: 'DriverAdapterError', cause: { kind: 'ConnectionClosed' } } },
+      },
+    );
+    expect(isDatabaseUnavailable(closed)).toBe(true);
+    expect(toErrorResponse(closed, 'r').body.code).toBe('service_unavailable');
+    const unique = new Prisma.PrismaClientKnownRequestError('Unique constraint failed', {
+      code: 'P2002',
+      clientVersion: '6.19.3',
+      meta: {
+        driverAdapterError: { name: 'DriverAdapterError', cause: { kind: 'UniqueConstraintViolation' } },
+      },
+    });
+    expect(isDatabaseUnavailable(unique)).toBe(false);
   });
 });

@@ -43,11 +43,17 @@ const CONNECTION_CODES = new Set([
 const CONNECTION_MESSAGES =
   /(timeout exceeded when trying to connect|Connection terminated|connect ECONNREFUSED|DatabaseNotReachable|Can't reach database|the database system is (starting up|shutting down)|terminating connection|Client (has encountered a connection error|was closed) and is not queryable)/i;
 
-/** True when err (or anything in its cause chain) says PostgreSQL could not be reached. */
+/**
+ * True when err (or anything in its cause chain) says PostgreSQL could not be reached. Prisma's
+ * errors from the pg adapter carry their cause in `meta.driverAdapterError` (a connection the
+ * server closed: P2010 with kind ConnectionClosed), which is followed like `cause`.
+ */
 export function isDatabaseUnavailable(err: unknown): boolean {
   const seen = new Set<unknown>();
-  let e: unknown = err;
-  while (e && typeof e === 'object' && !seen.has(e)) {
+  const next: unknown[] = [err];
+  while (next.length) {
+    const e = next.pop();
+    if (!e || typeof e !== 'object' || seen.has(e)) continue;
     seen.add(e);
     const o = e as {
       code?: unknown;
@@ -55,13 +61,14 @@ export function isDatabaseUnavailable(err: unknown): boolean {
       cause?: unknown;
       kind?: unknown;
       originalCode?: unknown;
+      meta?: { driverAdapterError?: unknown };
     };
     if (typeof o.code === 'string' && CONNECTION_CODES.has(o.code)) return true;
     if (typeof o.originalCode === 'string' && CONNECTION_CODES.has(o.originalCode)) return true;
     if (o.kind === 'DatabaseNotReachable' || o.kind === 'ConnectionClosed') return true;
     if (typeof o.message === 'string' && CONNECTION_MESSAGES.test(o.message)) return true;
     if (e instanceof Prisma.PrismaClientInitializationError) return true;
-    e = o.cause;
+    next.push(o.cause, o.meta?.driverAdapterError);
   }
   return false;
 }
