@@ -102,4 +102,28 @@ describe('pool recovery after connections die inside transactions', () => {
       ),
     );
   });
+
+  it('survives a checked-out connection dying while no statement runs on it (no unhandled error event)', async () => {
+    // pg-pool removes its own listener while a client is checked out; without the pool's guard the
+    // server's FATAL (57P01) on such a client is an unhandled 'error' event, which ends the process
+    // (a ten-minute chaos run lost an instance to an unhandled 57P01 on a pg Client)
+    const pool = (prisma as unknown as { pool: import('pg').Pool }).pool;
+    const client = await pool.connect();
+    let failed: Error | undefined;
+    try {
+      // only the pool's guard listens
+      expect(client.listenerCount('error')).toBe(1);
+      expect(await terminateBackends(db.url)).toBeGreaterThanOrEqual(1);
+      await new Promise((r) => setTimeout(r, 300)); // the FATAL arrives
+      failed = await client.query('SELECT 1').then(
+        () => undefined,
+        (e: Error) => e,
+      );
+      expect(failed).toBeInstanceOf(Error);
+    } finally {
+      client.release(failed ?? new Error('test over'));
+    }
+    await t.http.get('/api/v1/health').expect(200);
+    expect(prisma.poolStats().total).toBe(prisma.poolStats().idle);
+  });
 });

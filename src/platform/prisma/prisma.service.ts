@@ -35,6 +35,8 @@ const runner = (c: Pool | PoolClient): Sql => ({
 type PgAdapter = Awaited<ReturnType<PrismaPg['connect']>>;
 type PgTransaction = Awaited<ReturnType<PgAdapter['startTransaction']>>;
 
+const ignoreWhileCheckedOut = (): void => undefined;
+
 /** the statements with which Prisma's transaction manager ends an interactive transaction */
 const END_OF_TRANSACTION = new Set(['COMMIT', 'ROLLBACK']);
 
@@ -103,6 +105,12 @@ export class PrismaService extends PrismaClient implements OnModuleDestroy {
     });
     // an idle client losing its connection (database restart) is not an application error
     pool.on('error', () => undefined);
+    // pg-pool takes its own 'error' listener off a client while it is checked out: a connection
+    // dying then, between two statements of a transaction (ours or Prisma's, whatever listeners
+    // they add), would be an unhandled 'error' event that ends the process. With this one the next
+    // statement on it fails instead (service_unavailable) and pg-pool drops it on release.
+    pool.on('acquire', (client) => client.on('error', ignoreWhileCheckedOut));
+    pool.on('release', (_err, client) => client.removeListener('error', ignoreWhileCheckedOut));
     super({
       adapter: new ReleasingPrismaPg(pool, { disposeExternalPool: true }),
       transactionOptions: { maxWait: 5_000, timeout: config.requestTimeoutMs },
