@@ -114,25 +114,19 @@ export class Api {
         ...(opts.stream ? { duplex: 'half' } : {}),
       });
       const buf = Buffer.from(await res.arrayBuffer());
-      let parsed: unknown = buf;
-      if (!opts.raw && (res.headers.get('content-type') ?? '').includes('json')) {
+      // a JSON body is read also for a call that wants raw bytes (a download): its 5xx has a code
+      let json: unknown;
+      if ((res.headers.get('content-type') ?? '').includes('json')) {
         try {
-          parsed = JSON.parse(buf.toString());
+          json = JSON.parse(buf.toString());
         } catch {
-          parsed = buf.toString();
+          json = buf.toString();
         }
       }
+      const parsed: unknown = opts.raw || json === undefined ? buf : json;
       this.byStatus.set(res.status, (this.byStatus.get(res.status) ?? 0) + 1);
       if (res.status >= 500) {
-        // the error envelope's code, also on a call that wanted raw bytes (a download)
-        let code = (parsed as { code?: string } | undefined)?.code;
-        if (opts.raw && (res.headers.get('content-type') ?? '').includes('json')) {
-          try {
-            code = (JSON.parse(buf.toString()) as { code?: string }).code;
-          } catch {
-            code = undefined;
-          }
-        }
+        const code = (json as { code?: string } | undefined)?.code;
         this.failures.push({
           sentAt,
           answeredAt: Date.now(),

@@ -108,12 +108,11 @@ export class SubmissionsService {
    * when none is a duplicate.
    */
   private async insertUnderLock(submission: NewSubmission): Promise<void> {
-    const rule = this.rule;
     const refuseOn = (outcome: TryOutcome): void => {
       // deleted while we read: gone; renewals only ever extend an expired request
       if (!outcome.found) throw new AppError(BeatRequestErrors.requestNotFound);
       if (outcome.submitted) throw new AppError(SubmissionErrors.duplicateSubmission);
-      if (outcome.mine >= rule.limit) throw new AppError(SubmissionErrors.submissionLimitReached);
+      if (outcome.mine >= this.rule.limit) throw new AppError(SubmissionErrors.submissionLimitReached);
     };
     const first = await this.tries.call(submission.requestId, submission);
     refuseOn(first);
@@ -121,7 +120,7 @@ export class SubmissionsService {
     // read before the lock is taken again; gone with its track: the insert below says so
     const fingerprint = (await this.fingerprints.fingerprintOf(submission.trackId)) ?? [];
     await this.repo.sqlTransaction(async (tx) => {
-      const [outcome] = await this.repo.trySubmit(tx, submission.requestId, [submission], rule);
+      const [outcome] = await this.repo.trySubmit(tx, submission.requestId, [submission], this.rule);
       refuseOn(outcome);
       if (outcome.inserted) return;
       const duplicates = this.fingerprints.compare(

@@ -43,11 +43,6 @@ const jobDb = (tx: Tx | SqlTx) =>
     : fromPrisma(tx);
 
 /**
- * Background jobs on pg-boss, in the application's own PostgreSQL. Modules register handlers at
- * init; with JOBS_AUTORUN=1 (default) workers poll for them, with 0 nothing runs until the
- * test hook calls `drain()`. Jobs can be enqueued inside a Prisma transaction (outbox).
- */
-/**
  * How long a queued job waits for a worker before pg-boss deletes it unrun: a year (pg-boss's
  * default is 14 days). A refund, a track's processing or a mail must not vanish because the
  * workers were away for two weeks, or because job time jumped (the test clock moved a month: the
@@ -55,6 +50,11 @@ const jobDb = (tx: Tx | SqlTx) =>
  */
 export const QUEUED_JOB_RETENTION_SECONDS = 365 * 24 * 3600;
 
+/**
+ * Background jobs on pg-boss, in the application's own PostgreSQL. Modules register handlers at
+ * init; with JOBS_AUTORUN=1 (default) workers poll for them, with 0 nothing runs until the
+ * test hook calls `drain()`. Jobs can be enqueued inside a Prisma transaction (outbox).
+ */
 @Injectable()
 export class JobsService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(JobsService.name);
