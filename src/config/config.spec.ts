@@ -98,6 +98,81 @@ describe('loadConfig', () => {
   });
 });
 
+describe('test hooks', () => {
+  it('refuses TEST_HOOKS=1 with NODE_ENV=production, in one line', () => {
+    expect(() => loadConfig({ TEST_HOOKS: '1', NODE_ENV: 'production' })).toThrow(
+      new ConfigError(
+        'TEST_HOOKS=1 is refused with NODE_ENV=production (the test hooks move the clock of every instance)',
+      ),
+    );
+    expect(() => loadConfig({ TEST_HOOKS: 'true', NODE_ENV: ' Production ' })).toThrow(
+      /TEST_HOOKS=1 is refused/,
+    );
+  });
+
+  it('allows them elsewhere, and production without them', () => {
+    expect(loadConfig({ TEST_HOOKS: '1', NODE_ENV: 'test' }).testHooks).toBe(true);
+    expect(loadConfig({ TEST_HOOKS: '1' }).testHooks).toBe(true);
+    expect(loadConfig({ TEST_HOOKS: '0', NODE_ENV: 'production' }).testHooks).toBe(false);
+    expect(loadConfig({ NODE_ENV: 'production' }).testHooks).toBe(false);
+  });
+});
+
+describe('TRUST_PROXY', () => {
+  const trust = (value?: string) => loadConfig({ TRUST_PROXY: value }).trustProxy;
+
+  it('is off by default and with 0', () => {
+    expect(trust()).toBe(false);
+    expect(trust('')).toBe(false);
+    expect(trust('0')).toBe(false);
+    expect(trust('false')).toBe(false);
+  });
+
+  it('takes a hop count: 1 is one proxy, not every hop', () => {
+    expect(trust('1')).toBe(1);
+    expect(trust(' 2 ')).toBe(2);
+  });
+
+  it('takes a list of proxy addresses and CIDRs', () => {
+    expect(trust('10.0.0.0/8, 127.0.0.1,::1,fd00::/8')).toEqual([
+      '10.0.0.0/8',
+      '127.0.0.1',
+      '::1',
+      'fd00::/8',
+    ]);
+    expect(trust('loopback,uniquelocal')).toEqual(['loopback', 'uniquelocal']);
+  });
+
+  it('refuses "trust every hop" and anything that is not an address, in one line', () => {
+    for (const everything of ['true', 'TRUE', 'yes', 'on', '*']) {
+      expect(() => trust(everything)).toThrow(
+        new ConfigError(
+          `TRUST_PROXY must be a hop count (e.g. 1 behind one load balancer) or the proxies' addresses/CIDRs, not "${everything}" (trusting every hop lets any client choose its IP)`,
+        ),
+      );
+    }
+    expect(() => trust('10.0.0.0/33')).toThrow(
+      new ConfigError(
+        'TRUST_PROXY must be a hop count or a comma-separated list of IP addresses/CIDRs (got "10.0.0.0/33")',
+      ),
+    );
+    expect(() => trust('10.0.0.1,proxy.internal')).toThrow(/\(got "proxy\.internal"\)/);
+    expect(() => trust('10.0.0.300')).toThrow(/\(got "10\.0\.0\.300"\)/);
+    expect(() => trust(',')).toThrow(/\(got ","\)/);
+    expect(() => trust('99')).toThrow(/TRUST_PROXY must be an integer between 1 and 32/);
+  });
+});
+
+describe('LIMIT_SESSION_MAX_DAYS', () => {
+  it('defaults to 90 days and is validated', () => {
+    expect(loadConfig({}).limits.sessionMaxDays).toBe(90);
+    expect(loadConfig({ LIMIT_SESSION_MAX_DAYS: '7' }).limits.sessionMaxDays).toBe(7);
+    expect(() => loadConfig({ LIMIT_SESSION_MAX_DAYS: '0' })).toThrow(
+      /LIMIT_SESSION_MAX_DAYS must be an integer between 1 and 3650/,
+    );
+  });
+});
+
 describe('fleet settings (INSTANCE_COUNT > 1)', () => {
   const fleet = {
     INSTANCE_COUNT: '2',

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { assertFleetSettings, readInstanceCount } from './fleet';
 
@@ -18,6 +19,8 @@ export interface Limits {
   loginFailureWindowSeconds: number;
   accessTokenSeconds: number;
   refreshTokenDays: number;
+  /** absolute lifetime of a session (refresh family) from its login, however often it is refreshed */
+  sessionMaxDays: number;
   emailTokenSeconds: number;
   patDefaultDays: number;
   patMaxDays: number;
@@ -43,6 +46,10 @@ export interface Limits {
   repostsPerDay: number;
   streamHeartbeatSeconds: number;
   processingTimeoutSeconds: number;
+  /** open GET /me/events streams per user, over every instance; a new one ends the oldest */
+  eventStreamsPerUser: number;
+  /** how often an event stream sends its keep-alive and re-checks the credential that opened it */
+  eventStreamHeartbeatSeconds: number;
 }
 
 /** Injection token and type of the validated configuration. */
@@ -79,7 +86,8 @@ export abstract class AppConfig {
   requestTimeoutMs!: number;
   logLevel!: string;
   migrateOnStart!: boolean;
-  trustProxy!: boolean;
+  /** which hops may name the client's address in X-Forwarded-For (see `trustProxy` below); false: none */
+  trustProxy!: false | number | string[];
   /** origins of web clients allowed by CORS (exact `scheme://host[:port]`); empty → none */
   corsOrigins!: string[];
   /** the built admin console (`npm run build`); unset → dist/admin of the project */
@@ -182,6 +190,47 @@ const email: Parser<string> = (raw, name) => {
   return raw.trim().toLowerCase();
 };
 
+const PROXY_RANGES = ['loopback', 'linklocal', 'uniquelocal'];
+
+/** An address or CIDR as Fastify's trustProxy (proxy-addr) takes it: `10.0.0.1`, `10.0.0.0/8`, `::1/128`, `loopback`. */
+const proxyAddress = (entry: string): boolean => {
+  if (PROXY_RANGES.includes(entry)) return true;
+  const [ip, bits, ...rest] = entry.split('/');
+  const family = isIP(ip);
+  if (!family || rest.length) return false;
+  if (bits === undefined) return true;
+  return /^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128);
+};
+
+/**
+ * TRUST_PROXY: which hops in front of the server may name the client's address in
+ * X-Forwarded-For (the per-IP budgets count by it). A hop count (`1`: one proxy, the address it
+ * saw is the client's, whatever a client wrote into the header), or the proxies' addresses/CIDRs
+ * (`10.0.0.0/8,127.0.0.1`: hops from those are skipped); `0` or unset: none, the socket's address.
+ * "Trust every hop" is refused: any client could then choose its own address.
+ */
+const trustProxy: Parser<false | number | string[]> = (raw, name) => {
+  const v = raw.trim().toLowerCase();
+  if (['0', 'false', 'no', 'off'].includes(v)) return false;
+  if (/^\d+$/.test(v)) return int(1, 32)(v, name);
+  if (['true', 'yes', 'on', 'all', '*'].includes(v)) {
+    throw new ConfigError(
+      `${name} must be a hop count (e.g. 1 behind one load balancer) or the proxies' addresses/CIDRs, not "${raw}" (trusting every hop lets any client choose its IP)`,
+    );
+  }
+  const entries = raw
+    .split(',')
+    .map((e) => e.trim())
+    .filter(Boolean);
+  const bad = entries.find((e) => !proxyAddress(e));
+  if (bad !== undefined || !entries.length) {
+    throw new ConfigError(
+      `${name} must be a hop count or a comma-separated list of IP addresses/CIDRs (got "${bad ?? raw}")`,
+    );
+  }
+  return entries;
+};
+
 function read<T>(env: Env, name: string, parse: Parser<T>): T | undefined;
 function read<T>(env: Env, name: string, parse: Parser<T>, fallback: T): T;
 function read<T>(env: Env, name: string, parse: Parser<T>, fallback?: T): T | undefined {
@@ -199,6 +248,7 @@ const LIMITS: { [K in keyof Limits]: [env: string, fallback: number, parser: Par
   loginFailureWindowSeconds: ['LIMIT_LOGIN_FAILURE_WINDOW_SECONDS', 60, int(1, 86_400)],
   accessTokenSeconds: ['LIMIT_ACCESS_TOKEN_SECONDS', 3600, int(60, 86_400)],
   refreshTokenDays: ['LIMIT_REFRESH_TOKEN_DAYS', 30, int(1, 365)],
+  sessionMaxDays: ['LIMIT_SESSION_MAX_DAYS', 90, int(1, 3650)],
   emailTokenSeconds: ['LIMIT_EMAIL_TOKEN_SECONDS', 86_400, int(60, 30 * 86_400)],
   patDefaultDays: ['LIMIT_PAT_DEFAULT_DAYS', 90, int(1, 3650)],
   patMaxDays: ['LIMIT_PAT_MAX_DAYS', 365, int(1, 3650)],
@@ -225,6 +275,8 @@ const LIMITS: { [K in keyof Limits]: [env: string, fallback: number, parser: Par
   streamHeartbeatSeconds: ['LIMIT_STREAM_HEARTBEAT_SECONDS', 60, int(1, 86_400)],
   /** a processing job running longer is taken for crashed and retried */
   processingTimeoutSeconds: ['LIMIT_PROCESSING_TIMEOUT_SECONDS', 900, int(1, 86_400)],
+  eventStreamsPerUser: ['LIMIT_EVENT_STREAMS_PER_USER', 5, int(1, 1000)],
+  eventStreamHeartbeatSeconds: ['LIMIT_EVENT_STREAM_HEARTBEAT_SECONDS', 25, int(1, 3600)],
 };
 
 /** Every variable the application reads, for the README and for typo detection in tests. */
@@ -264,6 +316,7 @@ export const CONFIG_VARIABLES = [
   'CORS_ORIGINS',
   'ADMIN_CONSOLE_DIR',
   'INSTANCE_COUNT',
+  'NODE_ENV',
   ...Object.values(LIMITS).map(([name]) => name),
 ];
 
@@ -349,6 +402,14 @@ export function loadConfig(env: Env): AppConfig {
     );
   }
 
+  const testHooks = read(env, 'TEST_HOOKS', bool, false);
+  // anonymous routes that move every instance's clock and run its jobs: never where it is real
+  if (testHooks && env.NODE_ENV?.trim().toLowerCase() === 'production') {
+    throw new ConfigError(
+      'TEST_HOOKS=1 is refused with NODE_ENV=production (the test hooks move the clock of every instance)',
+    );
+  }
+
   const instanceCount = readInstanceCount(env);
   assertFleetSettings(env, instanceCount);
 
@@ -371,13 +432,13 @@ export function loadConfig(env: Env): AppConfig {
     stripeApiBaseUrl: read(env, 'STRIPE_API_BASE_URL', url('http:', 'https:')),
     stripeTimeoutMs: read(env, 'STRIPE_TIMEOUT_MS', int(100, 120_000), 8_000),
     stripeMaxNetworkRetries: read(env, 'STRIPE_MAX_NETWORK_RETRIES', int(0, 5), 2),
-    testHooks: read(env, 'TEST_HOOKS', bool, false),
+    testHooks,
     jobsAutorun: read(env, 'JOBS_AUTORUN', bool, true),
     jobsSuperviseSeconds: read(env, 'JOBS_SUPERVISE_SECONDS', int(1, 3600), 30),
     requestTimeoutMs: read(env, 'REQUEST_TIMEOUT_MS', int(100, 600_000), 30_000),
     logLevel: read(env, 'LOG_LEVEL', str, 'info'),
     migrateOnStart: read(env, 'MIGRATE_ON_START', bool, true),
-    trustProxy: read(env, 'TRUST_PROXY', bool, false),
+    trustProxy: read(env, 'TRUST_PROXY', trustProxy, false),
     corsOrigins: read(env, 'CORS_ORIGINS', origins, []),
     adminConsoleDir: read(env, 'ADMIN_CONSOLE_DIR', str),
     instanceCount,
