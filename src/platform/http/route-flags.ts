@@ -9,6 +9,8 @@ export interface RouteFlags {
   etag?: true;
   /** no request deadline (the test harness's own hooks) */
   noDeadline?: true;
+  /** answered only for a caller on this machine; anyone else gets route_not_found (the test hooks) */
+  loopbackOnly?: true;
 }
 
 /** Sets flags on a handler, or on every handler of a controller class; merges with flags set before. */
@@ -33,3 +35,9 @@ export function routeFlags(flags: RouteFlags): ClassDecorator & MethodDecorator 
  * not requests of a client: a test that shortens the deadline must not make its setup fail.
  */
 export const NoDeadline = () => routeFlags({ noDeadline: true });
+
+/**
+ * Routes for the machine itself (the test harness's hooks): a request whose socket comes from
+ * anywhere but loopback gets route_not_found, as if the route did not exist.
+ */
+export const LoopbackOnly = () => routeFlags({ loopbackOnly: true });

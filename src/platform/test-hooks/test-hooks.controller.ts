@@ -4,7 +4,7 @@ import { Type } from 'class-transformer';
 import { IsInt, IsNumber, Max, Min } from 'class-validator';
 import { Access } from '../access/access.decorator';
 import { Clock } from '../clock/clock';
-import { NoDeadline } from '../http/route-flags';
+import { LoopbackOnly, NoDeadline } from '../http/route-flags';
 import { JobsService } from '../jobs/jobs.service';
 import { NoRateLimit } from '../rate-limit/rate-limit.decorator';
 import { TestClockSync } from './test-clock-sync';
@@ -25,14 +25,17 @@ class SleepQueryDto {
 }
 
 /**
- * Mounted only with TEST_HOOKS=1 (never in production): move the application clock (of every
- * instance on the database), run queued
- * jobs now, and two probes that let tests produce the 500 and 504 envelopes.
+ * Mounted only with TEST_HOOKS=1 (never in production: the configuration refuses it with
+ * NODE_ENV=production): move the application clock (of every instance on the database), run queued
+ * jobs now, and two probes that let tests produce the 500 and 504 envelopes. Answered only for
+ * callers on this machine (the socket's address, whatever X-Forwarded-For says); anyone else gets
+ * route_not_found, as if they were not mounted.
  */
 @ApiExcludeController()
 @Controller('__test')
 @Access.anonymous({ maintenanceExempt: true })
 @NoRateLimit()
+@LoopbackOnly()
 export class TestHooksController {
   private readonly logger = new Logger('TestHooks');
 
