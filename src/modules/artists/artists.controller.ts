@@ -37,7 +37,11 @@ export class ArtistsController {
   @Patch(':id')
   @Access.user('catalog:write')
   @AcceptsIfMatch()
-  @ApiOperation({ summary: 'Update your artist profile' })
+  @ApiOperation({
+    summary: 'Update your artist profile',
+    description:
+      'A new name or slug clears `verified` (in the same update) until an admin approves a new verify-artist request.',
+  })
   @ApiErrors(ArtistsErrors.artistNotFound, ArtistsErrors.slugTaken)
   update(
     @CurrentPrincipal() principal: Principal,

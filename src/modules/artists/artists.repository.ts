@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { Prisma, type Artist } from '@prisma/client';
 import { AppError } from '../../platform/errors/app-error';
 import { newId } from '../../platform/ids';
+import { pgErrorOf } from '../../platform/prisma/db-errors';
 import { PrismaService, type Tx } from '../../platform/prisma/prisma.service';
 import { ArtistsErrors } from './artists.errors';
 
@@ -17,8 +18,28 @@ function conflict(e: unknown): never {
       uniqueTarget(e).includes('slug') ? ArtistsErrors.slugTaken : ArtistsErrors.artistAlreadyExists,
     );
   }
+  // the same, from a statement on the pg pool
+  const pg = pgErrorOf(e);
+  if (pg?.code === '23505' && pg.constraint === 'artists_slug_key')
+    throw new AppError(ArtistsErrors.slugTaken);
   throw e;
 }
+
+/**
+ * One statement: the new values, and `verified` kept only while name and slug stay what they were
+ * (SET reads the row's old values), so a verified artist that renames itself is unverified until
+ * an admin approves a new request, with no moment in which the new name shows as verified.
+ */
+const UPDATE_ARTIST_SQL = `
+  UPDATE artists SET
+    name = COALESCE($2, name),
+    slug = COALESCE($3, slug),
+    bio = CASE WHEN $4 THEN $5 ELSE bio END,
+    verified = verified AND name = COALESCE($2, name) AND slug = COALESCE($3, slug),
+    updated_at = $6,
+    version = version + 1
+  WHERE id = $1 AND ($7::int IS NULL OR version = $7)
+  RETURNING id`;
 
 @Injectable()
 export class ArtistsRepository {
@@ -57,20 +78,27 @@ export class ArtistsRepository {
     return this.prisma.artist.findUnique({ where: { userId } });
   }
 
-  /** Updates if the version matches (when given); null: no such artist or a stale version. */
+  /**
+   * Updates if the version matches (when given); null: no such artist or a stale version. A new
+   * name or slug clears `verified` in the same statement (UPDATE_ARTIST_SQL).
+   */
   async update(
     id: string,
-    data: { name?: string; slug?: string; bio?: string },
+    data: { name?: string; slug?: string; bio?: string | null },
     expectedVersion: number | undefined,
     at: Date,
   ): Promise<Artist | null> {
-    const { count } = await this.prisma.artist
-      .updateMany({
-        where: { id, ...(expectedVersion !== undefined ? { version: expectedVersion } : {}) },
-        data: { ...data, updatedAt: at, version: { increment: 1 } },
-      })
-      .catch(conflict);
-    return count ? this.prisma.artist.findUnique({ where: { id } }) : null;
+    const params = [
+      id,
+      data.name ?? null,
+      data.slug ?? null,
+      data.bio !== undefined,
+      data.bio ?? null,
+      at,
+      expectedVersion ?? null,
+    ];
+    const updated = await this.prisma.sql<{ id: string }>(UPDATE_ARTIST_SQL, params).catch(conflict);
+    return updated.length ? this.prisma.artist.findUnique({ where: { id } }) : null;
   }
 
   async setVerified(tx: Tx, artistId: string, verified: boolean, at: Date): Promise<boolean> {

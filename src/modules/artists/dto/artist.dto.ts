@@ -54,7 +54,7 @@ export class ArtistDto {
   user_id!: string;
   name!: string;
   slug!: string;
-  /** set by an approved producer-program verify or claim request */
+  /** set by an approved producer-program verify or claim request; a new name or slug clears it */
   verified!: boolean;
   bio!: string | null;
   version!: number;
