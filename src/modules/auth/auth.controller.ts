@@ -47,7 +47,13 @@ export class AuthController {
   @Post('resend-verification')
   @HttpCode(HttpStatus.ACCEPTED)
   @Access.anonymous()
-  @ApiOperation({ summary: 'Send a new verification mail; always 202, whether or not the account exists' })
+  // forgot-password's per-address budget, shared: what a stranger can have mailed to one address
+  @RateLimit('password_reset')
+  @ApiOperation({
+    summary: 'Send a new verification mail; always 202, whether or not the account exists',
+    description:
+      'Limited to 3 calls per minute per email address, together with forgot-password, on top of the per-IP budget.',
+  })
   async resendVerification(@Body() dto: EmailDto): Promise<AcceptedDto> {
     await this.auth.resendVerification(dto.email);
     return { status: 'accepted' };
@@ -103,7 +109,8 @@ export class AuthController {
   @RateLimit('password_reset')
   @ApiOperation({
     summary: 'Mail a password-reset link (24 h); always 202',
-    description: 'Limited to 3 calls per minute per email address, on top of the per-IP budget.',
+    description:
+      'Limited to 3 calls per minute per email address, together with resend-verification, on top of the per-IP budget.',
   })
   async forgotPassword(@Body() dto: EmailDto): Promise<AcceptedDto> {
     await this.auth.forgotPassword(dto.email);

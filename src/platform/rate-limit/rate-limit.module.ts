@@ -32,7 +32,8 @@ const signedIn = (ctx: ExecutionContext) => requestOf(ctx).principal !== undefin
  * - `user`: every request of a signed-in caller, per user;
  * - `anonymous`: every other request, per IP — except the login route, which has its own;
  * - `login`: POST /auth/login, per IP;
- * - `password_reset`: POST /auth/forgot-password, per email (on top of the anonymous budget).
+ * - `password_reset`: POST /auth/forgot-password and POST /auth/resend-verification together, per
+ *   email (on top of the anonymous budget): the mails a stranger can have sent to one address.
  */
 @Module({
   imports: [
