@@ -3,7 +3,8 @@ import pino, { type DestinationStream, type Logger } from 'pino';
 
 /**
  * One pino logger for the process: Fastify logs every request with it (request id as `reqId`),
- * and Nest's own logging goes through it too (see NestPinoLogger). JSON lines on stdout.
+ * and Nest's own logging goes through it too (see NestPinoLogger). JSON lines on stdout. Every
+ * line leaves through `redactQueryCredentials`, whichever field or message carries a URL.
  */
 export function createRootLogger(level: string, destination?: DestinationStream): Logger {
   return pino(
@@ -11,9 +12,27 @@ export function createRootLogger(level: string, destination?: DestinationStream)
       level,
       redact: ['req.headers.authorization', 'req.headers.cookie', 'req.headers["stripe-signature"]'],
       serializers: { err: serializeError },
+      hooks: { streamWrite: redactQueryCredentials },
     },
     destination,
   );
+}
+
+/**
+ * A query parameter whose value is a credential, by the last word of its name: the `signature` of
+ * a download link, a mailed `token`, an S3 presigned URL's X-Amz-Signature / X-Amz-Credential /
+ * X-Amz-Security-Token, `access_token`, `client_secret`, `api_key`, `password`…
+ */
+const QUERY_CREDENTIAL =
+  /([?&](?:[\w.-]*[_.-])?(?:signature|sig|token|secret|password|credential|key|apikey)=)[^&#\s"\\]*/gi;
+
+/**
+ * Replaces the value of every credential-bearing query parameter in a log line with `[redacted]`:
+ * a signed link is its own credential, so the line that logs its URL (the request line, a 500's
+ * cause, a framework warning) must not make the log a place to steal it from.
+ */
+export function redactQueryCredentials(line: string): string {
+  return line.replace(QUERY_CREDENTIAL, '$1[redacted]');
 }
 
 /**
