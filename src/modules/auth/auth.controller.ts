@@ -84,7 +84,7 @@ export class AuthController {
   @ApiOperation({
     summary: 'Exchange a refresh token for a new pair (rotation)',
     description:
-      'Each refresh token works once. Presenting one that was already rotated (a stolen copy) revokes the whole session.',
+      'Each refresh token works once. Presenting one that was already rotated (a stolen copy) revokes the whole session. A session ends 90 days after its login (LIMIT_SESSION_MAX_DAYS), however often it is refreshed: then token_expired, and the user signs in again.',
   })
   @ApiErrors(AccessErrors.unauthenticated, AccessErrors.tokenExpired, AccessErrors.accountSuspended)
   refresh(@Body() dto: RefreshDto): Promise<TokenPairDto> {

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { olderThan } from '../../platform/pagination/pagination';
 import { Prisma, type EmailTokenPurpose, type PersonalAccessToken } from '@prisma/client';
+import { addSeconds } from '../../platform/clock/clock';
 import { AppError } from '../../platform/errors/app-error';
 import { newId } from '../../platform/ids';
 import { PrismaService, type Tx } from '../../platform/prisma/prisma.service';
@@ -225,13 +226,16 @@ export class AuthRepository {
 
   /**
    * Rotates a refresh token: marks it used and issues its successor in one transaction. Only one
-   * of several concurrent uses can win the conditional update; the others see it used.
+   * of several concurrent uses can win the conditional update; the others see it used. A session
+   * that began (logged in) `sessionMaxSeconds` ago or earlier rotates no more, however recently it
+   * was refreshed: its token is `expired`.
    */
   async rotateRefreshToken(
     oldHash: string,
     newHash: string,
     now: Date,
     newExpiresAt: Date,
+    sessionMaxSeconds: number,
   ): Promise<
     | { outcome: 'rotated'; sessionId: string; userId: string; status: 'active' | 'suspended' }
     | { outcome: 'reused'; sessionId: string }
@@ -239,9 +243,11 @@ export class AuthRepository {
   > {
     return this.prisma.$transaction(async (tx) => {
       const used = await tx.$queryRaw<{ session_id: string }[]>`
-        UPDATE refresh_tokens SET used_at = ${now}
-        WHERE token_hash = ${oldHash} AND used_at IS NULL AND expires_at > ${now}
-        RETURNING session_id`;
+        UPDATE refresh_tokens r SET used_at = ${now}
+        FROM auth_sessions s
+        WHERE r.token_hash = ${oldHash} AND r.used_at IS NULL AND r.expires_at > ${now}
+          AND s.id = r.session_id AND s.created_at > ${addSeconds(now, -sessionMaxSeconds)}
+        RETURNING r.session_id`;
       if (!used.length) {
         const existing = await tx.refreshToken.findUnique({ where: { tokenHash: oldHash } });
         if (!existing) return { outcome: 'invalid' as const };

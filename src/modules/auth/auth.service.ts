@@ -129,11 +129,21 @@ export class AuthService {
     return this.tokenPair(user.id, sessionId, refresh.token);
   }
 
-  /** Rotates the refresh token; presenting an already-rotated one revokes its whole family. */
+  /**
+   * Rotates the refresh token; presenting an already-rotated one revokes its whole family. Sliding
+   * (each token lives LIMIT_REFRESH_TOKEN_DAYS) within an absolute lifetime: past
+   * LIMIT_SESSION_MAX_DAYS from its login a session's refresh is token_expired, as for an old token.
+   */
   async refresh(refreshToken: string): Promise<TokenPairDto> {
     const now = this.clock.now();
     const next = this.tokens.newRefreshToken();
-    const result = await this.repo.rotateRefreshToken(sha256(refreshToken), next.hash, now, next.expiresAt);
+    const result = await this.repo.rotateRefreshToken(
+      sha256(refreshToken),
+      next.hash,
+      now,
+      next.expiresAt,
+      this.config.limits.sessionMaxDays * 86_400,
+    );
     switch (result.outcome) {
       case 'reused':
         await this.repo.revokeSession(result.sessionId, 'refresh_token_reuse', now);
