@@ -2,6 +2,8 @@ import { Client } from 'pg';
 import { SseClient } from '../support/social';
 import { TcpProxy } from '../support/tcp-proxy';
 import { createTestDatabase, startTestApp, TestApp, TestDatabase } from '../support/test-app';
+import { adminQuery, serverFromEnv } from '../setup/test-database';
+import { PrismaService } from '../../src/platform/prisma/prisma.service';
 import { expectError } from '../support/expect-error';
 import { registerUser, TestUser } from '../support/users';
 
@@ -103,6 +105,49 @@ describe('database outage', () => {
     stream.close();
     // pg-boss: a job enqueued now runs (registration mails the confirmation through a job)
     await registerUser(t);
+    expect(t.logs.entries().filter((e) => e.code === 'internal_error')).toEqual([]);
+  });
+
+  it('answers 503 service_unavailable, never 500, while the database refuses connections (SQLSTATE 55000 at connect), then recovers', async () => {
+    const artist = await t.http
+      .post('/api/v1/artists')
+      .set(user.auth)
+      .send({ name: 'Refused', slug: 'refused' });
+    expect(artist.status).toBe(201);
+    await t.http.get('/api/v1/me').set(user.auth).expect(200);
+    await t.http.get('/api/v1/artists/refused').expect(200);
+
+    const { adminUrl } = serverFromEnv();
+    const pool = t.app.get(PrismaService);
+    await adminQuery(adminUrl, async (c) => {
+      await c.query(`ALTER DATABASE "${db.name}" ALLOW_CONNECTIONS false`);
+      // the app's open connections go too, so every statement needs a new one
+      await c.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1', [db.name]);
+    });
+    try {
+      // the pool has noticed every connection's end: what follows must connect afresh
+      for (let i = 0; i < 100 && pool.poolStats().total > 0; i++) await new Promise((r) => setTimeout(r, 20));
+      expect(pool.poolStats().total).toBe(0);
+
+      // authenticated (the principal lookup on the pg pool) and anonymous (Prisma), twice each
+      for (const send of [
+        () => t.http.get('/api/v1/me').set(user.auth),
+        () => t.http.get('/api/v1/artists/refused'),
+        () => t.http.get('/api/v1/me').set(user.auth),
+        () => t.http.get('/api/v1/artists/refused'),
+      ]) {
+        const res = await send();
+        expectError(res, 503, 'service_unavailable');
+        expect(res.headers['retry-after']).toBe('5');
+        expect(res.headers['x-request-id']).toBe(res.body.request_id);
+        expect(JSON.stringify(res.body)).not.toMatch(/55000|accepting connections|postgres/);
+      }
+    } finally {
+      await adminQuery(adminUrl, (c) => c.query(`ALTER DATABASE "${db.name}" ALLOW_CONNECTIONS true`));
+    }
+
+    await t.http.get('/api/v1/me').set(user.auth).expect(200);
+    await t.http.get('/api/v1/artists/refused').expect(200);
     expect(t.logs.entries().filter((e) => e.code === 'internal_error')).toEqual([]);
   });
 });

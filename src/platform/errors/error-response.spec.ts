@@ -1,7 +1,8 @@
 import { Prisma } from '@prisma/client';
 import { NotFoundException } from '@nestjs/common';
 import { AppError } from './app-error';
-import { isDatabaseUnavailable, toErrorResponse } from './error-response';
+import { isDatabaseUnavailable } from '../prisma/db-errors';
+import { toErrorResponse } from './error-response';
 import { GeneralErrors } from './general.errors';
 
 describe('toErrorResponse', () => {

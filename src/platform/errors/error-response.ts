@@ -1,8 +1,8 @@
 import { HttpException, HttpStatus } from '@nestjs/common';
-import { Prisma } from '@prisma/client';
 import { AppError, ErrorDefinition } from './app-error';
 import { GeneralErrors } from './general.errors';
 import { AccessErrors } from '../access/access.errors';
+import { isDatabaseUnavailable } from '../prisma/db-errors';
 
 export interface ErrorResponse {
   status: number;
@@ -20,57 +20,6 @@ export class ReplayedErrorResponse extends Error {
   ) {
     super('replayed response');
   }
-}
-
-const CONNECTION_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ENOTFOUND',
-  'ETIMEDOUT',
-  'EPIPE',
-  'EAI_AGAIN',
-  'P1001',
-  'P1002',
-  'P1017',
-  '57P01', // admin_shutdown
-  '57P02', // crash_shutdown
-  '57P03', // cannot_connect_now
-  '08000',
-  '08001',
-  '08003',
-  '08006',
-]);
-const CONNECTION_MESSAGES =
-  /(timeout exceeded when trying to connect|Connection terminated|connect ECONNREFUSED|DatabaseNotReachable|Can't reach database|the database system is (starting up|shutting down)|terminating connection|Client (has encountered a connection error|was closed) and is not queryable)/i;
-
-/**
- * True when err (or anything in its cause chain) says PostgreSQL could not be reached. Prisma's
- * errors from the pg adapter carry their cause in `meta.driverAdapterError` (a connection the
- * server closed: P2010 with kind ConnectionClosed), which is followed like `cause`.
- */
-export function isDatabaseUnavailable(err: unknown): boolean {
-  const seen = new Set<unknown>();
-  const next: unknown[] = [err];
-  while (next.length) {
-    const e = next.pop();
-    if (!e || typeof e !== 'object' || seen.has(e)) continue;
-    seen.add(e);
-    const o = e as {
-      code?: unknown;
-      message?: unknown;
-      cause?: unknown;
-      kind?: unknown;
-      originalCode?: unknown;
-      meta?: { driverAdapterError?: unknown };
-    };
-    if (typeof o.code === 'string' && CONNECTION_CODES.has(o.code)) return true;
-    if (typeof o.originalCode === 'string' && CONNECTION_CODES.has(o.originalCode)) return true;
-    if (o.kind === 'DatabaseNotReachable' || o.kind === 'ConnectionClosed') return true;
-    if (typeof o.message === 'string' && CONNECTION_MESSAGES.test(o.message)) return true;
-    if (e instanceof Prisma.PrismaClientInitializationError) return true;
-    next.push(o.cause, o.meta?.driverAdapterError);
-  }
-  return false;
 }
 
 function envelope(

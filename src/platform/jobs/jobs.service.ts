@@ -1,8 +1,9 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { fromPrisma, PgBoss } from 'pg-boss';
+import { fromPrisma, PgBoss, type ConstructorOptions } from 'pg-boss';
 import { AppConfig } from '../../config/config';
 import { Clock } from '../clock/clock';
 import type { SqlTx, Tx } from '../prisma/prisma.service';
+import { ConnectTaggedClient } from '../prisma/tagged-connections';
 import { JobClock } from './job-clock';
 
 export interface JobContext {
@@ -69,16 +70,20 @@ export class JobsService implements OnApplicationBootstrap, OnApplicationShutdow
     clock: Clock,
   ) {
     this.clock = new JobClock(clock);
-    this.boss = new PgBoss({
+    const options: ConstructorOptions & { Client: typeof ConnectTaggedClient } = {
       // expiry, retry delays and delayed starts follow the application clock, not the database's
       clock: this.clock,
       connectionString: config.databaseUrl,
+      // pg's own option, passed through to pg-boss's pool: an enqueue that cannot get a
+      // connection is marked as a connect failure (503 service_unavailable, whatever the code)
+      Client: ConnectTaggedClient,
       max: 4,
       application_name: 'beat-platform-jobs',
       // how soon a job whose worker died (its lease expired) is noticed and retried
       superviseIntervalSeconds: config.jobsSuperviseSeconds,
       monitorIntervalSeconds: config.jobsSuperviseSeconds,
-    });
+    };
+    this.boss = new PgBoss(options);
     this.boss.on('error', (err: Error & { code?: string }) => {
       // 57P01: the database is shutting down (Ctrl-C reaches the embedded PostgreSQL too)
       if (err.code === '57P01') this.logger.debug?.(`pg-boss: ${err.message}`);

@@ -3,6 +3,8 @@ import { PrismaPg } from '@prisma/adapter-pg';
 import { Prisma, PrismaClient } from '@prisma/client';
 import { Pool, type PoolClient } from 'pg';
 import { AppConfig } from '../../config/config';
+import { isConnectFailure, markConnectFailure } from './db-errors';
+import { ConnectTaggedPool } from './tagged-connections';
 
 export type Tx = Prisma.TransactionClient;
 
@@ -40,17 +42,37 @@ const ignoreWhileCheckedOut = (): void => undefined;
 /** the statements with which Prisma's transaction manager ends an interactive transaction */
 const END_OF_TRANSACTION = new Set(['COMMIT', 'ROLLBACK']);
 
+/** the pg adapter's error conversion: every failure of the pool or of a statement passes here */
+type AdapterOnError = { onError(err: unknown): never };
+
 /**
- * `PrismaPg` whose interactive transactions give their connection back to the pool even when the
- * connection died inside them. Prisma 6.19's transaction manager sends COMMIT or ROLLBACK and only
- * then calls the adapter's `commit()`/`rollback()`, which release the pool client; when that
- * statement throws (the backend was terminated, PostgreSQL restarted) the release is skipped and
- * the client stays checked out for good — 20 such transactions and the pool is exhausted. Here a
- * failed COMMIT or ROLLBACK releases the client with its error, so pg-pool closes it.
+ * `PrismaPg` whose connect failures stay marked as such, and whose interactive transactions give
+ * their connection back to the pool even when the connection died inside them.
+ *
+ * The adapter turns a pg error into a DriverAdapterError whose cause is a copy of the error's
+ * fields: a failure of the pool to hand out a connection (55000 from a database refusing
+ * connections is `kind: 'postgres'`) would no longer say where it happened. The thrown error
+ * carries the mark of the error it came from, so it answers 503 like the pool's own.
+ *
+ * Transactions: Prisma 6.19's transaction manager sends COMMIT or ROLLBACK and only then calls
+ * the adapter's `commit()`/`rollback()`, which release the pool client; when that statement throws
+ * (the backend was terminated, PostgreSQL restarted) the release is skipped and the client stays
+ * checked out for good — 20 such transactions and the pool is exhausted. Here a failed COMMIT or
+ * ROLLBACK releases the client with its error, so pg-pool closes it.
  */
 class ReleasingPrismaPg extends PrismaPg {
   override async connect(): Promise<PgAdapter> {
     const adapter = await super.connect();
+    const queryable = adapter as unknown as AdapterOnError;
+    const onError = queryable.onError.bind(adapter);
+    queryable.onError = (err: unknown): never => {
+      try {
+        return onError(err);
+      } catch (thrown) {
+        if (isConnectFailure(err)) markConnectFailure(thrown);
+        throw thrown;
+      }
+    };
     const start = adapter.startTransaction.bind(adapter);
     adapter.startTransaction = async (isolationLevel) => releasesOnFailedEnd(await start(isolationLevel));
     return adapter;
@@ -93,7 +115,8 @@ export class PrismaService extends PrismaClient implements OnModuleDestroy {
   private readonly pooled: Sql;
 
   constructor(config: AppConfig) {
-    const pool = new Pool({
+    // a failure to hand out a connection is marked as one (503 whatever PostgreSQL's code)
+    const pool = new ConnectTaggedPool({
       connectionString: config.databaseUrl,
       max: 20,
       connectionTimeoutMillis: 3_000,
