@@ -28,9 +28,9 @@ export class MeController {
   @ApiOperation({
     summary: 'Update the display name and/or the password',
     description:
-      'A new password needs current_password and signs out the caller’s other sessions. All or nothing.',
+      'All or nothing. The display name may be changed with a personal access token holding `account:write`; the password only from a signed-in session (a personal access token gets `403 forbidden`, whatever its scopes). A new password needs current_password and signs out the caller’s other sessions and every personal access token. Checked in order: `forbidden` (a personal access token), `too_many_login_attempts` (the failed-password budget login spends, LIMIT_LOGIN_FAILURES per 60 s per account, reserved before the check: once spent even the right password is refused, with `Retry-After`), `current_password_incorrect` (counts against that budget; a right one clears it), `stale_version`. The email address cannot be changed through the API (an `email` member is `validation_failed`).',
   })
-  @ApiErrors(AuthErrors.currentPasswordIncorrect)
+  @ApiErrors(AuthErrors.currentPasswordIncorrect, AuthErrors.tooManyLoginAttempts)
   update(
     @CurrentPrincipal() principal: Principal,
     @Body() dto: UpdateMeDto,

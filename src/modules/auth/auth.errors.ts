@@ -20,7 +20,7 @@ export const AuthErrors = defineErrors('auth', {
     status: 429,
     message: 'Too many failed login attempts. Please wait before trying again.',
     description:
-      '5 failed logins for the same email within 60 s (LIMIT_LOGIN_FAILURES); the body carries `retry_after`. Held by the database: concurrent attempts cannot exceed it.',
+      '5 failed password checks for the same account within 60 s (LIMIT_LOGIN_FAILURES): logins with its email and PATCH /me current_password checks share the budget, and once it is spent even the right password is refused until the window ends; the body carries `retry_after`. Held by the database: concurrent attempts cannot exceed it.',
   },
   invalidOrExpiredToken: {
     code: 'invalid_or_expired_token',
@@ -32,7 +32,8 @@ export const AuthErrors = defineErrors('auth', {
     code: 'current_password_incorrect',
     status: 422,
     message: 'Current password is incorrect.',
-    description: 'Changing the password with a wrong current_password.',
+    description:
+      'Changing the password with a wrong current_password (counts against the failed-password budget of login).',
   },
   emailTaken: {
     code: 'email_taken',

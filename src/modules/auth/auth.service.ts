@@ -98,22 +98,7 @@ export class AuthService {
    */
   async login(dto: LoginDto): Promise<TokenPairDto> {
     const now = this.clock.now();
-    const window = this.config.limits.loginFailureWindowSeconds;
-    const { attempts, windowStart } = await this.repo.reserveLoginAttempt(
-      dto.email,
-      now,
-      addSeconds(now, -window),
-    );
-    if (attempts > this.config.limits.loginFailures) {
-      const retryAfter = Math.max(
-        1,
-        Math.ceil((windowStart.getTime() + window * 1000 - now.getTime()) / 1000),
-      );
-      throw new AppError(AuthErrors.tooManyLoginAttempts, {
-        context: { retry_after: retryAfter },
-        headers: { 'Retry-After': String(retryAfter) },
-      });
-    }
+    await this.reservePasswordCheck(dto.email, now);
 
     const user = await this.repo.findUserByEmail(dto.email);
     const valid = await verifyPassword(user?.passwordHash ?? (await dummyPasswordHash()), dto.password);
@@ -168,6 +153,31 @@ export class AuthService {
       await this.repo.revokePersonalAccessToken(principal.userId, principal.tokenId, now);
   }
 
+  /**
+   * The failed-password budget of an account, shared by login and PATCH /me's current_password:
+   * reserves one check (one upsert, before the password is checked, so concurrent guesses cannot
+   * exceed it) and answers too_many_login_attempts once the window's budget is spent, whatever the
+   * password. A correct password clears it (clearLoginFailures).
+   */
+  private async reservePasswordCheck(email: string, now: Date): Promise<void> {
+    const window = this.config.limits.loginFailureWindowSeconds;
+    const { attempts, windowStart } = await this.repo.reserveLoginAttempt(
+      email,
+      now,
+      addSeconds(now, -window),
+    );
+    if (attempts > this.config.limits.loginFailures) {
+      const retryAfter = Math.max(
+        1,
+        Math.ceil((windowStart.getTime() + window * 1000 - now.getTime()) / 1000),
+      );
+      throw new AppError(AuthErrors.tooManyLoginAttempts, {
+        context: { retry_after: retryAfter },
+        headers: { 'Retry-After': String(retryAfter) },
+      });
+    }
+  }
+
   private tokenPair(userId: string, sessionId: string, refreshToken: string): TokenPairDto {
     const access = this.tokens.issueAccessToken(userId, sessionId);
     return {
@@ -210,26 +220,36 @@ export class AuthService {
   }
 
   /**
-   * PATCH /me with new_password, step 1, before any lock is taken: checks the current password
-   * and hashes the new one (argon2, the slow part).
+   * PATCH /me with new_password, step 1, before any lock is taken: checks, in order, that a
+   * signed-in session asks (forbidden for a personal access token: a leaked token must not be a
+   * way to guess the password and take the account), the account's failed-password budget (the
+   * one login spends), the current password; then hashes the new one (argon2, the slow part).
    */
   async preparePasswordChange(
     principal: Principal,
     currentPassword: string,
     newPassword: string,
   ): Promise<PreparedPasswordChange> {
+    if (principal.via !== 'session') {
+      throw new AppError(GeneralErrors.forbidden, {
+        message: 'Changing the password needs a signed-in session; a personal access token cannot.',
+      });
+    }
     const user = await this.repo.findUserById(principal.userId);
-    if (!user || !(await verifyPassword(user.passwordHash, currentPassword))) {
+    if (!user) throw new AppError(AuthErrors.currentPasswordIncorrect);
+    await this.reservePasswordCheck(user.email, this.clock.now());
+    if (!(await verifyPassword(user.passwordHash, currentPassword))) {
       throw new AppError(AuthErrors.currentPasswordIncorrect);
     }
+    await this.repo.clearLoginFailures(user.email);
     return { checkedHash: user.passwordHash, newHash: await hashPassword(newPassword) };
   }
 
   /**
    * Step 2, inside the caller's transaction: stores the new hash only if the password is still
    * the one that was checked (a concurrent change wins, and this one is answered
-   * current_password_incorrect), then ends every other credential: other sessions and personal
-   * access tokens (the one making the request, if any, stays).
+   * current_password_incorrect), then ends every other credential: the other sessions and every
+   * personal access token (only a session changes a password: step 1).
    */
   async applyPasswordChange(tx: Tx, principal: Principal, change: PreparedPasswordChange): Promise<void> {
     const now = this.clock.now();

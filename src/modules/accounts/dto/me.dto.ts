@@ -29,14 +29,14 @@ export class UpdateMeDto {
   @MaxLength(100)
   display_name?: string;
 
-  /** At least 8 characters; needs current_password. Signs out the caller's other sessions and revokes every personal access token but the one making the request. */
+  /** At least 8 characters; needs current_password and a signed-in session (a personal access token is forbidden). Signs out the caller's other sessions and revokes every personal access token. */
   @IsOmittable()
   @IsString()
   @MinLength(8)
   @MaxLength(200)
   new_password?: string;
 
-  /** Required with new_password. */
+  /** Required with new_password. A wrong one counts against the account's failed-login budget. */
   @ValidateIf((o: UpdateMeDto) => o.new_password !== undefined)
   @IsString({ message: 'current_password is required to change the password' })
   @MaxLength(200)
