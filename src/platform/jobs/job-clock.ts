@@ -1,17 +1,23 @@
-import type { AttachableClock, ClockTimer, Db } from 'pg-boss';
+import type { Clock as BossClock, ClockTimer, Db } from 'pg-boss';
 import type { Clock } from '../clock/clock';
 
 /**
  * pg-boss on the application clock. pg-boss reads time in SQL through `<schema>.job_now()`: job
  * expiry (a worker that died, LIMIT_PROCESSING_TIMEOUT_SECONDS for audio processing), retry
- * delays and delayed starts. Attached (pg-boss's `AttachableClock`), this clock makes
- * `job_now()` answer the database's now() plus the application clock's offset — in every session,
- * also where a job is enqueued inside a Prisma transaction, so a job's creation, retention and
- * start are all on one clock; its JavaScript side reads the same clock. In production
- * the offset is 0; with TEST_HOOKS, `POST /__test/clock` moves job time with everything else.
- * Timers stay real: the offset only ever jumps, it does not change the rate of time.
+ * delays and delayed starts. Installed, this clock makes `job_now()` answer the database's now()
+ * plus the application clock's offset — in every session, also where a job is enqueued inside a
+ * Prisma transaction, so a job's creation, retention and start are all on one clock; its
+ * JavaScript side reads the same clock. In production the offset is 0; with TEST_HOOKS,
+ * `POST /__test/clock` moves job time with everything else. Timers stay real: the offset only
+ * ever jumps, it does not change the rate of time.
+ *
+ * Installed by JobsService right after pg-boss starts (`install`), not through pg-boss's
+ * `AttachableClock`: an attachable clock makes pg-boss run `SET pgboss.test_clock` on every
+ * new pooled connection from the pool's 'connect' event while the checkout's own statement is
+ * sent, which pg warns about at every start ("client.query() when the client is already executing
+ * a query"), and this job_now() never reads that setting.
  */
-export class JobClock implements AttachableClock {
+export class JobClock implements BossClock {
   private target?: { db: Db; schema: string };
 
   constructor(private readonly clock: Clock) {}
@@ -36,8 +42,8 @@ export class JobClock implements AttachableClock {
     clearInterval(handle as NodeJS.Timeout);
   }
 
-  async attach(target: { db: Db; schema: string }): Promise<AsyncDisposable> {
-    const { db, schema } = target;
+  /** Makes `<schema>.job_now()` follow the application clock; idempotent (every start runs it). */
+  async install(db: Db, schema: string): Promise<void> {
     // one row: the offset in milliseconds. Idempotent, so instances sharing a schema agree.
     await db.executeSql(`
       CREATE TABLE IF NOT EXISTS ${schema}.app_clock (
@@ -51,10 +57,9 @@ export class JobClock implements AttachableClock {
           (SELECT c.offset_ms * interval '1 millisecond' FROM ${schema}.app_clock c LIMIT 1), interval '0');
       $$ LANGUAGE sql STABLE;
     `);
+    // left in place on stop: with offset 0 it is the database's own now()
     this.target = { db, schema };
     await this.sync();
-    // left in place on stop: with offset 0 it is the database's own now()
-    return { [Symbol.asyncDispose]: async () => void (this.target = undefined) };
   }
 
   /** Pushes the application clock's offset to the database (after the test hook moved it). */

@@ -51,6 +51,9 @@ const jobDb = (tx: Tx | SqlTx) =>
  */
 export const QUEUED_JOB_RETENTION_SECONDS = 365 * 24 * 3600;
 
+/** pg-boss's schema (its default), where job time (`job_now()`) lives too */
+const JOB_SCHEMA = 'pgboss';
+
 /**
  * Background jobs on pg-boss, in the application's own PostgreSQL. Modules register handlers at
  * init; with JOBS_AUTORUN=1 (default) workers poll for them, with 0 nothing runs until the
@@ -74,6 +77,7 @@ export class JobsService implements OnApplicationBootstrap, OnApplicationShutdow
       // expiry, retry delays and delayed starts follow the application clock, not the database's
       clock: this.clock,
       connectionString: config.databaseUrl,
+      schema: JOB_SCHEMA,
       // pg's own option, passed through to pg-boss's pool: an enqueue that cannot get a
       // connection is marked as a connect failure (503 service_unavailable, whatever the code)
       Client: ConnectTaggedClient,
@@ -103,6 +107,7 @@ export class JobsService implements OnApplicationBootstrap, OnApplicationShutdow
 
   async onApplicationBootstrap(): Promise<void> {
     await this.boss.start();
+    await this.clock.install(this.boss.getDb(), JOB_SCHEMA);
     this.started = true;
     for (const def of this.definitions.values()) {
       await this.boss.createQueue(def.name, {
