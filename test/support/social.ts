@@ -59,8 +59,10 @@ export class SseClient {
   private response?: IncomingMessage;
   status = 0;
   headers: Record<string, unknown> = {};
+  /** resolves once the response is over: the server ended the stream, or the connection dropped */
+  closed: Promise<void> = Promise.resolve();
 
-  static async open(t: TestApp, user: TestUser, lastEventId?: string): Promise<SseClient> {
+  static async open(t: TestApp, user: Pick<TestUser, 'auth'>, lastEventId?: string): Promise<SseClient> {
     const client = new SseClient();
     await new Promise<void>((resolve, reject) => {
       const req = httpRequest(
@@ -76,6 +78,7 @@ export class SseClient {
           client.response = res;
           client.status = res.statusCode ?? 0;
           client.headers = res.headers;
+          client.closed = new Promise((done) => res.once('end', done).once('close', done));
           res.setEncoding('utf8');
           res.on('data', (chunk: string) => client.feed(chunk));
           // the stream is open once the server's first comment arrives

@@ -6,6 +6,7 @@ import { AppError } from '../../platform/errors/app-error';
 import { GeneralErrors } from '../../platform/errors/general.errors';
 import { MaintenanceService } from '../../platform/maintenance/maintenance.service';
 import { decodeCursor, Page, pageLimit, toPage, byCreation } from '../../platform/pagination/pagination';
+import { EventStreamsService } from '../../platform/realtime/event-streams.service';
 import { AccountsErrors } from '../accounts/accounts.errors';
 import { AccountsService } from '../accounts/accounts.service';
 import { effectivePermissions } from '../accounts/permissions';
@@ -47,6 +48,7 @@ export class AdminService {
     private readonly accounts: AccountsService,
     private readonly maintenance: MaintenanceService,
     private readonly clock: Clock,
+    private readonly streams: EventStreamsService,
   ) {}
 
   async listUsers(query: ListUsersQueryDto): Promise<Page<AdminUserDto>> {
@@ -66,7 +68,8 @@ export class AdminService {
   }
 
   /**
-   * Suspension takes effect on the user's very next request (every request re-reads the status).
+   * Suspension takes effect on the user's very next request (every request re-reads the status),
+   * and ends the user's event streams on every instance.
    * Suspending an already suspended user changes nothing and logs nothing.
    */
   suspend(actor: Principal, id: string, reason: string, ifMatch?: number): Promise<AdminUserDto> {
@@ -99,6 +102,7 @@ export class AdminService {
           reason: why,
           at: now,
         });
+        if (to === 'suspended') await this.streams.endStreams({ userId: id }, 'account_suspended', tx);
       }
       return toUserDto((await this.repo.findUser(id, tx))!);
     });

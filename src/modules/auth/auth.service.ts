@@ -9,6 +9,7 @@ import { MaintenanceService } from '../../platform/maintenance/maintenance.servi
 import { decodeCursor, Page, pageLimit, toPage, byCreation } from '../../platform/pagination/pagination';
 import type { PageQueryDto } from '../../platform/pagination/page.dto';
 import type { Tx } from '../../platform/prisma/prisma.service';
+import { EventStreamsService } from '../../platform/realtime/event-streams.service';
 import { AccessErrors, AuthErrors } from './auth.errors';
 import { AuthRepository, CredentialRow } from './auth.repository';
 import type { AccessTokenDto, CreateAccessTokenDto, CreatedAccessTokenDto } from './dto/access-token.dto';
@@ -45,6 +46,7 @@ export class AuthService {
     private readonly maintenance: MaintenanceService,
     private readonly clock: Clock,
     private readonly config: AppConfig,
+    private readonly streams: EventStreamsService,
   ) {}
 
   // ---- registration and verification ------------------------------------------------------
@@ -151,6 +153,10 @@ export class AuthService {
     if (principal.sessionId) await this.repo.revokeSession(principal.sessionId, 'logout', now);
     if (principal.tokenId)
       await this.repo.revokePersonalAccessToken(principal.userId, principal.tokenId, now);
+    await this.streams.endStreams(
+      { userId: principal.userId, sessionId: principal.sessionId, tokenId: principal.tokenId },
+      'logged_out',
+    );
   }
 
   /**
@@ -216,6 +222,7 @@ export class AuthService {
       await this.repo.markVerified(tx, userId, now);
       await this.repo.revokeUserSessions(tx, userId, 'password_reset', now);
       await this.repo.revokeUserPersonalAccessTokens(tx, userId, now);
+      await this.streams.endStreams({ userId }, 'credentials_changed', tx);
     });
   }
 
@@ -258,6 +265,8 @@ export class AuthService {
     }
     await this.repo.revokeUserSessions(tx, principal.userId, 'password_changed', now, principal.sessionId);
     await this.repo.revokeUserPersonalAccessTokens(tx, principal.userId, now, principal.tokenId);
+    const except = { sessionId: principal.sessionId, tokenId: principal.tokenId };
+    await this.streams.endStreams({ userId: principal.userId, except }, 'credentials_changed', tx);
   }
 
   // ---- personal access tokens -------------------------------------------------------------
@@ -306,6 +315,7 @@ export class AuthService {
     if (!(await this.repo.revokePersonalAccessToken(principal.userId, id, this.clock.now()))) {
       throw new AppError(AuthErrors.accessTokenNotFound);
     }
+    await this.streams.endStreams({ userId: principal.userId, tokenId: id }, 'token_revoked');
   }
 
   private toAccessTokenDto(r: {

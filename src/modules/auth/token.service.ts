@@ -95,6 +95,7 @@ export class TokenService extends PrincipalResolver {
       via: 'session',
       sessionId: claims.sid,
       scopes: null,
+      expiresAt: new Date(claims.exp * 1000),
     };
   }
 
@@ -113,6 +114,7 @@ export class TokenService extends PrincipalResolver {
       via: 'personal_access_token',
       tokenId: row.id,
       scopes: row.scopes as Scope[],
+      expiresAt: row.expiresAt,
     };
   }
 }

@@ -11,6 +11,10 @@ import { Principal, PrincipalResolver } from './principal';
 
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
 
+/** The token of an `Authorization: Bearer …` header (what the guard resolved), if well-formed. */
+export const bearerToken = (header: string | undefined): string | undefined =>
+  header ? BEARER.exec(header)?.[1] : undefined;
+
 /**
  * The one gate in front of every route, in this order: anonymous routes skip identification
  * (only maintenance applies); otherwise identify the caller from the bearer token, and refuse a

@@ -33,6 +33,8 @@ export interface Principal {
   tokenId?: string;
   /** null: unrestricted (a login session) */
   scopes: readonly Scope[] | null;
+  /** when the credential stops working (application clock): the access token's exp, the token's expiry */
+  expiresAt?: Date;
 }
 
 /** Turns a bearer token into a principal, or throws unauthenticated / token_expired. */

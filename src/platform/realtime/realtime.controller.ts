@@ -2,15 +2,18 @@ import { Controller, Get, Req, Res } from '@nestjs/common';
 import { ApiHeader, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Access, CurrentPrincipal } from '../access/access.decorator';
+import { bearerToken } from '../access/access.guard';
 import type { Principal } from '../access/principal';
-import { RealtimeService, type RealtimeEvent } from './realtime.service';
+import { EventStreamsService, STREAM_END_REASONS } from './event-streams.service';
 
-const HEARTBEAT_MS = 25_000;
+const REASONS = Object.entries(STREAM_END_REASONS)
+  .map(([reason, why]) => `\`${reason}\` (${why})`)
+  .join(', ');
 
 @ApiTags('realtime')
 @Controller('me')
 export class RealtimeController {
-  constructor(private readonly realtime: RealtimeService) {}
+  constructor(private readonly streams: EventStreamsService) {}
 
   @Get('events')
   @Access.user('messaging:read')
@@ -23,7 +26,11 @@ export class RealtimeController {
   @ApiOperation({
     summary: 'Server-Sent Events for the signed-in user: new messages and playlist invitations',
     description:
-      'A `text/event-stream` that stays open. Each event has an `id`, an `event` type (`message.created`: a direct message to you, `data` is the message with its `conversation_id`; `playlist.invitation`: an invitation to edit a playlist) and JSON `data`. Delivered within a second whichever server instance handled the send (PostgreSQL LISTEN/NOTIFY). A comment line every 25 s keeps proxies from closing the stream. On reconnect, send `Last-Event-ID` to receive what was missed.',
+      'A `text/event-stream` that stays open. Each event has an `id`, an `event` type (`message.created`: a direct message to you, `data` is the message with its `conversation_id`; `playlist.invitation`: an invitation to edit a playlist) and JSON `data`. Delivered within a second whichever server instance handled the send (PostgreSQL LISTEN/NOTIFY). On reconnect, send `Last-Event-ID` to receive what was missed.\n\n' +
+      'A comment line every heartbeat (`LIMIT_EVENT_STREAM_HEARTBEAT_SECONDS`, 25 s) keeps proxies from closing the stream; at each heartbeat the credential that opened the stream is checked again, as on every request. The stream never outlives it: on logout, a password reset or change, revocation of the token, suspension of the account (within a second, on every instance, else at the next heartbeat) and at the token’s expiry, the server sends a last event `end` (no `id`) with `data: {"reason": …}` and closes the stream. Reasons: ' +
+      REASONS +
+      '. After `token_expired`, refresh the access token and reconnect with `Last-Event-ID`; after the others, do not reconnect with the same credential. A stream closed without `end` (a server restart, the network) is reopened with `Last-Event-ID`.\n\n' +
+      'At most `LIMIT_EVENT_STREAMS_PER_USER` (5) streams per user over all instances: opening one more ends the oldest with `replaced`.',
   })
   async events(
     @CurrentPrincipal() principal: Principal,
@@ -32,36 +39,6 @@ export class RealtimeController {
   ): Promise<void> {
     const header = req.headers['last-event-id'];
     const lastEventId = typeof header === 'string' && /^evt_[0-9a-z]{26}$/.test(header) ? header : undefined;
-    reply.hijack();
-    const raw = reply.raw;
-    raw.writeHead(200, {
-      ...(reply.getHeaders() as Record<string, string>),
-      'Content-Type': 'text/event-stream; charset=utf-8',
-      'Cache-Control': 'no-cache, no-transform',
-      Connection: 'keep-alive',
-      'X-Accel-Buffering': 'no',
-    });
-    raw.write('retry: 3000\n: connected\n\n');
-    let open = true;
-    const stop: { unsubscribe?: () => void } = {};
-    const end = () => {
-      if (!open) return;
-      open = false;
-      clearInterval(heartbeat);
-      stop.unsubscribe?.();
-      raw.end();
-    };
-    const heartbeat = setInterval(() => raw.write(': ping\n\n'), HEARTBEAT_MS);
-    heartbeat.unref();
-    req.raw.on('close', end);
-    stop.unsubscribe = await this.realtime.subscribe(
-      principal.userId,
-      lastEventId,
-      (e: RealtimeEvent) => {
-        if (open) raw.write(`id: ${e.id}\nevent: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`);
-      },
-      end,
-    );
-    if (!open) stop.unsubscribe();
+    await this.streams.open(principal, bearerToken(req.headers.authorization) ?? '', lastEventId, reply);
   }
 }

@@ -1,4 +1,6 @@
 import { Global, Module } from '@nestjs/common';
+import { EventStreamsRepository } from './event-streams.repository';
+import { EventStreamsService } from './event-streams.service';
 import { RealtimeController } from './realtime.controller';
 import { RealtimeService } from './realtime.service';
 
@@ -6,7 +8,7 @@ import { RealtimeService } from './realtime.service';
 @Global()
 @Module({
   controllers: [RealtimeController],
-  providers: [RealtimeService],
-  exports: [RealtimeService],
+  providers: [RealtimeService, EventStreamsRepository, EventStreamsService],
+  exports: [RealtimeService, EventStreamsService],
 })
 export class RealtimeModule {}

@@ -32,6 +32,12 @@ interface Subscriber {
 }
 
 const CHANNEL = 'realtime_events';
+/**
+ * Signals to the instances themselves (not events for a user): e.g. "end these event streams"
+ * (EventStreamsService). Fire and forget: one lost while an instance's listener reconnects is made
+ * up for by what the signal's sender also wrote to the database (the stream's heartbeat finds it).
+ */
+export const CONTROL_CHANNEL = 'realtime_control';
 const KEEP_SECONDS = 86_400;
 /** clocks of the instances may differ by this much: a replay after an outage starts this early */
 const SKEW_MS = 5_000;
@@ -49,6 +55,7 @@ const REPLAY_MAX = 500;
 export class RealtimeService implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(RealtimeService.name);
   private readonly subscribers = new Map<string, Set<Subscriber>>();
+  private readonly controlHandlers: ((message: unknown) => void)[] = [];
   private client?: Client;
   private closed = false;
   private reconnectTimer?: NodeJS.Timeout;
@@ -100,6 +107,20 @@ export class RealtimeService implements OnModuleInit, OnModuleDestroy {
         WHERE user_id = ${userId} AND created_at < ${new Date(at.getTime() - KEEP_SECONDS * 1000)}`;
     }
     return id;
+  }
+
+  /**
+   * Sends a control signal to every instance (this one included). With `tx`, only if and when that
+   * transaction commits (NOTIFY is transactional).
+   */
+  async signal(message: object, tx?: Tx): Promise<void> {
+    const db = tx ?? this.prisma;
+    await db.$executeRaw`SELECT pg_notify(${CONTROL_CHANNEL}, ${JSON.stringify(message)})`;
+  }
+
+  /** Calls `handler` with each control signal this instance receives (JSON-parsed). */
+  onControl(handler: (message: unknown) => void): void {
+    this.controlHandlers.push(handler);
   }
 
   /**
@@ -179,9 +200,28 @@ export class RealtimeService implements OnModuleInit, OnModuleDestroy {
     }
   }
 
+  private onControlNotification(payload: string | undefined): void {
+    let message: unknown;
+    try {
+      message = JSON.parse(payload ?? '');
+    } catch {
+      return;
+    }
+    for (const handler of this.controlHandlers) {
+      try {
+        handler(message);
+      } catch (err) {
+        this.logger.warn(`realtime control signal failed: ${(err as Error).message}`);
+      }
+    }
+  }
+
   private async listen(): Promise<void> {
     const client = new Client({ connectionString: this.config.databaseUrl, keepAlive: true });
-    client.on('notification', (msg) => void this.onNotification(msg.payload));
+    client.on('notification', (msg) => {
+      if (msg.channel === CONTROL_CHANNEL) this.onControlNotification(msg.payload);
+      else void this.onNotification(msg.payload);
+    });
     const lost = () => {
       if (this.client !== client) return;
       this.client = undefined;
@@ -197,6 +237,7 @@ export class RealtimeService implements OnModuleInit, OnModuleDestroy {
       return;
     }
     await client.query(`LISTEN ${CHANNEL}`);
+    await client.query(`LISTEN ${CONTROL_CHANNEL}`);
     this.client = client;
   }
 
