@@ -59,10 +59,10 @@ describe('Idempotency-Key scope and fingerprint', () => {
     const user = await registerUser(c.t);
     const create = (query: string) =>
       c.t.http
-        .post(`/api/v1/me/access-tokens${query}`)
+        .post(`/api/v1/playlists${query}`)
         .set(user.auth)
         .set('Idempotency-Key', 'query-key')
-        .send({ name: 'query token' });
+        .send({ name: 'query playlist', visibility: 'private' });
     await create('?source=a').expect(201);
     expectError(await create('?source=b'), 400, 'idempotency_key_reused');
     expect((await create('?source=a').expect(201)).headers['idempotent-replayed']).toBe('true');

@@ -3,19 +3,25 @@ import { startTestApp, TestApp } from '../support/test-app';
 import { expectError } from '../support/expect-error';
 import { login, registerUser, TestUser } from '../support/users';
 
-/** Idempotency keys, exercised on POST /me/access-tokens (creates a token) and POST /auth/register. */
+/**
+ * Idempotency keys, exercised on POST /playlists (creates a playlist), POST /me/access-tokens
+ * (creates a token: its replays are refused, see idempotency-secrets) and POST /auth/register.
+ */
 describe('Idempotency-Key', () => {
   let t: TestApp;
   let user: TestUser;
   let db: Client;
 
-  const tokenCount = async (userId: string) =>
-    Number(
-      (await db.query('SELECT count(*) FROM personal_access_tokens WHERE user_id = $1', [userId])).rows[0]
-        .count,
-    );
   const create = (key: string, body: object, auth = user.auth) =>
     t.http.post('/api/v1/me/access-tokens').set(auth).set('Idempotency-Key', key).send(body);
+  const playlistCount = async (userId: string) =>
+    Number((await db.query('SELECT count(*) FROM playlists WHERE owner_id = $1', [userId])).rows[0].count);
+  const createPlaylist = (key: string, body: object, auth = user.auth) =>
+    t.http
+      .post('/api/v1/playlists')
+      .set(auth)
+      .set('Idempotency-Key', key)
+      .send({ visibility: 'private', ...body });
 
   beforeAll(async () => {
     t = await startTestApp();
@@ -29,17 +35,22 @@ describe('Idempotency-Key', () => {
   });
 
   it('replays the first response for the same key and body, with Idempotent-Replayed', async () => {
-    const first = await create('key-replay-1', { name: 'ci token' }).expect(201);
+    const first = await createPlaylist('key-replay-1', { name: 'road trip' }).expect(201);
     expect(first.headers['idempotent-replayed']).toBeUndefined();
-    const again = await create('key-replay-1', { name: 'ci token' }).expect(201);
+    const again = await createPlaylist('key-replay-1', { name: 'road trip' }).expect(201);
     expect(again.headers['idempotent-replayed']).toBe('true');
     expect(again.body).toEqual(first.body);
-    expect(await tokenCount(user.id)).toBe(1);
+    expect(await playlistCount(user.id)).toBe(1);
   });
 
   it('treats the same body with keys in another order as the same body', async () => {
-    const first = await create('key-order', { name: 'ordered', expires_in_days: 5 }).expect(201);
-    const again = await create('key-order', { expires_in_days: 5, name: 'ordered' }).expect(201);
+    const first = await createPlaylist('key-order', { name: 'ordered', description: 'd' }).expect(201);
+    const again = await t.http
+      .post('/api/v1/playlists')
+      .set(user.auth)
+      .set('Idempotency-Key', 'key-order')
+      .send({ description: 'd', name: 'ordered', visibility: 'private' })
+      .expect(201);
     expect(again.body.id).toBe(first.body.id);
   });
 
@@ -88,18 +99,18 @@ describe('Idempotency-Key', () => {
   it('has one effect for 20 concurrent requests with one key; the others wait their turn or replay', async () => {
     const racer = await registerUser(t);
     const responses = await Promise.all(
-      Array.from({ length: 20 }, () => create('key-race', { name: 'raced token' }, racer.auth)),
+      Array.from({ length: 20 }, () => createPlaylist('key-race', { name: 'raced playlist' }, racer.auth)),
     );
     const created = responses.filter((r) => r.status === 201);
     const inProgress = responses.filter((r) => r.status === 409);
     expect(created.length + inProgress.length).toBe(20);
     for (const r of inProgress) expectError(r, 409, 'idempotency_request_in_progress');
     expect(new Set(created.map((r) => r.body.id)).size).toBe(1);
-    expect(await tokenCount(racer.id)).toBe(1);
+    expect(await playlistCount(racer.id)).toBe(1);
 
     // once finished, every retry replays the same response
     const replays = await Promise.all(
-      Array.from({ length: 5 }, () => create('key-race', { name: 'raced token' }, racer.auth)),
+      Array.from({ length: 5 }, () => createPlaylist('key-race', { name: 'raced playlist' }, racer.auth)),
     );
     for (const r of replays) {
       expect(r.status).toBe(201);

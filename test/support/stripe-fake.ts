@@ -407,6 +407,15 @@ export class StripeFake {
       this.emit('payment_intent.payment_failed', pi);
       throw new StripeHttpError(402, { type: 'card_error', ...decline, payment_intent: pi });
     }
+    if (paymentMethod === 'pm_card_authenticationRequired') {
+      // 3-D Secure: the buyer must act in Stripe.js, with the client_secret
+      Object.assign(pi, {
+        status: 'requires_action',
+        payment_method: paymentMethod,
+        next_action: { type: 'use_stripe_sdk' },
+      });
+      return pi;
+    }
     if (!ACCEPTED.has(paymentMethod)) {
       throw new StripeHttpError(400, {
         type: 'invalid_request_error',

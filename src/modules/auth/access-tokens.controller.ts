@@ -17,11 +17,19 @@ export class AccessTokensController {
 
   @Post()
   @Access.user('account:write')
-  @Idempotent()
+  @Idempotent({
+    secrets: {
+      fields: ['token'],
+      replay: {
+        refuse:
+          'This Idempotency-Key already created a personal access token, whose value is shown only once and is not kept for replays. The token exists (GET /me/access-tokens lists it by name and prefix): use it, or revoke it and create another with a new key.',
+      },
+    },
+  })
   @ApiOperation({
     summary: 'Create a personal access token (shown once)',
     description:
-      'Default expiry 90 days (max 365); default scopes: every scope except `admin`. Only a signed-in session creates tokens: a personal access token cannot (`forbidden`), whatever its scopes. Requesting `admin` as a non-admin is `forbidden`.',
+      'Default expiry 90 days (max 365); default scopes: every scope except `admin`. Only a signed-in session creates tokens: a personal access token cannot (`forbidden`), whatever its scopes. Requesting `admin` as a non-admin is `forbidden`. With an `Idempotency-Key`, a retry of a request that created its token is refused with `400 idempotency_key_reused` (the token is shown once and never stored for replays: find it in GET /me/access-tokens, or revoke it and use a new key); a retry of a refused request (`forbidden`) replays that refusal.',
   })
   create(
     @CurrentPrincipal() principal: Principal,

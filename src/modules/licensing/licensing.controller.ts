@@ -31,6 +31,7 @@ import {
 import { LicensesService } from './licenses.service';
 import { LicenseErrors, PurchaseErrors } from './licensing.errors';
 import { OffersService } from './offers.service';
+import { PurchaseReplay } from './purchase-replay';
 import { PurchasesService } from './purchases.service';
 
 const PAYMENT_ERRORS = [
@@ -107,11 +108,11 @@ export class PurchasesController {
 
   @Post()
   @Access.user('commerce:write')
-  @Idempotent()
+  @Idempotent({ secrets: { fields: ['client_secret'], replay: { reread: PurchaseReplay } } })
   @ApiOperation({
     summary: 'Start a purchase: a Stripe PaymentIntent for price + 15 % platform fee',
     description:
-      'Checked in order: track_not_found, cannot_purchase_own_track, exclusive_already_sold, track_not_for_sale, already_purchased, price_changed (with `current_price_cents`). Confirm within 30 minutes (LIMIT_CHECKOUT_SECONDS): then the purchase expires and its PaymentIntent is canceled at Stripe, so the `client_secret` can no longer pay; a payment that still succeeds is refunded once and the purchase ends `refunded`, with no license.',
+      'Checked in order: track_not_found, cannot_purchase_own_track, exclusive_already_sold, track_not_for_sale, already_purchased, price_changed (with `current_price_cents`). Confirm within 30 minutes (LIMIT_CHECKOUT_SECONDS): then the purchase expires and its PaymentIntent is canceled at Stripe, so the `client_secret` can no longer pay; a payment that still succeeds is refunded once and the purchase ends `refunded`, with no license. With an `Idempotency-Key`, a retry of a request that created its purchase answers that purchase as it is now (as GET /purchases/:id: the `client_secret` is read again, never kept for replays; null once no payment is due), with `Idempotent-Replayed: true`.',
   })
   @ApiErrors(
     TracksErrors.trackNotFound,
@@ -129,11 +130,11 @@ export class PurchasesController {
   @Post(':id/confirm')
   @HttpCode(HttpStatus.OK)
   @Access.user('commerce:write')
-  @Idempotent()
+  @Idempotent({ secrets: { fields: ['client_secret'], replay: { reread: PurchaseReplay } } })
   @ApiOperation({
     summary: 'Pay: confirm the PaymentIntent with a payment method; the license is issued when it succeeds',
     description:
-      'A paid purchase answers its state again (no second charge). A payment that succeeds for a track whose exclusive was sold meanwhile is refunded and ends `refunded`.',
+      'A paid purchase answers its state again (no second charge). A payment that succeeds for a track whose exclusive was sold meanwhile is refunded and ends `refunded`. A payment that needs the buyer’s action (3-D Secure) leaves the purchase `requires_payment` with its `client_secret`, for Stripe.js. With an `Idempotency-Key`, a retry of a completed confirmation answers the purchase as it is now (as GET /purchases/:id: the `client_secret` is read again, never kept for replays), with `Idempotent-Replayed: true`.',
   })
   @ApiErrors(PurchaseErrors.purchaseNotFound, PurchaseErrors.checkoutExpired, ...PAYMENT_ERRORS)
   confirm(

@@ -11,12 +11,20 @@ import {
 } from './licensing.controller';
 import { LicensingRepository } from './licensing.repository';
 import { OffersService } from './offers.service';
+import { PurchaseReplay } from './purchase-replay';
 import { PurchasesService } from './purchases.service';
 
 @Module({
   imports: [TracksModule, BillingModule],
   controllers: [TrackSalesController, PurchasesController, LicensesController, LicensesAdminController],
-  providers: [LicensingRepository, Fulfilment, OffersService, PurchasesService, LicensesService],
+  providers: [
+    LicensingRepository,
+    Fulfilment,
+    OffersService,
+    PurchasesService,
+    PurchaseReplay,
+    LicensesService,
+  ],
   exports: [Fulfilment],
 })
 export class LicensingModule {}

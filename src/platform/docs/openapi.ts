@@ -33,7 +33,8 @@ levels is \`invalid_json\`, arrays hold at most 10,000 items (each field documen
 maximum). Web clients: CORS is allowed for the origins the operator configures.
 
 **Idempotency.** POSTs that create something or move money take \`Idempotency-Key\` (see each
-operation). **Optimistic concurrency:** shared mutable resources return \`ETag\`; send it back as
+operation). Secrets in an answer (a token, a payment's \`client_secret\`) are never kept for replays:
+such an operation says what its replay answers. **Optimistic concurrency:** shared mutable resources return \`ETag\`; send it back as
 \`If-Match\` to get \`409 stale_version\` instead of overwriting someone else's change.
 
 **Time.** Every time rule reads the application clock (movable in tests through the test hooks,

@@ -11,7 +11,8 @@ export const IdempotencyErrors = defineErrors('idempotency', {
     code: 'idempotency_key_reused',
     status: 400,
     message: 'Idempotency-Key was previously used with a different request body.',
-    description: 'Same key, same caller and endpoint, different body hash.',
+    description:
+      'Same key, same caller and endpoint, different body hash; or the retry of a completed request whose answer was a secret shown once (POST /me/access-tokens: the token is never kept for replays).',
   },
   requestInProgress: {
     code: 'idempotency_request_in_progress',

@@ -7,10 +7,10 @@ import {
   NestInterceptor,
 } from '@nestjs/common';
 import { HTTP_CODE_METADATA } from '@nestjs/common/constants';
-import { Reflector } from '@nestjs/core';
+import { ModuleRef, Reflector } from '@nestjs/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { createHash } from 'node:crypto';
-import { Observable, catchError, from, mergeMap, of, throwError } from 'rxjs';
+import { Observable, catchError, from, map, mergeMap, of, throwError } from 'rxjs';
 import { AppConfig } from '../../config/config';
 import { addSeconds, Clock } from '../clock/clock';
 import { AppError } from '../errors/app-error';
@@ -18,6 +18,7 @@ import { ReplayedErrorResponse, toErrorResponse } from '../errors/error-response
 import { GeneralErrors } from '../errors/general.errors';
 import { IdempotencyErrors } from './idempotency.errors';
 import { IdempotencyRepository, IdempotencyScope } from './idempotency.repository';
+import { REPLAY_SECRETS, redactSecrets, type ReplaySecrets } from './replay-secrets';
 
 const MAX_KEY_LENGTH = 255;
 
@@ -88,6 +89,10 @@ class Replay extends Error {
  * released on an error that is not stored). Until then a retry meets
  * idempotency_request_in_progress, so the effect never runs twice while the first may still be
  * finishing.
+ *
+ * Secrets are never stored: every answer is redacted before it is kept (replay-secrets.ts), and a
+ * route that answers a secret declares it (@Idempotent({ secrets })) with what its replays answer:
+ * a refusal (idempotency_key_reused) or the resource read again, its secret included.
  */
 @Injectable()
 export class IdempotencyInterceptor implements NestInterceptor {
@@ -98,6 +103,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
     private readonly repo: IdempotencyRepository,
     private readonly clock: Clock,
     private readonly config: AppConfig,
+    private readonly moduleRef: ModuleRef,
   ) {}
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
@@ -118,21 +124,33 @@ export class IdempotencyInterceptor implements NestInterceptor {
       this.reflector.get<number | undefined>(HTTP_CODE_METADATA, context.getHandler()) ??
       (req.method === 'POST' ? HttpStatus.CREATED : HttpStatus.OK);
 
+    const secrets = this.reflector.get<ReplaySecrets | undefined>(REPLAY_SECRETS, context.getHandler());
     const replay = (status: number, body: unknown): Observable<unknown> => {
+      if (secrets && status < 400) return this.replaySecret(secrets, req, reply, body);
       reply.header('Idempotent-Replayed', 'true');
       if (status >= 400) throw new ReplayedErrorResponse(status, body as Record<string, unknown>);
       return of(body);
     };
+    const store = (status: number, body: unknown) => {
+      const redacted = redactSecrets(body, secrets?.fields);
+      if (redacted.undeclared.length) {
+        // redacted all the same; the route must declare them (its replays show the redacted value)
+        this.logger.error(
+          `${scope.route}: undeclared secret ${redacted.undeclared.join(', ')} in an idempotent response (stored redacted)`,
+        );
+      }
+      return this.repo.complete(scope, status, redacted.body);
+    };
     const settle = (handled: Observable<unknown>) =>
       handled.pipe(
         mergeMap(async (body: unknown) => {
-          await this.repo.complete(scope, successStatus, body);
+          await store(successStatus, body);
           return body;
         }),
         catchError(async (err: unknown) => {
           const response = toErrorResponse(err, req.id);
           if (isStorable(response.status, response.body.code as string | undefined)) {
-            await this.repo.complete(scope, response.status, response.body);
+            await store(response.status, response.body);
           } else {
             await this.repo.release(scope);
           }
@@ -166,6 +184,29 @@ export class IdempotencyInterceptor implements NestInterceptor {
     const claim = this.claim(scope, fingerprint({ body: req.body, query: req.query }));
     return from(claim).pipe(
       mergeMap((outcome) => (outcome ? replay(outcome.status, outcome.body) : settle(next.handle()))),
+    );
+  }
+
+  /**
+   * The replay of a completed request whose answer carried a secret (stored redacted): refused, or
+   * the resource read again by the route's reader.
+   */
+  private replaySecret(
+    secrets: ReplaySecrets,
+    req: FastifyRequest,
+    reply: FastifyReply,
+    first: unknown,
+  ): Observable<unknown> {
+    if ('refuse' in secrets.replay) {
+      throw new AppError(IdempotencyErrors.keyReused, { message: secrets.replay.refuse });
+    }
+    if (!req.principal) throw new Error('a secret re-read on replay needs a signed-in caller');
+    const reader = this.moduleRef.get(secrets.replay.reread, { strict: false });
+    return from(reader.reread(req.principal, first as Record<string, unknown>)).pipe(
+      map((body) => {
+        reply.header('Idempotent-Replayed', 'true');
+        return body;
+      }),
     );
   }
 
