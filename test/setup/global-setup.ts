@@ -27,7 +27,12 @@ export default async function globalSetup(): Promise<void> {
   let adminUrl = process.env.TEST_DATABASE_URL;
   if (!adminUrl) {
     const dir = join(root, '.data', 'test-postgres');
-    const embedded = await startEmbeddedPostgres(dir, { database: 'beat_test', persistent: true });
+    const embedded = await startEmbeddedPostgres(dir, {
+      database: 'beat_test',
+      persistent: true,
+      // as root from a folder the postgres user cannot enter: one line that names the way out
+      urlVariable: 'TEST_DATABASE_URL',
+    });
     (globalThis as { __embeddedPostgres?: typeof embedded }).__embeddedPostgres = embedded;
     adminUrl = embedded.url;
   }

