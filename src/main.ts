@@ -1,3 +1,4 @@
+import './node-version-check';
 import 'reflect-metadata';
 import { createApp } from './app.factory';
 import { gracefulShutdown } from './platform/health/lifecycle';
