@@ -1,6 +1,7 @@
 import { flac, piece, wav } from '../support/audio';
 import { readyTrack, upload } from '../support/catalog';
 import { expectError } from '../support/expect-error';
+import { backendPid, lockWaiters } from '../support/locks';
 import { dbQuery } from '../support/social';
 import { startTestApp, TestApp } from '../support/test-app';
 import { login, loginAdmin, registerUser, TestUser } from '../support/users';
@@ -322,14 +323,17 @@ describe('submissions to beat requests', () => {
       );
     try {
       // the first inserts and keeps the request's lock (its transaction is still open)
+      const firstPid = await backendPid(first);
       await first.query('BEGIN');
       expect((await call(first, ta, a.id, 'sbm_race_first_0000000000000')).rows[0]).toMatchObject({
         request_found: true,
         inserted: true,
       });
-      // the second searches before the lock (the first's insert is not visible), then waits for it
+      // the second searches before the lock (the first's insert is not visible), then waits for it:
+      // committed only once the second is seen queued on the first's lock (else it could start
+      // after the commit and find the copy in its snapshot, and the lock path would go untested)
       const waiting = call(second, tb, b.id, 'sbm_race_second_000000000000');
-      await new Promise((r) => setTimeout(r, 200));
+      await lockWaiters(t.databaseUrl, { count: 1, blockedBy: firstPid });
       await first.query('COMMIT');
       const [outcome] = (await waiting).rows;
       expect(outcome.inserted).toBe(false);

@@ -1,5 +1,6 @@
 import { CommerceApp, startCommerceApp } from '../support/commerce';
 import { expectError } from '../support/expect-error';
+import { connect, lockWaiters } from '../support/locks';
 import { loginAdmin, registerUser, TestUser } from '../support/users';
 
 /** Subscriptions are claimed in the database before Stripe is called (issue 8). */
@@ -59,10 +60,8 @@ describe('subscription claims', () => {
     const results = await Promise.all(Array.from({ length: 20 }, () => subscribe(u, 'pro')));
     const statuses = results.map((r) => r.status);
     expect(statuses.filter((s) => s === 201)).toHaveLength(1);
-    for (const r of results.filter((x) => x.status !== 201)) {
-      expect(r.status).toBe(409);
-      expect(['already_subscribed', 'idempotency_request_in_progress']).toContain(r.body.code);
-    }
+    // under the user's row lock each sees the first one's claim (pending, then done): same plan
+    for (const r of results.filter((x) => x.status !== 201)) expectError(r, 409, 'already_subscribed');
     const made = c.stripe.calls('POST', '/v1/subscriptions').slice(calls);
     expect(made).toHaveLength(1);
     expect(stripeSubscriptionsOf(u)).toHaveLength(1);
@@ -80,12 +79,33 @@ describe('subscription claims', () => {
 
   it('20 concurrent subscribes to different plans still make one Stripe subscription', async () => {
     const u = await registerUser(c.t);
-    const results = await Promise.all(
-      Array.from({ length: 20 }, (_, i) => subscribe(u, ['classic', 'plus', 'pro'][i % 3])),
-    );
-    expect(results.filter((r) => r.status === 201).length).toBeGreaterThanOrEqual(1);
+    const plans = Array.from({ length: 20 }, (_, i) => ['classic', 'plus', 'pro'][i % 3]);
+    // all twenty queue on the user's row lock (held here) before any decides, so each decides
+    // while the first one's claim is pending: one claim, and the others refused by the rule (the
+    // first's plan) or as in progress. Unheld, a request arriving after the first one finished
+    // would change the plan (a second 201), and how many did depended on timing.
+    const holder = await connect(c.t.databaseUrl);
+    let results: Awaited<ReturnType<typeof subscribe>>[];
+    try {
+      await holder.query('BEGIN');
+      await holder.query('SELECT id FROM users WHERE id = $1 FOR UPDATE', [u.id]);
+      const pending = Promise.all(plans.map((plan) => subscribe(u, plan).then((r) => r)));
+      await lockWaiters(c.t.databaseUrl, { count: plans.length, statement: 'SELECT id FROM users WHERE id' });
+      await holder.query('COMMIT');
+      results = await pending;
+    } finally {
+      await holder.end();
+    }
+    const created = results.filter((r) => r.status === 201);
+    expect(created).toHaveLength(1);
     expect(stripeSubscriptionsOf(u)).toHaveLength(1);
+    const [row] = await rows(u);
     expect(await rows(u)).toHaveLength(1);
+    results.forEach((r, i) => {
+      if (r === created[0]) expect(plans[i]).toBe(row.plan_id);
+      else if (plans[i] === row.plan_id) expectError(r, 409, 'already_subscribed');
+      else expectError(r, 409, 'idempotency_request_in_progress');
+    });
     expect(
       Number(
         (

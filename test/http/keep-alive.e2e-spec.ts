@@ -51,6 +51,15 @@ class RawConnection {
   }
 }
 
+/** Polls until `check` holds; throws naming `what` if it never does (a broken run, not a timing). */
+async function until(check: () => boolean, what: string, patienceMs = 30_000): Promise<void> {
+  const deadline = Date.now() + patienceMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`never saw ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
 function multipart(parts: { name: string; filename?: string; data: Buffer | string }[]): {
   body: Buffer;
   type: string;
@@ -174,11 +183,16 @@ describe('keep-alive after a bad upload', () => {
         `POST /api/v1/tracks HTTP/1.1\r\nHost: x\r\nAuthorization: ${user.auth.Authorization}\r\nContent-Type: ${type}\r\nContent-Length: ${body.length}\r\n\r\n`,
       );
       c.write(body.subarray(0, cut));
-      await new Promise((r) => setTimeout(r, 100));
+      // cut once the server is receiving the file (its spool file exists), not after a fixed
+      // sleep: one that ended first would cut before the file began and test nothing. Cut right
+      // at the file's start, no file ever begins: the multipart parser holds back the header's
+      // last CRLF (it could be the start of the next boundary) until a byte after it arrives
+      if (cut > fileStart) {
+        await until(() => t.storage.spool().length > 0, `the spool file of the upload cut at ${cut}`);
+      }
       c.socket.destroy();
-      // the server notices the abort and removes its partial file (polled: no timed assertion)
-      for (let i = 0; i < 100 && t.storage.spool().length > 0; i++)
-        await new Promise((r) => setTimeout(r, 50));
+      // the server notices the abort and removes its partial file
+      await until(() => t.storage.spool().length === 0, `an empty spool after the cut at ${cut}`);
       expect([cut, t.storage.spool()]).toEqual([cut, []]);
     }
     // nothing reached the store either

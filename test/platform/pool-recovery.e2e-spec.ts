@@ -113,8 +113,12 @@ describe('pool recovery after connections die inside transactions', () => {
     try {
       // only the pool's guard listens
       expect(client.listenerCount('error')).toBe(1);
+      // the client has processed the server's FATAL and the close once it emits 'end' (after its
+      // 'error'); a fixed sleep could end first, and the next query would take the error instead
+      // of the unguarded 'error' event, so the test would pass without the guard
+      const ended = new Promise<void>((resolve) => client.once('end', () => resolve()));
       expect(await terminateBackends(db.url)).toBeGreaterThanOrEqual(1);
-      await new Promise((r) => setTimeout(r, 300)); // the FATAL arrives
+      await ended;
       failed = await client.query('SELECT 1').then(
         () => undefined,
         (e: Error) => e,

@@ -5,6 +5,7 @@ import { mp3, piece, wav } from '../support/audio';
 import { readyTrack, upload } from '../support/catalog';
 import { buy, CommerceApp, OFFERS, startCommerceApp } from '../support/commerce';
 import { expectError } from '../support/expect-error';
+import { backendPid, lockWaiters } from '../support/locks';
 import { S3Server } from '../support/s3-server';
 import { StorageDriver, startTestApp, TestApp } from '../support/test-app';
 import { loginAdmin, registerUser, TestUser } from '../support/users';
@@ -47,6 +48,8 @@ describe.each<StorageDriver>(['local', 's3'])('object storage (%s driver)', (dri
   let t: TestApp;
   let producer: TestUser;
   let db: Client;
+  /** the backend of `db`, which takes objects' locks for the races */
+  let holder: number;
   const count = async (sql: string, params: unknown[] = []) =>
     Number((await db.query(sql, params)).rows[0].count);
   const shaOf = async (trackId: string) =>
@@ -61,6 +64,7 @@ describe.each<StorageDriver>(['local', 's3'])('object storage (%s driver)', (dri
     producer = await registerUser(t);
     db = new Client({ connectionString: t.databaseUrl });
     await db.connect();
+    holder = await backendPid(db);
   });
   afterAll(async () => {
     await db?.end();
@@ -146,14 +150,15 @@ describe.each<StorageDriver>(['local', 's3'])('object storage (%s driver)', (dri
       const first = await upload(t, producer, bytes).expect(201);
       const sha = await shaOf(first.body.id);
       const uploader = await registerUser(t);
-      // both wait on the object's lock, then go in whatever order the database grants it
+      // both wait on the object's lock (released only once both are seen queued on it), then go in
+      // whatever order the database grants it
       await db.query('SELECT pg_advisory_lock(hashtextextended($1, 7))', [sha]);
       const deletion = t.http
         .delete(`/api/v1/tracks/${first.body.id}`)
         .set(producer.auth)
         .then((r) => r);
       const again = upload(t, uploader, bytes).then((r) => r);
-      await sleep(200);
+      await lockWaiters(t.databaseUrl, { count: 2, blockedBy: holder });
       await db.query('SELECT pg_advisory_unlock(hashtextextended($1, 7))', [sha]);
       const [deleted, uploaded] = await Promise.all([deletion, again]);
       expect([deleted.status, uploaded.status]).toEqual([204, 201]);
@@ -175,11 +180,19 @@ describe.each<StorageDriver>(['local', 's3'])('object storage (%s driver)', (dri
       sha,
       new Date(now.getTime() + 60_000),
     ]);
+    // the upload is let through the object's lock once, to find the claim; taking the lock again
+    // right after queues behind it, so when the upload is next seen waiting for the lock it has
+    // seen the claim and come back for another try (a fixed sleep could end before it arrived)
+    await db.query('SELECT pg_advisory_lock(hashtextextended($1, 7))', [sha]);
     const again = upload(t, producer, bytes).then((r) => r);
-    await sleep(300);
+    await lockWaiters(t.databaseUrl, { count: 1, blockedBy: holder });
+    await db.query('SELECT pg_advisory_unlock(hashtextextended($1, 7))', [sha]);
+    await db.query('SELECT pg_advisory_lock(hashtextextended($1, 7))', [sha]);
+    await lockWaiters(t.databaseUrl, { count: 1, blockedBy: holder });
     // the deleter's call lands, then its claim ends: only now may the upload write
     await t.storage.remove(sha).catch(() => undefined);
     await db.query('DELETE FROM storage_deletions WHERE sha256 = $1', [sha]);
+    await db.query('SELECT pg_advisory_unlock(hashtextextended($1, 7))', [sha]);
     expect((await again).status).toBe(201);
     expect(await t.storage.has(sha)).toBe(true);
   });
