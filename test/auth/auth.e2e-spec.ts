@@ -229,6 +229,8 @@ describe('accounts and auth', () => {
         [0, 1].map(() => t.http.post('/api/v1/auth/refresh').send({ refresh_token: u.refreshToken })),
       );
       expect(results.filter((r) => r.status === 200)).toHaveLength(1);
+      // the other presented a token already rotated: refused (and the family revoked)
+      expectError(results.find((r) => r.status !== 200)!, 401, 'unauthenticated');
     });
 
     it('expires refresh tokens', async () => {

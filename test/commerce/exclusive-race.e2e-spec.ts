@@ -71,11 +71,19 @@ describe('exclusive sale under concurrency', () => {
 
     // Stripe's events, all of them, delivered concurrently (twice), while the refund jobs run
     const events = c.stripe.events.filter((e) => e.type === 'payment_intent.succeeded');
-    const deliveries = Promise.all([...events, ...events].map((e) => c.deliver(e)));
-    await Promise.all([deliveries, c.t.drain()]);
+    const [deliveries] = await Promise.all([
+      Promise.all([...events, ...events].map((e) => c.deliver(e))),
+      c.t.drain(),
+    ]);
+    // every delivery is answered 200, and each event takes effect once
+    expect(deliveries.map((d) => d.status)).toEqual([...events, ...events].map(() => 200));
+    expect(deliveries.filter((d) => JSON.parse(d.body).duplicate === false)).toHaveLength(events.length);
     await c.t.drain();
     const refundEvents = c.stripe.events.filter((e) => e.type === 'charge.refunded');
-    await Promise.all([...refundEvents, ...refundEvents].map((e) => c.deliver(e)));
+    expect(refundEvents).toHaveLength(10); // nine exclusives and the late lease
+    const refunded = await Promise.all([...refundEvents, ...refundEvents].map((e) => c.deliver(e)));
+    expect(refunded.map((d) => d.status)).toEqual([...refundEvents, ...refundEvents].map(() => 200));
+    expect(refunded.filter((d) => JSON.parse(d.body).duplicate === false)).toHaveLength(refundEvents.length);
 
     const exclusives = await db.query(
       `SELECT holder_id FROM licenses WHERE track_id = $1 AND type = 'exclusive' AND status = 'active'`,

@@ -106,18 +106,21 @@ describe('fulfilment under concurrency', () => {
       ...c.stripe.eventsFor(await intentOf(first.id)),
       ...c.stripe.eventsFor(await intentOf(second.id)),
     ].filter((e) => e.type === 'payment_intent.succeeded');
-    await Promise.all([...[...events, ...events].map((e) => c.deliver(e)), c.t.drain()]);
+    const [deliveries] = await Promise.all([
+      Promise.all([...events, ...events].map((e) => c.deliver(e))),
+      c.t.drain(),
+    ]);
+    // every delivery is answered 200, and each event takes effect once
+    expect(deliveries.map((d) => d.status)).toEqual([...events, ...events].map(() => 200));
+    expect(deliveries.filter((d) => JSON.parse(d.body).duplicate === false)).toHaveLength(events.length);
     await c.t.drain();
-    await Promise.all(
-      [first, second].flatMap(async (p) =>
-        Promise.all(
-          c.stripe
-            .eventsFor(await intentOf(p.id))
-            .filter((e) => e.type === 'charge.refunded')
-            .map((e) => c.deliver(e)),
-        ),
-      ),
-    );
+    const refunds = (
+      await Promise.all([first, second].map(async (p) => c.stripe.eventsFor(await intentOf(p.id))))
+    )
+      .flat()
+      .filter((e) => e.type === 'charge.refunded');
+    expect(refunds).toHaveLength(1);
+    expect((await c.deliver(refunds[0])).status).toBe(200);
 
     const active = await db.query(
       `SELECT count(*)::int AS n FROM licenses WHERE holder_id = $1 AND track_id = $2 AND status = 'active'`,

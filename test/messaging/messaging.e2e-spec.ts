@@ -201,7 +201,13 @@ describe('messaging', () => {
           .send({ body: 'flaky network' }),
       ),
     );
-    expect(concurrent.every((r) => r.status === 201 || r.status === 409)).toBe(true);
+    // one of them sends; each other one replays it or is told it is still in progress
+    const sent = concurrent.filter((r) => r.status === 201 && r.headers['idempotent-replayed'] !== 'true');
+    expect(sent).toHaveLength(1);
+    for (const r of concurrent.filter((x) => x !== sent[0])) {
+      if (r.status !== 201) expectError(r, 409, 'idempotency_request_in_progress');
+      else expect([r.headers['idempotent-replayed'], r.body.id]).toEqual(['true', sent[0].body.id]);
+    }
     const [row] = await dbQuery<{ n: number }>(
       t,
       `SELECT count(*)::int AS n FROM messages WHERE sender_id = $1`,
@@ -245,6 +251,7 @@ describe('messaging on two instances', () => {
     );
     expect(count(responses, 201)).toBe(5);
     expect(count(responses, 429)).toBe(15);
+    for (const r of responses.filter((x) => x.status !== 201)) expectError(r, 429, 'message_rate_limited');
     const [row] = await dbQuery<{ n: number }>(
       one,
       `SELECT count(*)::int AS n FROM messages WHERE sender_id = $1`,

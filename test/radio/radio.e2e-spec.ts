@@ -490,6 +490,9 @@ describe('radio on two instances sharing one database', () => {
       ),
     );
     expect(responses.filter((r) => r.status === 200)).toHaveLength(6);
+    const refused = responses.filter((r) => r.status !== 200);
+    expect(refused).toHaveLength(14);
+    for (const r of refused) expectError(r, 429, 'skip_limit_reached');
     const counted = await pg.query('SELECT count(*)::int AS n FROM radio_skips WHERE user_id = $1', [u.id]);
     expect(counted.rows[0].n).toBe(6);
   });
