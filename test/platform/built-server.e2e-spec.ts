@@ -73,7 +73,12 @@ describe('the built server (dist/main.js, as npm start runs it)', () => {
         maxBuffer: 64 * 1024 * 1024,
       });
       buildOutput = built.stdout + built.stderr;
-      process.stdout.write(`built-server: ${buildOutput.trim().split('\n').join(' | ')}\n`);
+      process.stdout.write(
+        `built-server: ${buildOutput
+          .split('\n')
+          .filter((l) => l.startsWith('build: '))
+          .join(' | ')}\n`,
+      );
     } catch (err) {
       const e = err as { stdout?: string; stderr?: string; message: string };
       throw new Error(`node scripts/build.mjs failed: ${e.message}\n${e.stdout ?? ''}${e.stderr ?? ''}`);
