@@ -83,6 +83,12 @@ export abstract class AppConfig {
   jobsAutorun!: boolean;
   /** how often pg-boss looks for expired (crashed) jobs, seconds */
   jobsSuperviseSeconds!: number;
+  /**
+   * Submissions to one request that arrive while this instance's call for it runs go together in
+   * its next call (SubmissionsService); false (SUBMISSION_BATCHING=0): one call per submission,
+   * for the benchmark's unbatched line
+   */
+  submissionBatching!: boolean;
   requestTimeoutMs!: number;
   logLevel!: string;
   migrateOnStart!: boolean;
@@ -309,6 +315,7 @@ export const CONFIG_VARIABLES = [
   'TEST_HOOKS',
   'JOBS_AUTORUN',
   'JOBS_SUPERVISE_SECONDS',
+  'SUBMISSION_BATCHING',
   'REQUEST_TIMEOUT_MS',
   'LOG_LEVEL',
   'MIGRATE_ON_START',
@@ -435,6 +442,7 @@ export function loadConfig(env: Env): AppConfig {
     testHooks,
     jobsAutorun: read(env, 'JOBS_AUTORUN', bool, true),
     jobsSuperviseSeconds: read(env, 'JOBS_SUPERVISE_SECONDS', int(1, 3600), 30),
+    submissionBatching: read(env, 'SUBMISSION_BATCHING', bool, true),
     requestTimeoutMs: read(env, 'REQUEST_TIMEOUT_MS', int(100, 600_000), 30_000),
     logLevel: read(env, 'LOG_LEVEL', str, 'info'),
     migrateOnStart: read(env, 'MIGRATE_ON_START', bool, true),

@@ -46,6 +46,8 @@ export class SubmissionsService {
    * so only the submission at fault is refused.
    */
   private readonly tries: CallCombiner<string, NewSubmission, TryOutcome>;
+  /** The common case's call: through `tries`, or alone with SUBMISSION_BATCHING=0 (AppConfig). */
+  private readonly tryAlone: boolean;
 
   constructor(
     private readonly repo: BeatRequestsRepository,
@@ -61,6 +63,7 @@ export class SubmissionsService {
         split: (err) => pgErrorOf(err)?.code.startsWith('23') ?? false,
       },
     );
+    this.tryAlone = !config.submissionBatching;
   }
 
   /**
@@ -114,7 +117,9 @@ export class SubmissionsService {
       if (outcome.submitted) throw new AppError(SubmissionErrors.duplicateSubmission);
       if (outcome.mine >= this.rule.limit) throw new AppError(SubmissionErrors.submissionLimitReached);
     };
-    const first = await this.tries.call(submission.requestId, submission);
+    const first = this.tryAlone
+      ? (await this.repo.trySubmit(undefined, submission.requestId, [submission], this.rule))[0]
+      : await this.tries.call(submission.requestId, submission);
     refuseOn(first);
     if (first.inserted) return;
     // read before the lock is taken again; gone with its track: the insert below says so
