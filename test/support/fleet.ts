@@ -322,7 +322,12 @@ export function freePort(): Promise<number> {
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The limits the fleet workloads push against (low, so a short run meets every budget). */
-export const FLEET_LIMITS = { submissionsPerRequest: 5, followsPerHour: 6, messagesPerMinute: 4 };
+export const FLEET_LIMITS = {
+  submissionsPerRequest: 5,
+  followsPerHour: 6,
+  messagesPerMinute: 4,
+  following: 10,
+};
 
 /**
  * What every instance of a test fleet shares besides its services: the Stripe fake's keys, the
@@ -348,5 +353,6 @@ export function fleetEnv(
     LIMIT_SUBMISSIONS_PER_REQUEST: String(FLEET_LIMITS.submissionsPerRequest),
     LIMIT_FOLLOWS_PER_HOUR: String(FLEET_LIMITS.followsPerHour),
     LIMIT_MESSAGES_PER_MINUTE: String(FLEET_LIMITS.messagesPerMinute),
+    LIMIT_FOLLOWING: String(FLEET_LIMITS.following),
   };
 }

@@ -5,24 +5,50 @@ import type { StripeFake } from './stripe-fake';
 
 /**
  * The platform's invariants, checked on the database at rest (after a workload, with every job
- * run and every webhook delivered): each query returns the rows that break one rule, so a clean
- * database returns nothing. Used by test/fleet and npm run chaos.
+ * run and every webhook delivered). Each check is a rule that the code keeps, not one a unique
+ * index or the Stripe fake already forbids: a query for the rows that break it, and a count of
+ * the rows it looked at. A check that looked at nothing proved nothing (`emptyChecks`), so a
+ * caller fails on it as on a violation. Used by test/fleet and npm run chaos.
  */
 
 export interface InvariantLimits {
   submissionsPerRequest: number;
   followsPerHour: number;
   messagesPerMinute: number;
+  /** LIMIT_FOLLOWING: how many users one user may follow */
+  following: number;
 }
 
 export interface InvariantResult {
   name: string;
+  /** rows (or records of Stripe, the storage, the workload) the rule was evaluated over */
+  examined: number;
   violations: unknown[];
 }
 
-const SQL: { name: string; sql: string; params?: (l: InvariantLimits) => unknown[] }[] = [
+/** What the workload was told it wrote (answered 2xx), and what it sent without an answer. */
+export interface AcknowledgedWrites {
+  tracks: string[];
+  messages: string[];
+  /** purchases whose confirmation answered `succeeded` */
+  purchases: string[];
+  /** per playlist: tracks whose add was answered 2xx, and those whose add got a 5xx or no answer */
+  playlists: { id: string; added: string[]; unsure: string[] }[];
+}
+
+interface SqlCheck {
+  name: string;
+  /** the population the rule is evaluated over: one row, `n` */
+  examined: string;
+  /** the rows that break the rule */
+  sql: string;
+  params?: (l: InvariantLimits) => unknown[];
+}
+
+const SQL: SqlCheck[] = [
   {
     name: 'token balance = ledger sum, 0 ≤ balance ≤ allowance',
+    examined: `SELECT count(*)::int AS n FROM token_balances`,
     sql: `SELECT b.user_id, b.balance, b.allowance, COALESCE(l.s, 0) AS ledger
           FROM token_balances b
           LEFT JOIN (SELECT user_id, SUM(amount)::int AS s FROM token_ledger GROUP BY user_id) l USING (user_id)
@@ -30,28 +56,35 @@ const SQL: { name: string; sql: string; params?: (l: InvariantLimits) => unknown
   },
   {
     name: 'token ledger without a balance row',
+    examined: `SELECT count(*)::int AS n FROM token_ledger`,
     sql: `SELECT DISTINCT user_id FROM token_ledger l
           WHERE NOT EXISTS (SELECT 1 FROM token_balances b WHERE b.user_id = l.user_id)`,
   },
   {
     name: 'submissions per producer per request ≤ limit',
+    examined: `SELECT count(*)::int AS n FROM submissions`,
     sql: `SELECT request_id, producer_id, count(*)::int AS n FROM submissions
           GROUP BY request_id, producer_id HAVING count(*) > $1`,
     params: (l) => [l.submissionsPerRequest],
   },
   {
-    name: 'at most one exclusive license per track',
+    name: 'at most one exclusive license per track (active or not)',
+    examined: `SELECT count(*)::int AS n FROM licenses WHERE type = 'exclusive'`,
     sql: `SELECT track_id, count(*)::int AS n FROM licenses WHERE type = 'exclusive'
           GROUP BY track_id HAVING count(*) > 1`,
   },
   {
     name: 'no sale after an exclusive (a license issued after the exclusive is paid)',
+    examined: `SELECT count(*)::int AS n FROM licenses l
+               WHERE l.purchase_id IS NOT NULL
+                 AND EXISTS (SELECT 1 FROM licenses x WHERE x.track_id = l.track_id AND x.type = 'exclusive')`,
     sql: `SELECT l.id, l.track_id FROM licenses l
           JOIN licenses x ON x.track_id = l.track_id AND x.type = 'exclusive' AND x.id <> l.id
           WHERE l.purchase_id IS NOT NULL AND l.issued_at > x.issued_at AND l.status = 'active'`,
   },
   {
     name: 'no paid purchase without a license or a refund',
+    examined: `SELECT count(*)::int AS n FROM purchases WHERE paid_at IS NOT NULL OR status = 'succeeded'`,
     sql: `SELECT p.id, p.status FROM purchases p
           WHERE (p.paid_at IS NOT NULL OR p.status = 'succeeded')
             AND p.status <> 'refunded'
@@ -59,68 +92,96 @@ const SQL: { name: string; sql: string; params?: (l: InvariantLimits) => unknown
   },
   {
     name: 'no purchase left half-done (refunding at rest)',
+    examined: `SELECT count(*)::int AS n FROM purchases`,
     sql: `SELECT id FROM purchases WHERE status = 'refunding'`,
   },
   {
     name: 'no license without a payment (plan downloads are free)',
+    examined: `SELECT count(*)::int AS n FROM licenses`,
     sql: `SELECT l.id FROM licenses l LEFT JOIN purchases p ON p.id = l.purchase_id
           WHERE (l.purchase_id IS NOT NULL AND (p.paid_at IS NULL OR p.status NOT IN ('succeeded', 'refunded')))
              OR (l.purchase_id IS NULL AND l.price_cents <> 0)`,
   },
   {
     name: 'a refunded purchase holds no active license',
+    examined: `SELECT count(*)::int AS n FROM purchases WHERE status = 'refunded'`,
     sql: `SELECT p.id FROM purchases p JOIN licenses l ON l.purchase_id = p.id
           WHERE p.status = 'refunded' AND l.status = 'active'`,
   },
   {
-    name: 'one live radio stream per listener',
-    sql: `SELECT user_id, count(*)::int AS n FROM radio_sessions WHERE ended_at IS NULL
-          GROUP BY user_id HAVING count(*) > 1`,
+    // the counter is kept by the statement that records a play (no constraint ties them)
+    name: 'radio: play counts = listens',
+    examined: `SELECT count(*)::int AS n FROM listens`,
+    sql: `SELECT COALESCE(c.track_id, l.track_id) AS track_id, c.plays, l.n AS listens
+          FROM track_play_counts c
+          FULL JOIN (SELECT track_id, count(*)::int AS n FROM listens GROUP BY track_id) l ON l.track_id = c.track_id
+          WHERE COALESCE(c.plays, 0) <> COALESCE(l.n, 0)`,
   },
   {
-    name: 'follows per rolling hour ≤ limit',
-    sql: `SELECT e.subject, e.at FROM rate_events e
-          WHERE e.kind = 'follow' AND (SELECT count(*) FROM rate_events f
-            WHERE f.kind = 'follow' AND f.subject = e.subject AND f.at > e.at - interval '1 hour' AND f.at <= e.at) > $1`,
+    name: 'radio: every session has its first play, every play is its session listener’s',
+    examined: `SELECT count(*)::int AS n FROM radio_sessions`,
+    sql: `SELECT s.id, s.user_id, 'no play' AS problem FROM radio_sessions s
+          WHERE NOT EXISTS (SELECT 1 FROM listens l WHERE l.session_id = s.id AND l.user_id = s.user_id)
+          UNION ALL
+          SELECT l.session_id, l.user_id, 'play of another listener' FROM listens l
+          JOIN radio_sessions s ON s.id = l.session_id WHERE s.user_id <> l.user_id`,
+  },
+  {
+    // from the follows themselves (created_at is the clock read under the follower's lock): an
+    // unfollowed follow is gone, so this count is at most what the budget counted
+    name: 'follows per follower per rolling hour ≤ limit (follows table)',
+    examined: `SELECT count(*)::int AS n FROM follows`,
+    sql: `SELECT f.follower_id, f.created_at, count(*)::int AS in_the_hour_before
+          FROM follows f
+          JOIN follows g ON g.follower_id = f.follower_id
+            AND g.created_at > f.created_at - interval '1 hour' AND g.created_at <= f.created_at
+          GROUP BY f.follower_id, f.created_at HAVING count(*) > $1`,
     params: (l) => [l.followsPerHour],
   },
   {
-    name: 'messages per rolling minute ≤ limit',
-    sql: `SELECT e.subject, e.at FROM rate_events e
-          WHERE e.kind = 'message' AND (SELECT count(*) FROM rate_events f
-            WHERE f.kind = 'message' AND f.subject = e.subject AND f.at > e.at - interval '1 minute' AND f.at <= e.at) > $1`,
+    name: 'follows per follower ≤ LIMIT_FOLLOWING (follows table)',
+    examined: `SELECT count(DISTINCT follower_id)::int AS n FROM follows`,
+    sql: `SELECT follower_id, count(*)::int AS n FROM follows GROUP BY follower_id HAVING count(*) > $1`,
+    params: (l) => [l.following],
+  },
+  {
+    name: 'messages per sender per rolling minute ≤ limit (messages table)',
+    examined: `SELECT count(*)::int AS n FROM messages`,
+    sql: `SELECT m.sender_id, m.created_at, count(*)::int AS in_the_minute_before
+          FROM messages m
+          JOIN messages o ON o.sender_id = m.sender_id
+            AND o.created_at > m.created_at - interval '1 minute' AND o.created_at <= m.created_at
+          GROUP BY m.sender_id, m.id, m.created_at HAVING count(*) > $1`,
     params: (l) => [l.messagesPerMinute],
   },
   {
+    // every user, with or without a counter row (a missing row is a count of 0)
     name: 'follow counters = follows',
-    sql: `SELECT c.user_id FROM follow_counts c
-          WHERE c.following <> (SELECT count(*) FROM follows WHERE follower_id = c.user_id)
-             OR c.followers <> (SELECT count(*) FROM follows WHERE followee_id = c.user_id)`,
+    examined: `SELECT count(*)::int AS n FROM users`,
+    sql: `SELECT u.id, c.following, c.followers FROM users u LEFT JOIN follow_counts c ON c.user_id = u.id
+          WHERE COALESCE(c.following, 0) <> (SELECT count(*) FROM follows WHERE follower_id = u.id)
+             OR COALESCE(c.followers, 0) <> (SELECT count(*) FROM follows WHERE followee_id = u.id)`,
   },
   {
     name: 'one conversation per pair, two members each',
+    examined: `SELECT count(*)::int AS n FROM conversations`,
     sql: `SELECT c.id FROM conversations c
           WHERE c.user_a >= c.user_b OR (SELECT count(*) FROM conversation_members m WHERE m.conversation_id = c.id) <> 2`,
   },
   {
-    name: 'no playlist position duplicates',
-    sql: `SELECT playlist_id, position FROM playlist_tracks GROUP BY playlist_id, position HAVING count(*) > 1`,
-  },
-  {
-    name: 'every Stripe event applied once',
-    sql: `SELECT id FROM stripe_events GROUP BY id HAVING count(*) > 1`,
-  },
-  {
     name: 'no orphan audio rows (an audio file without a track)',
+    examined: `SELECT count(*)::int AS n FROM audio_files`,
     sql: `SELECT sha256 FROM audio_files a WHERE NOT EXISTS (SELECT 1 FROM tracks t WHERE t.audio_sha256 = a.sha256)`,
   },
   {
     name: 'no upload without its audio row',
+    examined: `SELECT count(*)::int AS n FROM tracks WHERE source = 'upload'`,
     sql: `SELECT id FROM tracks WHERE source = 'upload' AND (audio_sha256 IS NULL
             OR NOT EXISTS (SELECT 1 FROM audio_files a WHERE a.sha256 = tracks.audio_sha256))`,
   },
   {
     name: 'no processing job lost (every upload ready or failed at rest)',
+    examined: `SELECT count(*)::int AS n FROM tracks`,
     // with each violation, its jobs' state and job time, to tell a lost job from one not yet due
     sql: `SELECT t.id, t.processing_status, t.created_at, t.updated_at, now() AS db_now,
                  (SELECT offset_ms FROM pgboss.app_clock) AS job_clock_offset_ms,
@@ -132,45 +193,34 @@ const SQL: { name: string; sql: string; params?: (l: InvariantLimits) => unknown
   },
 ];
 
+type Obj = Record<string, unknown>;
+
 /**
- * Every invariant, in SQL, plus the ones that span systems: Stripe's side (each successful
- * PaymentIntent is a license or exactly one refund; no PaymentIntent refunded twice) and the
- * storage's (each audio row has its object, each object its row).
+ * Every invariant: the SQL ones, Stripe's side against ours (payments, refunds, events,
+ * subscriptions), the storage's (each audio row has its object, each object its row), and what
+ * the workload was told it wrote.
  */
 export async function checkInvariants(
   db: Client,
   limits: InvariantLimits,
-  extra: { stripe?: StripeFake; storageDir?: string; listObjects?: () => Promise<string[]> } = {},
+  extra: {
+    stripe?: StripeFake;
+    storageDir?: string;
+    listObjects?: () => Promise<string[]>;
+    acknowledged?: AcknowledgedWrites;
+  } = {},
 ): Promise<InvariantResult[]> {
   const results: InvariantResult[] = [];
   for (const check of SQL) {
-    const rows = (await db.query(check.sql, check.params?.(limits) ?? [])).rows;
-    results.push({ name: check.name, violations: rows });
+    const params = check.params?.(limits) ?? [];
+    const [examined, rows] = [
+      (await db.query<{ n: number }>(check.examined)).rows[0].n,
+      (await db.query(check.sql, params)).rows,
+    ];
+    results.push({ name: check.name, examined, violations: rows });
   }
-
-  if (extra.stripe) {
-    const purchases = new Map(
-      (
-        await db.query<{ pi: string; id: string; status: string; license: string | null }>(
-          `SELECT p.stripe_payment_intent_id AS pi, p.id, p.status, l.id AS license
-           FROM purchases p LEFT JOIN licenses l ON l.purchase_id = p.id
-           WHERE p.stripe_payment_intent_id IS NOT NULL`,
-        )
-      ).rows.map((r) => [r.pi, r]),
-    );
-    const charged: unknown[] = [];
-    const twice: unknown[] = [];
-    for (const [id, pi] of extra.stripe.paymentIntents) {
-      const refunds = extra.stripe.refundsFor(id).length;
-      if (refunds > 1) twice.push({ payment_intent: id, refunds });
-      if (pi.status !== 'succeeded') continue;
-      const p = purchases.get(id);
-      if (refunds === 0 && !(p?.license && p.status === 'succeeded'))
-        charged.push({ payment_intent: id, purchase: p ?? null });
-    }
-    results.push({ name: 'Stripe: every charge is a license or one refund', violations: charged });
-    results.push({ name: 'Stripe: no payment refunded twice', violations: twice });
-  }
+  if (extra.stripe) results.push(...(await stripeChecks(db, extra.stripe)));
+  if (extra.acknowledged) results.push(...(await acknowledgedChecks(db, extra.acknowledged)));
 
   const list =
     extra.listObjects ??
@@ -182,14 +232,227 @@ export async function checkInvariants(
     );
     results.push({
       name: 'storage: every audio row has its object',
+      examined: rows.size,
       violations: [...rows].filter((s) => !objects.has(s)),
     });
     results.push({
       name: 'storage: no orphan object',
+      examined: objects.size,
       violations: [...objects].filter((s) => !rows.has(s)),
     });
   }
   return results;
+}
+
+/** Stripe's records (the fake's) against ours, both ways. */
+async function stripeChecks(db: Client, stripe: StripeFake): Promise<InvariantResult[]> {
+  const purchases = (
+    await db.query<{
+      id: string;
+      pi: string;
+      status: string;
+      amount_cents: number;
+      currency: string;
+      paid: boolean;
+      refunded: boolean;
+      license: string | null;
+      license_status: string | null;
+    }>(
+      `SELECT p.id, p.stripe_payment_intent_id AS pi, p.status, p.amount_cents, p.currency,
+              p.paid_at IS NOT NULL AS paid, p.refunded_at IS NOT NULL AS refunded,
+              l.id AS license, l.status AS license_status
+       FROM purchases p LEFT JOIN licenses l ON l.purchase_id = p.id
+       WHERE p.stripe_payment_intent_id IS NOT NULL`,
+    )
+  ).rows;
+  const byIntent = new Map(purchases.map((p) => [p.pi, p]));
+
+  // Stripe → ours: each payment Stripe took is a purchase of ours for its amount, paid, and
+  // either fulfilled (an active license) or refunded exactly once (refunded here, no license in force)
+  const charges: unknown[] = [];
+  let succeeded = 0;
+  for (const [id, pi] of stripe.paymentIntents) {
+    if (pi.status !== 'succeeded') continue;
+    succeeded++;
+    const p = byIntent.get(id);
+    const refunds = stripe.refundsFor(id);
+    const problem = !p
+      ? 'no purchase of ours'
+      : p.amount_cents !== pi.amount || p.currency !== pi.currency
+        ? `charged ${String(pi.amount)} ${String(pi.currency)}, purchase of ${p.amount_cents} ${p.currency}`
+        : !p.paid
+          ? 'not recorded as paid'
+          : refunds.length > 1
+            ? `refunded ${refunds.length} times`
+            : refunds.length === 0 && !(p.status === 'succeeded' && p.license_status === 'active')
+              ? 'kept, but no license in force'
+              : refunds.length === 1 &&
+                  !(p.status === 'refunded' && p.refunded && p.license_status !== 'active')
+                ? 'refunded at Stripe, not here'
+                : refunds.length === 1 && refunds[0].amount !== pi.amount
+                  ? `refund of ${String(refunds[0].amount)} for ${String(pi.amount)}`
+                  : null;
+    if (problem) charges.push({ payment_intent: id, problem, purchase: p ?? null, refunds: refunds.length });
+  }
+
+  // ours → Stripe: each purchase we hold as paid is a payment Stripe took, and each we hold as
+  // refunded is one Stripe refunded (once)
+  const paid: unknown[] = [];
+  const held = purchases.filter((p) => p.paid || ['succeeded', 'refunding', 'refunded'].includes(p.status));
+  for (const p of held) {
+    const pi = stripe.paymentIntents.get(p.pi);
+    const refunds = stripe.refundsFor(p.pi).length;
+    const problem =
+      pi?.status !== 'succeeded'
+        ? `paid here, ${pi ? String(pi.status) : 'unknown'} at Stripe`
+        : (p.status === 'refunded' || p.refunded) && refunds !== 1
+          ? `refunded here, ${refunds} refunds at Stripe`
+          : p.status === 'succeeded' && refunds > 0
+            ? 'refunded at Stripe, succeeded here'
+            : null;
+    if (problem) paid.push({ purchase: p.id, payment_intent: p.pi, status: p.status, problem });
+  }
+
+  // events: each one Stripe sent took effect (its row is written with its effect), with its type,
+  // and nothing was recorded that Stripe did not send
+  const recorded = new Map(
+    (await db.query<{ id: string; type: string }>('SELECT id, type FROM stripe_events')).rows.map((r) => [
+      r.id,
+      r.type,
+    ]),
+  );
+  const sent = new Map(stripe.events.map((e) => [e.id, e.type]));
+  const events: unknown[] = [
+    ...[...sent]
+      .filter(([id, type]) => recorded.get(id) !== type)
+      .map(([id, type]) => ({ event: id, type, recorded: recorded.get(id) ?? null })),
+    ...[...recorded]
+      .filter(([id]) => !sent.has(id))
+      .map(([id, type]) => ({ event: id, type, problem: 'recorded, never sent by Stripe' })),
+  ];
+
+  // subscriptions: ours are Stripe's (status, price, cancel at period end), both ways, and a user
+  // whose current subscription is active is on its plan
+  const plans = new Map(
+    (
+      await db.query<{ id: string; price: string }>(
+        'SELECT id, stripe_price_id AS price FROM plans WHERE stripe_price_id IS NOT NULL',
+      )
+    ).rows.map((r) => [r.price, r.id]),
+  );
+  const ours = new Map(
+    (
+      await db.query<{
+        sid: string;
+        status: string;
+        plan_id: string;
+        cancel_at_period_end: boolean;
+        current: boolean;
+        user_plan: string;
+      }>(
+        `SELECT s.stripe_subscription_id AS sid, s.status, s.plan_id, s.cancel_at_period_end,
+                u.current_subscription_id = s.id AS current, u.plan_id AS user_plan
+         FROM subscriptions s JOIN users u ON u.id = s.user_id`,
+      )
+    ).rows.map((r) => [r.sid, r]),
+  );
+  const subscriptions: unknown[] = [];
+  for (const [id, sub] of stripe.subscriptions) {
+    const row = ours.get(id);
+    const price = ((sub.items as { data: Obj[] }).data[0]?.price as Obj | undefined)?.id as string;
+    const problem = !row
+      ? 'not ours'
+      : row.status !== sub.status
+        ? `${row.status} here, ${String(sub.status)} at Stripe`
+        : row.plan_id !== plans.get(price)
+          ? `plan ${row.plan_id} here, price ${price} at Stripe`
+          : row.cancel_at_period_end !== (sub.cancel_at_period_end === true)
+            ? `cancel_at_period_end ${row.cancel_at_period_end} here, ${String(sub.cancel_at_period_end)} at Stripe`
+            : row.current && row.status === 'active' && row.user_plan !== row.plan_id
+              ? `the user is on ${row.user_plan}, their subscription on ${row.plan_id}`
+              : null;
+    if (problem) subscriptions.push({ subscription: id, problem });
+  }
+  for (const sid of ours.keys())
+    if (!stripe.subscriptions.has(sid))
+      subscriptions.push({ subscription: sid, problem: 'unknown to Stripe' });
+
+  return [
+    {
+      name: 'Stripe → ours: each payment is a paid purchase, fulfilled or refunded once',
+      examined: succeeded,
+      violations: charges,
+    },
+    {
+      name: 'ours → Stripe: each paid purchase is a payment, each refunded one a refund',
+      examined: held.length,
+      violations: paid,
+    },
+    {
+      name: 'Stripe events: each one sent is recorded with its type; none recorded unsent',
+      examined: sent.size,
+      violations: events,
+    },
+    {
+      name: 'Stripe ↔ ours: subscriptions (status, plan, cancel at period end)',
+      examined: stripe.subscriptions.size,
+      violations: subscriptions,
+    },
+  ];
+}
+
+/** What the workload was answered 2xx for is stored; playlists hold exactly their acknowledged adds. */
+async function acknowledgedChecks(db: Client, ack: AcknowledgedWrites): Promise<InvariantResult[]> {
+  const missing = async (ids: string[], sql: string) =>
+    (await db.query<{ id: string }>(sql, [ids])).rows.map((r) => r.id);
+  const lost = [
+    ...(await missing(ack.tracks, 'SELECT id FROM unnest($1::text[]) id EXCEPT SELECT id FROM tracks')).map(
+      (id) => ({ track: id }),
+    ),
+    ...(
+      await missing(ack.messages, 'SELECT id FROM unnest($1::text[]) id EXCEPT SELECT id FROM messages')
+    ).map((id) => ({ message: id })),
+    ...(
+      await missing(
+        ack.purchases,
+        `SELECT id FROM unnest($1::text[]) id
+         EXCEPT SELECT p.id FROM purchases p JOIN licenses l ON l.purchase_id = p.id WHERE p.paid_at IS NOT NULL`,
+      )
+    ).map((id) => ({ purchase: id, problem: 'answered succeeded, no paid purchase with a license' })),
+  ];
+
+  const rows = (
+    await db.query<{ playlist_id: string; track_id: string }>(
+      'SELECT playlist_id, track_id FROM playlist_tracks WHERE playlist_id = ANY($1::text[])',
+      [ack.playlists.map((p) => p.id)],
+    )
+  ).rows;
+  const stored = new Map<string, Set<string>>();
+  for (const r of rows)
+    (stored.get(r.playlist_id) ?? stored.set(r.playlist_id, new Set()).get(r.playlist_id)!).add(r.track_id);
+  const playlists: unknown[] = [];
+  let examined = 0;
+  for (const p of ack.playlists) {
+    const have = stored.get(p.id) ?? new Set<string>();
+    const known = new Set([...p.added, ...p.unsure]);
+    examined += new Set([...have, ...p.added]).size;
+    for (const t of p.added)
+      if (!have.has(t)) playlists.push({ playlist: p.id, track: t, problem: 'added, gone' });
+    for (const t of have)
+      if (!known.has(t)) playlists.push({ playlist: p.id, track: t, problem: 'never added' });
+  }
+  return [
+    {
+      name: 'acknowledged writes stored (uploads, messages, paid purchases)',
+      examined: ack.tracks.length + ack.messages.length + ack.purchases.length,
+      violations: lost,
+    },
+    {
+      name: 'playlists hold exactly their acknowledged adds',
+      examined,
+      violations: playlists,
+    },
+  ];
 }
 
 /** The sha256 names under the local driver's objects/ab/cd/<sha256>. */
@@ -214,6 +477,22 @@ export function localObjects(storageDir: string): string[] {
 
 export function violationCount(results: InvariantResult[]): number {
   return results.reduce((s, r) => s + r.violations.length, 0);
+}
+
+/** The checks that looked at nothing: they proved nothing, and fail a run like a violation. */
+export function emptyChecks(results: InvariantResult[]): string[] {
+  return results.filter((r) => r.examined === 0).map((r) => r.name);
+}
+
+/** One line per check: its verdict, the rows it examined, its violations. */
+export function formatChecks(results: InvariantResult[]): string {
+  const width = Math.max(...results.map((r) => r.name.length));
+  return results
+    .map((r) => {
+      const verdict = r.violations.length ? 'FAIL' : r.examined === 0 ? 'EMPTY' : 'ok';
+      return `check ${verdict.padEnd(5)} ${r.name.padEnd(width)}  examined ${String(r.examined).padStart(6)}  violations ${r.violations.length}`;
+    })
+    .join('\n');
 }
 
 export function formatViolations(results: InvariantResult[]): string {

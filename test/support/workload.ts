@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type Stripe from 'stripe';
 import { piece, wav } from './audio';
+import type { AcknowledgedWrites } from './invariants';
 import type { SmtpSink } from './smtp-sink';
 import type { StripeFake } from './stripe-fake';
 
@@ -181,11 +182,35 @@ export interface WorkloadOptions {
   onOperation?: (name: string, ok: boolean) => void;
 }
 
+/** The answers one kind of operation got. */
+export interface OpStats {
+  /** answered 2xx */
+  ok: number;
+  /** every other answer: a rule's refusal, a fault's 5xx, a cut connection */
+  refused: number;
+  /** of `refused`: a 5xx or no answer at all */
+  failed: number;
+  /** by answer, e.g. "429 follow_rate_limited", "0 no answer" */
+  answers: Record<string, number>;
+}
+
 interface TrackRef {
   id: string;
   ownerId: string;
   ready: boolean;
   offers: boolean;
+  /** its exclusive is sold: no more purchases are tried (the race tries one more) */
+  sold?: boolean;
+}
+
+interface RequestRef {
+  id: string;
+  ownerId: string;
+  createdAt: number;
+  /** the first producer's rush (LIMIT+2 at once) went to it */
+  rushed?: boolean;
+  /** tracks submitted to it (answered 201, or refused as a duplicate) */
+  submitted: Set<string>;
 }
 
 const OFFERS = [
@@ -206,13 +231,21 @@ export class Workload {
   buyers: Actor[] = [];
   fans: Actor[] = [];
   tracks: TrackRef[] = [];
-  requests: { id: string; ownerId: string; createdAt: number }[] = [];
+  requests: RequestRef[] = [];
+  /** "buyer track type" of the licenses bought (a purchase answered succeeded, or already_purchased) */
+  held = new Set<string>();
+  /** whom each user follows, as the answers said (201, already_following; unfollows remove) */
+  following = new Map<string, Set<string>>();
+  /** the tour (setup) pays with cards that are accepted */
+  private declines = true;
   licenses: { id: string; holder: Actor }[] = [];
   playlists: { id: string; owner: Actor }[] = [];
   /** Stripe events not yet delivered (delivered late, in batches, shuffled, twice) */
   private events: { pending: Stripe.Event[]; seen: number } = { pending: [], seen: 0 };
   private seed = 1;
-  counts = new Map<string, { ok: number; refused: number }>();
+  counts = new Map<string, OpStats>();
+  /** what the workload was answered 2xx for, and what it sent without an answer (see invariants.ts) */
+  acknowledged: AcknowledgedWrites = { tracks: [], messages: [], purchases: [], playlists: [] };
 
   constructor(private readonly o: WorkloadOptions) {}
 
@@ -231,8 +264,11 @@ export class Workload {
       requests: this.requests,
       licenses: this.licenses,
       playlists: this.playlists,
+      following: this.following,
+      held: this.held,
       events: this.events,
       counts: this.counts,
+      acknowledged: this.acknowledged,
       seed: this.seed + 1_000_000 * Math.floor(rng() * 1000),
     });
     return w;
@@ -246,10 +282,32 @@ export class Workload {
     return list[Math.floor(this.o.rng() * list.length)];
   }
 
-  private count(name: string, ok: boolean): void {
-    const c = this.counts.get(name) ?? { ok: 0, refused: 0 };
+  /**
+   * Records one operation's answer under its kind: ok when `ok` (by default a 2xx). A bare
+   * boolean is an outcome decided without one answer (a download: link and file).
+   */
+  private count(
+    name: string,
+    res: Answer | boolean,
+    ok = typeof res === 'boolean' ? res : res.status >= 200 && res.status < 300,
+  ): void {
+    const c = this.counts.get(name) ?? { ok: 0, refused: 0, failed: 0, answers: {} };
+    const status = typeof res === 'boolean' ? undefined : res.status;
+    const code = typeof res === 'boolean' ? undefined : (res.body as { code?: unknown } | undefined)?.code;
+    const key =
+      status === undefined
+        ? ok
+          ? 'ok'
+          : 'refused'
+        : status === 0
+          ? '0 no answer'
+          : `${status}${typeof code === 'string' ? ` ${code}` : ''}`;
+    c.answers[key] = (c.answers[key] ?? 0) + 1;
     if (ok) c.ok++;
-    else c.refused++;
+    else {
+      c.refused++;
+      if (status === 0 || (status ?? 0) >= 500) c.failed++;
+    }
     this.counts.set(name, c);
     this.o.onOperation?.(name, ok);
   }
@@ -358,9 +416,10 @@ export class Workload {
     form.set('tags', 'fleet');
     form.set('audio', new Blob([this.audio()], { type: 'audio/wav' }), 'beat.wav');
     const res = await this.api.call('POST', '/api/v1/tracks', { auth: p.auth, form, at });
-    this.count('upload', res.status === 201);
+    this.count('upload', res);
     if (res.status !== 201) return undefined;
     this.tracks.push({ id: res.body.id as string, ownerId: p.id, ready: false, offers: false });
+    this.acknowledged.tracks.push(res.body.id as string);
     return res.body.id as string;
   }
 
@@ -398,9 +457,11 @@ export class Workload {
       headers: { 'content-type': `multipart/form-data; boundary=${boundary}` },
       stream,
     });
-    this.count('upload', res.status === 201);
-    if (res.status === 201)
+    this.count('upload', res);
+    if (res.status === 201) {
       this.tracks.push({ id: res.body.id as string, ownerId: p.id, ready: false, offers: false });
+      this.acknowledged.tracks.push(res.body.id as string);
+    }
   }
 
   /** Drains on an instance, then reads every unready track (from yet another one) and prices it. */
@@ -413,12 +474,14 @@ export class Workload {
         auth: owner.auth,
         at: this.api.other(at),
       });
+      this.count('track.read', res);
       if (res.status === 200 && res.body.processing_status === 'ready') t.ready = true;
       if (t.ready && !t.offers) {
         const put = await this.api.call('PUT', `/api/v1/tracks/${t.id}/license-offers`, {
           auth: owner.auth,
           json: { offers: OFFERS },
         });
+        this.count('track.offers', put);
         t.offers = put.status === 200;
       }
     }
@@ -430,17 +493,26 @@ export class Workload {
     const link = await this.api.call('POST', `/api/v1/licenses/${l.id}/download-links`, {
       auth: l.holder.auth,
     });
-    if (link.status !== 201 && link.status !== 200) return this.count('download', false);
+    if (link.status !== 201 && link.status !== 200) return this.count('download', link);
     const path = new URL(link.body.url as string).pathname + new URL(link.body.url as string).search;
     const file = await this.api.call('GET', path, { at: this.api.other(link.at), raw: true });
-    this.count('download', file.status === 200 && (file.body as Buffer).length > 44);
+    this.count('download', file, file.status === 200 && (file.body as Buffer).length > 44);
   }
 
   // ---- purchases and webhooks ----------------------------------------------------------------
 
-  private forSale(buyer: Actor): TrackRef | undefined {
-    const list = this.tracks.filter((t) => t.offers && t.ownerId !== buyer.id);
+  /** A track the buyer may buy (of `type`: one whose license of that type it does not hold yet). */
+  private forSale(buyer: Actor, type?: string): TrackRef | undefined {
+    const list = this.tracks.filter(
+      (t) => t.offers && !t.sold && t.ownerId !== buyer.id && !this.held.has(`${buyer.id} ${t.id} ${type}`),
+    );
     return list.length ? this.pick(list) : undefined;
+  }
+
+  /** A refusal that says the track is sold exclusively: it is not tried again. */
+  private noteSold(track: TrackRef, res: Answer): void {
+    const code = (res.body as { code?: string } | undefined)?.code;
+    if (code === 'exclusive_already_sold' || code === 'track_not_for_sale') track.sold = true;
   }
 
   /** Created on one instance, confirmed on another; the events wait for a late delivery. */
@@ -450,7 +522,7 @@ export class Workload {
     /** both calls on this instance (else created on one, confirmed on the next) */
     at?: Endpoint,
   ) {
-    const track = this.forSale(buyer);
+    const track = this.forSale(buyer, type);
     if (!track) return;
     const created = await this.api.call('POST', '/api/v1/purchases', {
       auth: buyer.auth,
@@ -458,20 +530,41 @@ export class Workload {
       json: { track_id: track.id, license_type: type, expected_price_cents: PRICE[type] },
       at,
     });
-    if (created.status !== 201) return this.count(`purchase.${type}`, false);
-    await this.confirm(buyer, created.body.id as string, at ?? this.api.other(created.at));
+    this.count('purchase.create', created);
+    this.noteSold(track, created);
+    if ((created.body as { code?: string } | undefined)?.code === 'already_purchased')
+      this.held.add(`${buyer.id} ${track.id} ${type}`);
+    if (created.status !== 201) return;
+    await this.confirm(
+      buyer,
+      created.body.id as string,
+      at ?? this.api.other(created.at),
+      'purchase.confirm',
+      track,
+      type,
+    );
   }
 
-  private async confirm(buyer: Actor, purchaseId: string, at: Endpoint): Promise<void> {
-    const pm = this.o.rng() < 0.1 ? 'pm_card_chargeDeclined' : 'pm_card_visa';
+  private async confirm(
+    buyer: Actor,
+    purchaseId: string,
+    at: Endpoint,
+    kind = 'purchase.confirm',
+    track?: TrackRef,
+    type = 'exclusive',
+  ): Promise<void> {
+    const pm = this.declines && this.o.rng() < 0.1 ? 'pm_card_chargeDeclined' : 'pm_card_visa';
     const res = await this.api.call('POST', `/api/v1/purchases/${purchaseId}/confirm`, {
       auth: buyer.auth,
       json: { payment_method: pm },
       at,
     });
     this.collectEvents();
-    this.count('purchase.confirm', res.status === 200);
+    this.count(kind, res);
     if (res.status === 200 && res.body.status === 'succeeded') {
+      if (track && kind === 'exclusive.confirm') track.sold = true;
+      if (track) this.held.add(`${buyer.id} ${track.id} ${type}`);
+      this.acknowledged.purchases.push(purchaseId);
       const lic = await this.api.call('GET', `/api/v1/purchases/${purchaseId}`, { auth: buyer.auth });
       const licenseId = lic.body?.license_id ?? lic.body?.license?.id;
       if (typeof licenseId === 'string') this.licenses.push({ id: licenseId, holder: buyer });
@@ -480,7 +573,8 @@ export class Workload {
 
   /** Two buyers race for one track's exclusive on different instances. */
   async exclusiveRace(): Promise<void> {
-    const [a, b] = [this.pick(this.buyers), this.pick(this.buyers)];
+    const a = this.pick(this.buyers);
+    const b = this.pick(this.buyers.filter((x) => x !== a));
     const track = this.forSale(a);
     if (!track || track.ownerId === b.id) return;
     const created = await Promise.all(
@@ -492,11 +586,21 @@ export class Workload {
         }),
       ),
     );
+    for (const c of created) {
+      this.count('exclusive.create', c);
+      this.noteSold(track, c);
+    }
     await Promise.all(
       created.map((c, i) =>
         c.status === 201
-          ? this.confirm(i ? b : a, c.body.id as string, this.api.other(c.at, i + 1))
-          : Promise.resolve(this.count('purchase.exclusive', false)),
+          ? this.confirm(
+              i ? b : a,
+              c.body.id as string,
+              this.api.other(c.at, i + 1),
+              'exclusive.confirm',
+              track,
+            )
+          : Promise.resolve(),
       ),
     );
   }
@@ -507,13 +611,21 @@ export class Workload {
     this.events.pending.push(...fresh);
   }
 
+  /** Stripe events not yet acknowledged by a 2xx (sent, and still to send). */
+  undeliveredEvents(): number {
+    this.collectEvents();
+    return this.events.pending.length;
+  }
+
   /**
    * Delivers the waiting Stripe events, late: each twice, shuffled, to instances round-robin,
-   * signed at the receiving instance's clock. Then a drain (refunds) elsewhere.
+   * signed at the receiving instance's clock. An event neither delivery acknowledged (a 5xx, no
+   * answer) waits for the next call, as Stripe delivers it again. Then a drain (refunds) elsewhere.
    */
   async deliverWebhooks(): Promise<void> {
     this.collectEvents();
     const batch = this.events.pending.splice(0);
+    const acknowledged = new Set<string>();
     const twice = [...batch, ...batch];
     for (let i = twice.length - 1; i > 0; i--) {
       const j = Math.floor(this.o.rng() * (i + 1));
@@ -523,7 +635,7 @@ export class Workload {
       twice.map(async (event) => {
         const at = this.api.next();
         const clock = await this.api.call('GET', '/api/v1/__test/clock', { at });
-        if (clock.status !== 200) return this.events.pending.push(event);
+        if (clock.status !== 200) return;
         const payload = JSON.stringify(event);
         const res = await this.api.call('POST', '/api/v1/webhooks/stripe', {
           at,
@@ -537,9 +649,11 @@ export class Workload {
           },
           rawBody: payload,
         });
-        this.count('webhook', res.status === 200 || res.status === 204);
+        this.count('webhook', res);
+        if (res.status >= 200 && res.status < 300) acknowledged.add(event.id);
       }),
     );
+    for (const event of batch) if (!acknowledged.has(event.id)) this.events.pending.push(event);
     await this.drain();
   }
 
@@ -551,37 +665,48 @@ export class Workload {
       headers: { 'idempotency-key': randomUUID() },
       json: REQUEST,
     });
-    this.count('request.create', res.status === 201);
+    this.count('request.create', res);
     if (res.status === 201)
-      this.requests.push({ id: res.body.id as string, ownerId: owner.id, createdAt: Date.now() });
+      this.requests.push({
+        id: res.body.id as string,
+        ownerId: owner.id,
+        createdAt: Date.now(),
+        submitted: new Set(),
+      });
   }
 
-  /** The first producer submits LIMIT+2 tracks to one request at once, spread over the instances. */
+  /**
+   * The first producer submits LIMIT+2 tracks to a request at once, spread over the instances
+   * (once per request: after that the limit refuses every one), and the other producers one
+   * track each that the request does not have yet. An expired request is left alone from then on.
+   */
   async submissionRush(): Promise<void> {
     if (!this.requests.length) return;
     const req = this.pick(this.requests);
-    const p = this.producers[0];
-    const mine = this.tracks.filter((t) => t.ownerId === p.id && t.ready);
-    const results = await Promise.all(
-      mine.map((t) =>
-        this.api.call('POST', `/api/v1/beat-requests/${req.id}/submissions`, {
-          auth: p.auth,
-          headers: { 'idempotency-key': randomUUID() },
-          json: { track_id: t.id },
-        }),
-      ),
-    );
-    for (const r of results) this.count('submission', r.status === 201);
-    // the other producers submit one each
+    const limit = this.o.submissionLimit ?? 5;
+    const submit = async (p: Actor, t: TrackRef, key: boolean) => {
+      const r = await this.api.call('POST', `/api/v1/beat-requests/${req.id}/submissions`, {
+        auth: p.auth,
+        headers: key ? { 'idempotency-key': randomUUID() } : {},
+        json: { track_id: t.id },
+      });
+      this.count('submission', r);
+      const code = (r.body as { code?: string } | undefined)?.code;
+      if (r.status === 201 || code === 'duplicate_submission') req.submitted.add(t.id);
+      const at = this.requests.indexOf(req);
+      if ((code === 'request_expired' || code === 'request_not_found') && at >= 0)
+        this.requests.splice(at, 1);
+    };
+    const [first, ...others] = this.producers;
+    if (!req.rushed) {
+      req.rushed = true;
+      const mine = this.tracks.filter((t) => t.ownerId === first.id && t.ready).slice(0, limit + 2);
+      await Promise.all(mine.map((t) => submit(first, t, true)));
+    }
     await Promise.all(
-      this.producers.slice(1).map(async (q) => {
-        const t = this.tracks.find((x) => x.ownerId === q.id && x.ready);
-        if (!t) return;
-        const r = await this.api.call('POST', `/api/v1/beat-requests/${req.id}/submissions`, {
-          auth: q.auth,
-          json: { track_id: t.id },
-        });
-        this.count('submission', r.status === 201);
+      others.map(async (q) => {
+        const t = this.tracks.find((x) => x.ownerId === q.id && x.ready && !req.submitted.has(x.id));
+        if (t) await submit(q, t, false);
       }),
     );
   }
@@ -594,35 +719,48 @@ export class Workload {
           auth: owner.auth,
           json: { duration_hours: 24 },
         });
-        this.count('request.renew', res.status === 200 || res.status === 201);
+        this.count('request.renew', res);
       }),
     );
   }
 
+  /** Deletes the newest request nothing was submitted to (else the newest): submissions stay to be checked. */
   async deleteRequest(): Promise<void> {
-    const r = this.requests.pop();
+    const empty = this.requests.filter((x) => x.submitted.size === 0);
+    const r = empty[empty.length - 1] ?? this.requests[this.requests.length - 1];
     if (!r) return;
+    this.requests.splice(this.requests.indexOf(r), 1);
     const owner = this.artists.find((a) => a.id === r.ownerId)!;
     const res = await this.api.call('DELETE', `/api/v1/beat-requests/${r.id}`, { auth: owner.auth });
-    this.count('request.delete', res.status === 204 || res.status === 200);
+    this.count('request.delete', res);
   }
 
   // ---- social, messaging, playlists, radio ---------------------------------------------------
 
-  /** A fan follows several people at once from different instances (the hourly budget races). */
-  async followRush(): Promise<void> {
+  /**
+   * A fan follows everyone it does not follow yet at once, from different instances (the hourly
+   * budget and the cap race), and now and then unfollows one it follows.
+   */
+  async followRush(unfollow = this.o.rng() < 0.5): Promise<void> {
     const fan = this.pick(this.fans);
+    const mine = this.following.get(fan.id) ?? this.following.set(fan.id, new Set()).get(fan.id)!;
     const others = [...this.producers, ...this.artists, ...this.buyers, ...this.fans].filter(
-      (u) => u.id !== fan.id,
+      (u) => u.id !== fan.id && !mine.has(u.id),
     );
     const results = await Promise.all(
       others.map((u) => this.api.call('POST', `/api/v1/users/${u.id}/follow`, { auth: fan.auth })),
     );
-    for (const r of results) this.count('follow', r.status === 200 || r.status === 201 || r.status === 204);
-    if (this.o.rng() < 0.5) {
-      const u = this.pick(others);
-      const r = await this.api.call('DELETE', `/api/v1/users/${u.id}/follow`, { auth: fan.auth });
-      this.count('unfollow', r.status < 300);
+    results.forEach((r, i) => {
+      this.count('follow', r);
+      if (r.status === 201 || (r.body as { code?: string } | undefined)?.code === 'already_following')
+        mine.add(others[i].id);
+    });
+    if (mine.size && unfollow) {
+      const u = this.pick([...mine]);
+      const r = await this.api.call('DELETE', `/api/v1/users/${u}/follow`, { auth: fan.auth });
+      this.count('unfollow', r);
+      if (r.status < 300 || (r.body as { code?: string } | undefined)?.code === 'not_following')
+        mine.delete(u);
     }
   }
 
@@ -637,7 +775,10 @@ export class Workload {
         }),
       ),
     );
-    for (const r of results) this.count('message', r.status === 201);
+    for (const r of results) {
+      this.count('message', r);
+      if (r.status === 201) this.acknowledged.messages.push(r.body.id as string);
+    }
   }
 
   /** Adds ready tracks to one playlist from every instance at once, then moves one. */
@@ -650,12 +791,17 @@ export class Workload {
         headers: { 'idempotency-key': randomUUID() },
         json: { name: 'Fleet mix', visibility: 'public' },
       });
-      this.count('playlist.create', res.status === 201);
+      this.count('playlist.create', res);
       if (res.status !== 201) return;
       pl = { id: res.body.id as string, owner };
       this.playlists.push(pl);
+      this.acknowledged.playlists.push({ id: pl.id, added: [], unsure: [] });
     }
-    const ready = this.tracks.filter((t) => t.ready);
+    const acked = this.acknowledged.playlists.find((p) => p.id === pl.id)!;
+    // ready tracks not in it yet (three draws: now and then the same one twice, at once)
+    const ready = this.tracks.filter(
+      (t) => t.ready && !acked.added.includes(t.id) && !acked.unsure.includes(t.id),
+    );
     const chosen = Array.from({ length: 3 }, () => this.pick(ready)).filter(Boolean);
     const results = await Promise.all(
       chosen.map((t) =>
@@ -665,7 +811,11 @@ export class Workload {
         }),
       ),
     );
-    for (const r of results) this.count('playlist.add', r.status === 201 || r.status === 200);
+    results.forEach((r, i) => {
+      this.count('playlist.add', r);
+      if (r.status === 200 || r.status === 201) acked.added.push(chosen[i].id);
+      else if (r.status === 0 || r.status >= 500) acked.unsure.push(chosen[i].id);
+    });
     const read = await this.api.call('GET', `/api/v1/playlists/${pl.id}`, { auth: owner.auth });
     const items = (read.body?.tracks ?? []) as { track_id?: string; id?: string; track?: { id: string } }[];
     const etag = read.headers.get('etag');
@@ -676,12 +826,12 @@ export class Workload {
         headers: { 'if-match': etag },
         json: { track_id: first, before_track_id: null },
       });
-      this.count('playlist.move', res.status === 200);
+      this.count('playlist.move', res);
     }
   }
 
   /** A listener starts the radio on two devices at once, on two instances: one stream lives. */
-  async radioRush(): Promise<void> {
+  async radioRush(stop = this.o.rng() < 0.3): Promise<void> {
     const who = this.pick(this.fans);
     const results = await Promise.all(
       ['phone', 'laptop'].map((device) =>
@@ -691,13 +841,68 @@ export class Workload {
         }),
       ),
     );
-    for (const r of results) this.count('radio.start', r.status === 201);
+    for (const r of results) this.count('radio.start', r);
     const live = results.find((r) => r.status === 201);
-    if (live && this.o.rng() < 0.3) {
+    if (live && stop) {
       const res = await this.api.call('DELETE', `/api/v1/radio/sessions/${live.body.session_id as string}`, {
         auth: who.auth,
       });
-      this.count('radio.stop', res.status < 300);
+      this.count('radio.stop', res);
+    }
+  }
+
+  // ---- subscriptions ---------------------------------------------------------------------------
+
+  /**
+   * A buyer subscribes to a paid plan, switches to another, or cancels at the period's end (one
+   * change at a time per account: a second one meanwhile is refused). Its events arrive late,
+   * with the purchases'.
+   */
+  async subscriptionChange(
+    what: 'subscribe' | 'cancel' = this.o.rng() < 0.25 ? 'cancel' : 'subscribe',
+    who = this.pick(this.buyers),
+  ): Promise<void> {
+    if (what === 'cancel') {
+      const res = await this.api.call('DELETE', '/api/v1/billing/subscription', { auth: who.auth });
+      this.collectEvents();
+      return this.count('subscription.cancel', res);
+    }
+    const res = await this.api.call('POST', '/api/v1/billing/subscription', {
+      auth: who.auth,
+      headers: { 'idempotency-key': randomUUID() },
+      json: {
+        plan: this.pick(['classic', 'plus', 'pro']),
+        payment_method: this.declines && this.o.rng() < 0.1 ? 'pm_card_chargeDeclined' : 'pm_card_visa',
+      },
+    });
+    this.collectEvents();
+    this.count('subscription.change', res);
+  }
+
+  /**
+   * One of each operation, paid with cards that are accepted, before any fault: however slow the
+   * machine, every invariant then has rows to examine (a sale, an exclusive and its race's loser
+   * refunded, a subscription, submissions, follows, messages, a playlist, a radio session).
+   */
+  async tour(): Promise<void> {
+    this.declines = false;
+    try {
+      await this.purchase('basic');
+      await this.exclusiveRace();
+      const subscriber = this.pick(this.buyers);
+      await this.subscriptionChange('subscribe', subscriber);
+      await this.deliverWebhooks();
+      await this.subscriptionChange('cancel', subscriber);
+      await this.download();
+      await this.submissionRush();
+      await this.createRequest();
+      await this.deleteRequest();
+      await this.followRush(true);
+      await this.messageRush();
+      await this.playlistEdits();
+      await this.radioRush(true);
+    } finally {
+      this.declines = true;
     }
   }
 
@@ -717,6 +922,7 @@ export class Workload {
       ['messages', 1, () => this.messageRush()],
       ['playlist', 1, () => this.playlistEdits()],
       ['radio', 1, () => this.radioRush()],
+      ['subscription', 0.5, () => this.subscriptionChange()],
     ];
     const total = ops.reduce((s, [, w]) => s + w, 0);
     let x = this.o.rng() * total;
@@ -730,11 +936,15 @@ export class Workload {
     return 'none';
   }
 
-  /** Delivers what is left and runs every job, so the database is at rest for the checks. */
-  async settle(): Promise<void> {
-    await this.deliverWebhooks();
-    await this.drain();
-    await this.deliverWebhooks();
-    await this.drain();
+  /**
+   * Delivers what is left and runs every job, so the database is at rest for the checks: rounds
+   * until no event waits (a job may make Stripe send more: a refund's), at most `rounds`.
+   */
+  async settle(rounds = 5): Promise<void> {
+    for (let i = 0; i < rounds; i++) {
+      await this.deliverWebhooks();
+      await this.drain();
+      if (this.undeliveredEvents() === 0) return;
+    }
   }
 }
