@@ -36,6 +36,20 @@ export class LogSink {
     return this.lines.filter((l) => l.level >= 50 && (reqId === undefined || l.reqId === reqId));
   }
 
+  /**
+   * Waits until at least `count` entries match (a streamed response is logged when it finishes,
+   * which may be after the client read its last byte); gives up after `timeoutMs` and returns
+   * what matched, so the test's own assertion names the shortfall.
+   */
+  async waitFor(match: (e: LogEntry) => boolean, count = 1, timeoutMs = 10_000): Promise<LogEntry[]> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = this.lines.filter(match);
+      if (found.length >= count || Date.now() > deadline) return found;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
   clear(): void {
     this.lines.length = 0;
   }
