@@ -44,8 +44,12 @@ export class JobClock implements BossClock {
 
   /** Makes `<schema>.job_now()` follow the application clock; idempotent (every start runs it). */
   async install(db: Db, schema: string): Promise<void> {
-    // one row: the offset in milliseconds. Idempotent, so instances sharing a schema agree.
+    // one row: the offset in milliseconds. Idempotent, so instances sharing a schema agree; the
+    // statements run as one implicit transaction under a transaction-scoped advisory lock, since
+    // instances booting together race on CREATE TABLE IF NOT EXISTS (a duplicate pg_type row) and
+    // on CREATE OR REPLACE FUNCTION ('tuple concurrently updated') without it.
     await db.executeSql(`
+      SELECT pg_advisory_xact_lock(hashtext('${schema}.app_clock'));
       CREATE TABLE IF NOT EXISTS ${schema}.app_clock (
         id boolean PRIMARY KEY DEFAULT true CHECK (id),
         offset_ms bigint NOT NULL
