@@ -31,6 +31,16 @@ export class AllExceptionsFilter implements ExceptionFilter {
       }
     }
 
+    // The client hung up mid-request (a cut upload): the stream's error is the client's doing, not
+    // a server fault. Nobody is left to answer; logged at info, never as internal_error.
+    if (clientClosed(req, reply, exception)) {
+      req.log.info(
+        { code: (exception as { code?: unknown }).code, method: req.method, url: req.url },
+        'the client closed the connection before the answer',
+      );
+      return;
+    }
+
     const response = toErrorResponse(error, req.id);
     if (response.logCause) {
       // req.log carries the request id (reqId); a logging failure must not change the answer
@@ -46,4 +56,18 @@ export class AllExceptionsFilter implements ExceptionFilter {
     if (reply.sent) return;
     void reply.status(response.status).headers(response.headers).send(response.body);
   }
+}
+
+/** codes of a stream that ended because its peer went away */
+const PEER_GONE = new Set(['ERR_STREAM_PREMATURE_CLOSE', 'ECONNRESET', 'EPIPE', 'ECONNABORTED']);
+
+/** The request's connection is gone and the error is what its going away raises. */
+function clientClosed(req: FastifyRequest, reply: FastifyReply, exception: unknown): boolean {
+  const gone = req.raw.destroyed || reply.raw.destroyed || req.raw.socket?.destroyed === true;
+  if (!gone) return false;
+  const e = exception as { code?: unknown; message?: unknown };
+  return (
+    (typeof e?.code === 'string' && PEER_GONE.has(e.code)) ||
+    (typeof e?.message === 'string' && /^(Premature close|aborted)$/.test(e.message))
+  );
 }
