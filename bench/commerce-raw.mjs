@@ -1,102 +1,246 @@
 // The raw baseline of the commerce benchmark, in a process of its own like the app: bare Fastify
-// handlers doing the same Stripe calls (plain fetch) and the same SQL transactions (pg) as the
-// app's purchase flow and webhook — no Nest, no Prisma, no guards, no validation.
+// handlers sending the app's statements for the purchase flow and the webhook (bench/raw-db.mjs
+// for the rule), with pg — no Nest, no Prisma, no guards, no validation. Stripe is called with
+// plain fetch (the app uses the SDK), with the app's idempotency keys and metadata; the webhook's
+// signature is checked by the SDK, as in the app. The checkout's expiry job is queued through the
+// app's own JobsService (pg-boss), so its statements are pg-boss's as in the app.
+//
+// - POST /purchases (PurchasesService.create): the guard's statements, the context, the insert,
+//   Stripe's PaymentIntent, the intent attached, the expiry job;
+// - POST /purchases/:id/confirm (confirm): the guard's, the purchase, Stripe's confirmation, then
+//   the fulfilment in one transaction (the fact recorded under the row lock, the track's sales
+//   lock, the license, the status);
+// - POST /webhooks/stripe (StripeWebhooksService): already seen?, the PaymentIntent read again
+//   from Stripe, its purchase, then the event recorded — with the payment's fulfilment in one
+//   transaction when it is a purchase's, alone when it is not.
 import Fastify from 'fastify';
 import { randomBytes } from 'node:crypto';
-import { db, tx } from './raw-db.mjs';
 import Stripe from 'stripe';
+import { answerRefusal, appModule, execute, principal, Refused, sql, transaction } from './raw-db.mjs';
 
-const { STRIPE_URL, STRIPE_KEY, STRIPE_WEBHOOK_SECRET, PORT } = process.env;
+const { newId } = appModule('platform/ids.js');
+const { JobsService } = appModule('platform/jobs/jobs.service.js');
+const { Clock } = appModule('platform/clock/clock.js');
+
+const { STRIPE_URL, STRIPE_KEY, STRIPE_WEBHOOK_SECRET, PORT, DATABASE_URL } = process.env;
+/** the app's defaults: LIMIT_PLATFORM_FEE_BPS, LIMIT_CHECKOUT_SECONDS */
+const FEE_BPS = 1500;
+const CHECKOUT_SECONDS = 1800;
 const webhooks = Stripe.webhooks;
 const app = Fastify();
+app.setErrorHandler(answerRefusal);
+
+// the app's job client on its own pg-boss pool, named apart from the app's in the statement log
+const jobsUrl = new URL(DATABASE_URL);
+jobsUrl.searchParams.set('application_name', 'bench-raw-jobs');
+const jobs = new JobsService(
+  { databaseUrl: jobsUrl.toString(), jobsAutorun: false, jobsSuperviseSeconds: 30 },
+  new Clock(),
+);
+jobs.register({ name: 'purchase.expire', handler: async () => undefined, retryLimit: 10, retryDelay: 30 });
+await jobs.onApplicationBootstrap();
 
 async function stripe(path, body, key) {
   const res = await fetch(`${STRIPE_URL}${path}`, {
-    method: 'POST',
+    method: key ? 'POST' : 'GET',
     headers: {
       authorization: `Bearer ${STRIPE_KEY}`,
-      'content-type': 'application/x-www-form-urlencoded',
-      'idempotency-key': key,
+      ...(key ? { 'content-type': 'application/x-www-form-urlencoded', 'idempotency-key': key } : {}),
     },
-    body: new URLSearchParams(body).toString(),
+    ...(key ? { body: new URLSearchParams(body).toString() } : {}),
   });
   const out = await res.json();
-  if (res.status >= 400) throw new Error(`stripe ${res.status}`);
+  if (res.status >= 400) throw new Refused(402, `stripe_${res.status}`);
   return out;
 }
 
-async function fulfil(c, paymentIntentId) {
-  const {
-    rows: [p],
-  } = await c.query('SELECT * FROM purchases WHERE stripe_payment_intent_id = $1 FOR UPDATE', [
-    paymentIntentId,
-  ]);
-  if (!p || p.status !== 'requires_payment') return;
-  await c.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`sales:${p.track_id}`]);
-  await c.query(
-    `INSERT INTO licenses (id, purchase_id, holder_id, track_id, type, status, certificate_number, price_cents, currency, source, issued_at)
-     VALUES ($1, $2, $3, $4, $5, 'active', $6, $7, $8, 'purchase', now())`,
+/** LicensingRepository's PURCHASE_COLUMNS and WITH_LICENSE */
+const PURCHASE_COLUMNS = `p.id, p.buyer_id AS "buyerId", p.track_id AS "trackId", p.license_type AS "licenseType",
+  p.price_cents AS "priceCents", p.platform_fee_cents AS "platformFeeCents", p.amount_cents AS "amountCents",
+  p.currency, p.status, p.stripe_payment_intent_id AS "stripePaymentIntentId", p.client_secret AS "clientSecret",
+  p.last_error AS "lastError", p.paid_at AS "paidAt", p.refunded_at AS "refundedAt", p.disputed_at AS "disputedAt",
+  p.expires_at AS "expiresAt", p.created_at AS "createdAt", p.updated_at AS "updatedAt"`;
+const WITH_LICENSE = `(SELECT l.id FROM licenses l WHERE l.purchase_id = p.id) AS "licenseId"`;
+
+function certificateNumber() {
+  const alphabet = '23456789ABCDEFGHJKLMNPQRSTUVWXYZ';
+  const chars = [...randomBytes(12)].map((b) => alphabet[b % alphabet.length]).join('');
+  return `BP-${chars.slice(0, 4)}-${chars.slice(4, 8)}-${chars.slice(8, 12)}`;
+}
+
+/**
+ * Fulfilment.paymentSucceeded inside `tx`: the fact recorded under the purchase's row lock, then
+ * settle — for the flows here a purchase with no license yet is licensed under the track's sales
+ * lock, and one with its license changes nothing more. The purchase as it leaves it, or null.
+ */
+async function paymentSucceeded(tx, paymentIntentId) {
+  const now = new Date();
+  const [p] = await tx.query(
+    `UPDATE purchases p SET
+         paid_at = COALESCE(p.paid_at, $2),
+         refunded_at = CASE WHEN $3 = 'refunded' THEN COALESCE(p.refunded_at, $2) ELSE p.refunded_at END,
+         disputed_at = CASE WHEN $3 = 'disputed' THEN COALESCE(p.disputed_at, $2) ELSE p.disputed_at END,
+         updated_at = CASE WHEN (CASE $3 WHEN 'paid' THEN p.paid_at WHEN 'refunded' THEN p.refunded_at
+                                 ELSE p.disputed_at END) IS NULL THEN $2 ELSE p.updated_at END
+       WHERE p.stripe_payment_intent_id = $1
+       RETURNING ${PURCHASE_COLUMNS}, ${WITH_LICENSE}`,
+    [paymentIntentId, now, 'paid'],
+    'purchase_record_fact',
+  );
+  if (!p) return null;
+  const setStatus = async (status) => {
+    if (p.status === status) return;
+    await tx.execute(
+      'UPDATE purchases SET status = $2::purchase_status, updated_at = $3 WHERE id = $1',
+      [p.id, status, new Date()],
+      'purchase_set_status',
+    );
+    p.status = status;
+  };
+  let licenseId = p.licenseId;
+  if (!licenseId) {
+    [{ licenseId }] = await tx.query(
+      `SELECT pg_advisory_xact_lock(hashtextextended($2, 0)),
+              (SELECT id FROM licenses WHERE purchase_id = $1) AS "licenseId"`,
+      [p.id, `sales:${p.trackId}`],
+      'purchase_lock_sales',
+    );
+  }
+  if (licenseId) {
+    p.licenseId = licenseId;
+    await setStatus('succeeded');
+    return p;
+  }
+  if (p.status !== 'requires_payment')
+    throw new Error(`purchase ${p.id} is ${p.status}: not a flow of this benchmark`);
+  const [issued] = await tx.query(
+    `INSERT INTO licenses (id, purchase_id, holder_id, track_id, type, status, certificate_number, price_cents,
+                             currency, source, issued_at, revoked_at, revoked_reason)
+       SELECT $1, $2, $3, $4, $5::license_type, $6::license_status, $7, $8, $9, 'purchase', $10, $11, $12
+       WHERE NOT EXISTS (SELECT 1 FROM licenses WHERE track_id = $4 AND type = 'exclusive' AND status = 'active')
+       ON CONFLICT DO NOTHING
+       RETURNING id`,
     [
-      `lic_${randomBytes(12).toString('hex')}`,
+      newId('lic'),
       p.id,
-      p.buyer_id,
-      p.track_id,
-      p.license_type,
-      `BP-${randomBytes(6).toString('hex')}`,
-      p.price_cents,
+      p.buyerId,
+      p.trackId,
+      p.licenseType,
+      'active',
+      certificateNumber(),
+      p.priceCents,
       p.currency,
+      now,
+      null,
+      null,
     ],
+    'purchase_issue_license',
   );
-  await c.query(
-    `UPDATE purchases SET status = 'succeeded', paid_at = now(), updated_at = now() WHERE id = $1`,
-    [p.id],
-  );
+  if (!issued) throw new Error(`purchase ${p.id}: license refused, a refund is not a flow of this benchmark`);
+  p.licenseId = issued.id;
+  await setStatus('succeeded');
+  return p;
 }
 
 app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (req, body, done) => {
   req.rawBody = body;
-  done(null, JSON.parse(body.toString()));
+  try {
+    done(null, JSON.parse(body.toString()));
+  } catch (err) {
+    done(err);
+  }
 });
 
-app.post('/purchases', async (req) => {
-  const { track_id, license_type, buyer_id } = req.body;
-  const {
-    rows: [offer],
-  } = await db.query('SELECT price_cents, currency FROM license_offers WHERE track_id = $1 AND type = $2', [
-    track_id,
-    license_type,
-  ]);
-  const id = `pur_${randomBytes(12).toString('hex')}`;
-  const fee = Math.round((offer.price_cents * 1500) / 10000);
-  await db.query(
-    `INSERT INTO purchases (id, buyer_id, track_id, license_type, price_cents, platform_fee_cents, amount_cents, currency, status, expires_at, created_at, updated_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'requires_payment', now() + interval '30 minutes', now(), now())`,
-    [id, buyer_id, track_id, license_type, offer.price_cents, fee, offer.price_cents + fee, offer.currency],
+app.post('/purchases', async (req, reply) => {
+  const { userId } = await principal(req.headers.authorization);
+  const { track_id, license_type, expected_price_cents } = req.body;
+  const [c] = await sql(
+    `SELECT t.id, t.owner_id AS "ownerId", t.source, t.processing_status AS "processingStatus",
+              ARRAY(SELECT c.user_id FROM track_collaborators c WHERE c.track_id = t.id) AS collaborators,
+              EXISTS (SELECT 1 FROM licenses l WHERE l.track_id = t.id AND l.type = 'exclusive' AND l.status = 'active')
+                AS "exclusiveSold",
+              o.type AS "offerType", o.price_cents AS "priceCents", o.currency,
+              EXISTS (SELECT 1 FROM licenses l WHERE l.holder_id = $2 AND l.track_id = t.id
+                        AND l.type = $3::license_type AND l.status = 'active') AS owned
+       FROM tracks t LEFT JOIN license_offers o ON o.track_id = t.id AND o.type = $3::license_type
+       WHERE t.id = $1`,
+    [track_id, userId, license_type],
+    'purchase_context',
+  );
+  if (!c || (c.source === 'upload' && c.processingStatus !== 'ready'))
+    throw new Refused(404, 'track_not_found');
+  if (c.ownerId === userId || c.collaborators.includes(userId))
+    throw new Refused(403, 'cannot_purchase_own_track');
+  if (c.exclusiveSold) throw new Refused(409, 'exclusive_already_sold');
+  if (c.source !== 'upload' || !c.offerType) throw new Refused(422, 'track_not_for_sale');
+  if (c.owned) throw new Refused(409, 'already_purchased');
+  if (c.priceCents !== expected_price_cents) throw new Refused(409, 'price_changed');
+  const now = new Date();
+  const id = newId('pur');
+  const fee = Math.round((c.priceCents * FEE_BPS) / 10_000);
+  await execute(
+    `INSERT INTO purchases (id, buyer_id, track_id, license_type, price_cents, platform_fee_cents, amount_cents,
+                              currency, status, expires_at, created_at, updated_at)
+       VALUES ($1, $2, $3, $4::license_type, $5, $6, $7, $8, 'requires_payment', $9, $10, $10)`,
+    [
+      id,
+      userId,
+      track_id,
+      c.offerType,
+      c.priceCents,
+      fee,
+      c.priceCents + fee,
+      c.currency,
+      new Date(now.getTime() + CHECKOUT_SECONDS * 1000),
+      now,
+    ],
+    'purchase_insert',
   );
   const pi = await stripe(
     '/v1/payment_intents',
-    { amount: offer.price_cents + fee, currency: offer.currency, 'metadata[purchase_id]': id },
+    {
+      amount: c.priceCents + fee,
+      currency: c.currency,
+      'metadata[purchase_id]': id,
+      'metadata[track_id]': track_id,
+      'metadata[license_type]': c.offerType,
+    },
     `purchase:${id}:create`,
   );
-  await db.query('UPDATE purchases SET stripe_payment_intent_id = $2, client_secret = $3 WHERE id = $1', [
-    id,
-    pi.id,
-    pi.client_secret,
-  ]);
-  return { id, payment_intent: pi.id };
+  const [p] = await sql(
+    `UPDATE purchases p SET stripe_payment_intent_id = $2, client_secret = $3, updated_at = $4 WHERE p.id = $1
+       RETURNING ${PURCHASE_COLUMNS}, NULL AS "licenseId"`,
+    [id, pi.id, pi.client_secret ?? '', now],
+    'purchase_attach_intent',
+  );
+  await jobs
+    .enqueue('purchase.expire', { purchaseId: id }, { startAfterSeconds: CHECKOUT_SECONDS })
+    .catch(() => undefined);
+  reply.status(201);
+  return { id: p.id, status: p.status, client_secret: p.clientSecret };
 });
 
 app.post('/purchases/:id/confirm', async (req) => {
-  const {
-    rows: [p],
-  } = await db.query('SELECT * FROM purchases WHERE id = $1', [req.params.id]);
-  const pi = await stripe(
-    `/v1/payment_intents/${p.stripe_payment_intent_id}/confirm`,
-    { payment_method: req.body.payment_method },
-    `purchase:${p.id}:confirm:${req.body.payment_method}`,
+  const { userId } = await principal(req.headers.authorization);
+  const paymentMethod = req.body.payment_method;
+  const [p] = await sql(
+    `SELECT ${PURCHASE_COLUMNS}, ${WITH_LICENSE} FROM purchases p WHERE p.id = $1`,
+    [req.params.id],
+    'purchase_by_id',
   );
-  if (pi.status === 'succeeded') await tx((c) => fulfil(c, pi.id));
-  return { id: p.id, status: 'succeeded' };
+  if (!p || !p.stripePaymentIntentId || p.buyerId !== userId) throw new Refused(404, 'purchase_not_found');
+  if (p.status !== 'requires_payment' && p.status !== 'expired') return { id: p.id, status: p.status };
+  if (p.status === 'expired' || p.expiresAt <= new Date())
+    throw new Error('an expired checkout is not a flow of this benchmark');
+  const pi = await stripe(
+    `/v1/payment_intents/${p.stripePaymentIntentId}/confirm`,
+    { payment_method: paymentMethod },
+    `purchase:${p.id}:confirm:${paymentMethod}`,
+  );
+  if (pi.status !== 'succeeded')
+    throw new Error(`PaymentIntent ${pi.id} is ${pi.status}: not a flow of this benchmark`);
+  const settled = await transaction((tx) => paymentSucceeded(tx, p.stripePaymentIntentId));
+  return { id: settled.id, status: settled.status, license_id: settled.licenseId };
 });
 
 app.post('/webhooks/stripe', async (req, reply) => {
@@ -106,22 +250,34 @@ app.post('/webhooks/stripe', async (req, reply) => {
   } catch {
     return reply.code(400).send({ code: 'stripe_signature_invalid' });
   }
-  // like the app: the object is re-read from Stripe before the transaction
-  if (event.type === 'payment_intent.succeeded') {
-    const res = await fetch(`${STRIPE_URL}/v1/payment_intents/${event.data.object.id}`, {
-      headers: { authorization: `Bearer ${STRIPE_KEY}` },
-    });
-    const pi = await res.json();
-    if (res.status !== 200 || pi.status !== 'succeeded') return reply.code(400).send({ code: 'bad_request' });
+  if ((await sql('SELECT 1 FROM stripe_events WHERE id = $1', [event.id], 'stripe_event_seen')).length > 0)
+    return { received: true, duplicate: true };
+  if (event.type !== 'payment_intent.succeeded')
+    throw new Error(`${event.type}: not an event of this benchmark`);
+  // the object is read again from Stripe before anything is recorded
+  const pi = await stripe(`/v1/payment_intents/${event.data.object.id}`);
+  const [purchase] = await sql(
+    `SELECT ${PURCHASE_COLUMNS}, ${WITH_LICENSE} FROM purchases p WHERE p.stripe_payment_intent_id = $1`,
+    [pi.id],
+    'purchase_by_intent',
+  );
+  const RECORD = `INSERT INTO stripe_events (id, type, received_at) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING`;
+  const params = [event.id, event.type, new Date()];
+  if (!purchase) {
+    // not a purchase's payment (the app then reads metadata.purchase_id: none here)
+    if (pi.metadata?.purchase_id) throw new Error('an orphaned payment is not a flow of this benchmark');
+    const applied = (await execute(RECORD, params, 'stripe_event_record')) === 1;
+    return { received: true, duplicate: !applied };
   }
-  await tx(async (c) => {
-    const { rowCount } = await c.query(
-      'INSERT INTO stripe_events (id, type, received_at) VALUES ($1, $2, now()) ON CONFLICT DO NOTHING',
-      [event.id, event.type],
-    );
-    if (rowCount && event.type === 'payment_intent.succeeded') await fulfil(c, event.data.object.id);
+  if (pi.amount !== purchase.amountCents || pi.currency?.toLowerCase() !== purchase.currency.toLowerCase())
+    throw new Refused(400, 'bad_request');
+  if (pi.status !== 'succeeded') throw new Refused(400, 'bad_request');
+  const applied = await transaction(async (tx) => {
+    if ((await tx.execute(RECORD, params, 'stripe_event_record')) !== 1) return false;
+    await paymentSucceeded(tx, pi.id);
+    return true;
   });
-  return { received: true };
+  return { received: true, duplicate: !applied };
 });
 
 app.get('/health', async () => ({ ok: true }));

@@ -1,37 +1,30 @@
 // The raw baseline of the feed benchmark, in a process of its own like the app: bare Fastify
 // running the app's own feed statement (dist/modules/social/feed.sql.js) with pg, the same
-// widening loop and the same JSON — no Nest, no guards, no validation. The reader is named in
-// the query string.
+// widening loop and the same JSON — no Nest, no guards, no validation. The reader is the
+// caller, found from its access token by the app's statements (bench/raw-db.mjs).
 import Fastify from 'fastify';
-import { createRequire } from 'node:module';
-import { db } from './raw-db.mjs';
+import { answerRefusal, appModule, principal, sql } from './raw-db.mjs';
 
-const require = createRequire(import.meta.url);
-const { FEED_SQL } = require('../dist/modules/social/feed.sql.js');
+const { FEED_SQL } = appModule('modules/social/feed.sql.js');
 const app = Fastify();
+app.setErrorHandler(answerRefusal);
 
 app.get('/health', async () => ({ ok: true }));
 
 app.get('/feed', async (req) => {
-  const userId = req.query.user_id;
+  const { userId } = await principal(req.headers.authorization);
   const limit = Number(req.query.limit ?? 20);
   const asOf = new Date();
   let k = 2 * (limit + 1);
   let following;
   let rows;
   for (;;) {
-    rows = (
-      await db.query({ name: 'feed', text: FEED_SQL, values: [userId, asOf, 'infinity', '', k, limit + 1] })
-    ).rows;
+    rows = await sql(FEED_SQL, [userId, asOf, 'infinity', '', k, limit + 1], 'feed_page');
     if (rows.length > limit) break;
     following ??=
       (
-        await db.query({
-          name: 'following',
-          text: 'SELECT following FROM follow_counts WHERE user_id = $1',
-          values: [userId],
-        })
-      ).rows[0]?.following ?? 0;
+        await sql(`SELECT following FROM follow_counts WHERE user_id = $1`, [userId], 'feed_following_count')
+      )[0]?.following ?? 0;
     if (k >= following) break;
     k *= 4;
   }

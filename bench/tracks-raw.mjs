@@ -1,13 +1,11 @@
 // The raw baseline of the catalogue benchmark, in a process of its own like the app: bare Fastify
 // running the app's own read statements (dist/modules/tracks/track-view.sql.js) with pg, the same
 // visibility rule and the same JSON — no Nest, no guards, no validation, no rate limits. Callers
-// are anonymous (the public view).
+// are anonymous (the public view): the guard's only statement is the maintenance switch.
 import Fastify from 'fastify';
-import { createRequire } from 'node:module';
-import { db } from './raw-db.mjs';
+import { appModule, db, maintenanceOpen } from './raw-db.mjs';
 
-const require = createRequire(import.meta.url);
-const { TRACK_VIEW_SQL, trackPageSql } = require('../dist/modules/tracks/track-view.sql.js');
+const { TRACK_VIEW_SQL, trackPageSql } = appModule('modules/tracks/track-view.sql.js');
 const app = Fastify();
 
 const visible = (r) => r.source === 'external' || r.processing_status === 'ready';
@@ -55,6 +53,7 @@ const toTrack = (r, withCredits) => ({
 app.get('/health', async () => ({ ok: true }));
 
 app.get('/tracks/:id', async (req, reply) => {
+  await maintenanceOpen();
   const [row] = (await db.query({ name: 'track_view', text: TRACK_VIEW_SQL, values: [req.params.id] })).rows;
   if (!row || !visible(row)) return reply.code(404).send({ code: 'track_not_found' });
   reply.header('ETag', `"${row.version}"`);
@@ -62,6 +61,7 @@ app.get('/tracks/:id', async (req, reply) => {
 });
 
 app.get('/tracks', async (req) => {
+  await maintenanceOpen();
   const limit = Number(req.query.limit ?? 20);
   const { name, text, values } = trackPageSql({ genre: req.query.genre }, limit + 1);
   const rows = (await db.query({ name, text, values })).rows.filter(visible);

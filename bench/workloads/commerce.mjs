@@ -1,8 +1,8 @@
 // Commerce: the purchase flow (create + confirm + the payment_intent.succeeded webhook) and
 // webhook ingestion. The app (its own process, the real Stripe SDK) and the raw baseline
-// (bench/commerce-raw.mjs, its own process: the same Stripe calls with fetch and the same SQL
-// transactions with pg) talk to the same Stripe-compatible server (bench/stripe-fake-server.mjs,
-// the tests' fake in a third process), in the same run.
+// (bench/commerce-raw.mjs, its own process: the same Stripe calls with fetch and the app's
+// statements with pg, the same access tokens) talk to the same Stripe-compatible server
+// (bench/stripe-fake-server.mjs, the tests' fake in a third process), in the same run.
 import { spawn } from 'node:child_process';
 import { createHmac, randomBytes } from 'node:crypto';
 import { createInterface } from 'node:readline';
@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import {
   appEnv,
+  BENCH_SECRET,
   check,
   compare,
   databaseServer,
@@ -68,6 +69,7 @@ export default async function commerce() {
     `${ROOT}/bench/commerce-raw.mjs`,
     {
       DATABASE_URL: url,
+      JWT_SECRET: BENCH_SECRET,
       STRIPE_URL: stripe.url,
       STRIPE_KEY: stripe.secretKey,
       STRIPE_WEBHOOK_SECRET: stripe.webhookSecret,
@@ -162,18 +164,17 @@ export default async function commerce() {
     };
     const rawFlow = async () => {
       const { buyer, track, type } = nextCombo(1);
-      const headers = { 'content-type': 'application/json' };
       const p = await json(
         await fetch(`${raw.base}/purchases`, {
           method: 'POST',
-          headers,
-          body: JSON.stringify({ track_id: track, license_type: type, buyer_id: buyer.id }),
+          headers: buyer.headers,
+          body: JSON.stringify({ track_id: track, license_type: type, expected_price_cents: 2999 }),
         }),
       );
       await json(
         await fetch(`${raw.base}/purchases/${p.id}/confirm`, {
           method: 'POST',
-          headers,
+          headers: buyer.headers,
           body: JSON.stringify({ payment_method: 'pm_card_visa' }),
         }),
       );

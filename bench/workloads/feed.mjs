@@ -2,12 +2,13 @@
 // (BENCH_FEED_EDGES, comma-separated), with tracks and reposts in proportion (one track and one
 // repost per 10 edges, users = edges / 50, at least 6,000). Each size is seeded in SQL
 // (generate_series, in batches that report progress), then the app and the raw baseline
-// (bench/feed-raw.mjs: the app's own feed statement in bare Fastify + pg) answer the same reader
-// in alternation. Goals: p99 at the largest size ≤ 1.5× p99 at the smallest; app ≥ 0.6× raw.
+// (bench/feed-raw.mjs: the app's own statements in bare Fastify + pg) answer the same reader, with
+// the same access token, in alternation. Goals: p99 at the largest size ≤ 1.5× p99 at the smallest; app ≥ 0.6× raw.
 import { join } from 'node:path';
 import pg from 'pg';
 import {
   appEnv,
+  BENCH_SECRET,
   check,
   compare,
   databaseServer,
@@ -137,21 +138,26 @@ export default async function feed() {
       const url = await freshDatabase(server.url, `beat_bench_feed_${edges}`);
       const env = appEnv(url, join(ROOT, '.data', 'bench-feed'));
       const app = await startServer('app', `${ROOT}/dist/main.js`, env, '/api/v1/health');
-      const raw = await startServer('raw', `${ROOT}/bench/feed-raw.mjs`, { DATABASE_URL: url }, '/health');
+      const raw = await startServer(
+        'raw',
+        `${ROOT}/bench/feed-raw.mjs`,
+        { DATABASE_URL: url, JWT_SECRET: BENCH_SECRET },
+        '/health',
+      );
       const db = new pg.Pool({ connectionString: url, max: 4 });
       try {
-        const { reader, headers } = await seed(app, db, edges);
+        const { headers } = await seed(app, db, edges);
         const page = await json(await fetch(`${app.base}/api/v1/feed`, { headers }));
         log(`first page: ${page.data.length} entries, next_cursor ${page.next_cursor ? 'set' : 'null'}`);
         check(page.data.length > 0, `the reader's first page has entries (${page.data.length})`);
         // warm both servers (JIT, plan caches, the database's buffers) before measuring
         await load(`${app.base}/api/v1/feed`, { headers, duration: 3 });
-        await load(`${raw.base}/feed?user_id=${reader}`, { duration: 3 });
+        await load(`${raw.base}/feed`, { headers, duration: 3 });
         rows.push(
           await compare(
             `GET /feed, ${edges.toLocaleString('en')} edges`,
             () => load(`${app.base}/api/v1/feed`, { headers }),
-            () => load(`${raw.base}/feed?user_id=${reader}`),
+            () => load(`${raw.base}/feed`, { headers }),
           ),
         );
       } finally {

@@ -12,13 +12,14 @@
 //
 // Keeping the index current: at each size, BENCH_FP_INSERTS (500) new fingerprints are stored one
 // at a time into the indexed table — by the service (`store`: one INSERT … ON CONFLICT in a Prisma
-// transaction, as the fingerprint job does) and by a bare pg INSERT of the same row (the raw baseline), with the
+// transaction, as the fingerprint job does) and by pg sending the same statements (BEGIN, the
+// service's INSERT, COMMIT: the raw baseline), with the
 // index as the migration creates it (GIN, fastupdate on: new keys go to the pending list, merged
 // in bulk when it passes gin_pending_list_limit or at (auto)vacuum), and once more by pg with
 // fastupdate off (every key inserted into the tree at once), for contrast.
 import { createRequire } from 'node:module';
 import pg from 'pg';
-import { check, databaseServer, freshDatabase, pct, report, ROOT, row } from '../lib.mjs';
+import { check, databaseServer, freshDatabase, measured, pct, report, ROOT, row } from '../lib.mjs';
 
 const require = createRequire(import.meta.url);
 const SIZES = (process.env.BENCH_FP_SIZES ?? '100000,1000000').split(',').map(Number);
@@ -90,20 +91,36 @@ async function timeInserts(n, insert) {
     p50: +pct(times, 50).toFixed(2),
     p99: +pct(times, 99).toFixed(2),
     max: +Math.max(...times).toFixed(2),
+    total: n,
     failed: 0,
   };
 }
 
 async function inserts(db, prisma, service, size, indexKeys) {
   const tag = `${size}_${Date.now()}`;
+  // the app's statement (FingerprintRepository.save) in a transaction of its own, as the service
+  // runs it in the job's: BEGIN, the INSERT (unnamed, as Prisma sends it), COMMIT
   const sql = `INSERT INTO track_fingerprints (track_id, fingerprint, hashes, duration_ms, created_at)
-               VALUES ($1, $2, $3, 120000, now())
-               ON CONFLICT (track_id) DO UPDATE SET fingerprint = EXCLUDED.fingerprint, hashes = EXCLUDED.hashes`;
-  const raw = (prefix) => (i, fp) => db.query(sql, [`${prefix}_${tag}_${i}`, fp, indexKeys(fp)]);
-  const app = await timeInserts(INSERTS, (i, fp) =>
-    prisma.$transaction((tx) => service.store(tx, `ins_app_${tag}_${i}`, fp, 120_000)),
+       VALUES ($1, $2::int4[], $3::int4[], $4, $5)
+       ON CONFLICT (track_id) DO UPDATE SET fingerprint = EXCLUDED.fingerprint, hashes = EXCLUDED.hashes,
+         duration_ms = EXCLUDED.duration_ms, created_at = EXCLUDED.created_at`;
+  const raw = (prefix) => async (i, fp) => {
+    await db.query('BEGIN');
+    try {
+      await db.query(sql, [`${prefix}_${tag}_${i}`, fp, indexKeys(fp), 120_000, new Date()]);
+      await db.query('COMMIT');
+    } catch (err) {
+      await db.query('ROLLBACK');
+      throw err;
+    }
+  };
+  const line = `fingerprint insert @${size / 1000}k (indexed)`;
+  const app = await measured(line, 'app', () =>
+    timeInserts(INSERTS, (i, fp) =>
+      prisma.$transaction((tx) => service.store(tx, `ins_app_${tag}_${i}`, fp, 120_000)),
+    ),
   );
-  const base = await timeInserts(INSERTS, raw('ins_raw'));
+  const base = await measured(line, 'raw', () => timeInserts(INSERTS, raw('ins_raw')));
   await db.query('ALTER INDEX track_fingerprints_hashes_idx SET (fastupdate = off)');
   const off = await timeInserts(INSERTS, raw('ins_off'));
   await db.query('ALTER INDEX track_fingerprints_hashes_idx RESET (fastupdate)');
@@ -112,21 +129,24 @@ async function inserts(db, prisma, service, size, indexKeys) {
     `  inserting ${INSERTS} fingerprints one at a time into the indexed table of ${size.toLocaleString()}:`,
   );
   console.log(`    service (its statement in a transaction), fastupdate on:  ${f(app)}`);
-  console.log(`    pg INSERT, fastupdate on (as migrated):                  ${f(base)}`);
-  console.log(`    pg INSERT, fastupdate off:                               ${f(off)}`);
+  console.log(`    pg, the same statements, fastupdate on (as migrated):     ${f(base)}`);
+  console.log(`    pg, the same statements, fastupdate off:                  ${f(off)}`);
   return { app, raw: base, off };
 }
 
 export default async function fingerprints() {
   const server = await databaseServer();
   const url = await freshDatabase(server.url, 'beat_bench_fingerprints');
-  const db = new pg.Client({ connectionString: url });
+  // the application names tell the insert lines' sides apart in a BENCH_SQL_LOG run
+  const db = new pg.Client({ connectionString: url, application_name: 'bench-raw' });
   await db.connect();
   const { PrismaService } = require(`${ROOT}/dist/platform/prisma/prisma.service.js`);
   const { FingerprintRepository } = require(`${ROOT}/dist/modules/audio/fingerprint.repository.js`);
   const { FingerprintService } = require(`${ROOT}/dist/modules/audio/fingerprint.service.js`);
   const { Clock } = require(`${ROOT}/dist/platform/clock/clock.js`);
-  const prisma = new PrismaService({ databaseUrl: url, requestTimeoutMs: 30_000 });
+  const appUrl = new URL(url);
+  appUrl.searchParams.set('application_name', 'bench-app');
+  const prisma = new PrismaService({ databaseUrl: appUrl.toString(), requestTimeoutMs: 30_000 });
   const service = new FingerprintService(new FingerprintRepository(prisma), new Clock());
   try {
     // fillers have no track rows: the lookup never reads tracks, and 1 M track rows would only
@@ -215,7 +235,7 @@ export default async function fingerprints() {
     report(rows, 'fingerprints.json');
     console.log(
       '  (lookup lines: the "raw" columns are the index-less scan at the first size, app/raw = how many times faster the index is;\n' +
-        "   insert lines: inserts/s one at a time, the service's store vs a pg INSERT, both maintaining the GIN index)",
+        "   insert lines: inserts/s one at a time, the service's store vs pg sending its statements, both maintaining the GIN index)",
     );
   } finally {
     await prisma.onModuleDestroy();

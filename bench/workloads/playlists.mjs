@@ -1,10 +1,10 @@
-// Playlists, against a raw baseline (bench/playlists-raw.mjs: the same SQL with pg in bare
-// Fastify), in the same run:
+// Playlists, against a raw baseline (bench/playlists-raw.mjs: the app's statements with pg in bare
+// Fastify, the same access token), in the same run:
 //
 // - read a 500-track playlist (GET /playlists/:id: the playlist, its editors and every entry with
 //   its track's summary) — goal app ≥ 0.6× raw;
-// - add a track (the playlist row locked, counted, one insert, the version bumped), spread over
-//   20 playlists;
+// - add a track (one transaction: the playlist row locked, its state read with the track's
+//   summary, the insert with the version bump), spread over 20 playlists;
 // - move a track (POST /playlists/:id/tracks/move: neighbours' keys read, then one statement that
 //   rewrites one row) in 500-track playlists and in 10-track playlists — goal p99 at 500 ≤ 2× p99
 //   at 10. Each of the 16 workers moves within its own playlist, so the figures are the
@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import {
   appEnv,
+  BENCH_SECRET,
   check,
   compare,
   CONNECTIONS,
@@ -64,6 +65,7 @@ async function perWorker(n, workers, task) {
     rps: Math.round(n / ((performance.now() - t0) / 1000)),
     p50: +pct(times, 50).toFixed(1),
     p99: +pct(times, 99).toFixed(1),
+    total: n,
     failed,
   };
 }
@@ -73,7 +75,12 @@ export default async function playlists() {
   const url = await freshDatabase(server.url, 'beat_bench_playlists');
   const env = appEnv(url, join(ROOT, '.data', 'bench-playlists'), { LIMIT_PLAYLISTS: '100000' });
   const app = await startServer('app', `${ROOT}/dist/main.js`, env, '/api/v1/health');
-  const raw = await startServer('raw', `${ROOT}/bench/playlists-raw.mjs`, { DATABASE_URL: url }, '/health');
+  const raw = await startServer(
+    'raw',
+    `${ROOT}/bench/playlists-raw.mjs`,
+    { DATABASE_URL: url, JWT_SECRET: BENCH_SECRET },
+    '/health',
+  );
   const db = new pg.Pool({ connectionString: url, max: 8 });
   try {
     const email = `owner-${Date.now()}@bench.local`;
@@ -95,7 +102,6 @@ export default async function playlists() {
     );
     const owner = (await db.query('SELECT id FROM users WHERE email = $1', [email])).rows[0].id;
     const auth = { authorization: `Bearer ${login.access_token}`, 'content-type': 'application/json' };
-    const plain = { 'content-type': 'application/json' };
 
     await db.query(
       `INSERT INTO audio_files (sha256, size_bytes, format, created_at) VALUES ('bench', 1, 'wav', now())`,
@@ -134,7 +140,7 @@ export default async function playlists() {
       await compare(
         'read a 500-track playlist',
         () => load(`${app.base}/api/v1/playlists/${big}`, { headers: auth }),
-        () => load(`${raw.base}/playlists/${big}?user_id=${owner}`),
+        () => load(`${raw.base}/playlists/${big}`, { headers: auth }),
       ),
     ];
 
@@ -154,7 +160,7 @@ export default async function playlists() {
           send(`${app.base}/api/v1/playlists/${pl}/tracks`, 'POST', auth, { track_id: track }, 201),
         ),
         adds((pl, track) =>
-          send(`${raw.base}/playlists/${pl}/tracks`, 'POST', plain, { user_id: owner, track_id: track }, 201),
+          send(`${raw.base}/playlists/${pl}/tracks`, 'POST', auth, { track_id: track }, 201),
         ),
       ),
     );
@@ -182,8 +188,8 @@ export default async function playlists() {
       send(
         `${raw.base}/playlists/${pl}/tracks/move`,
         'POST',
-        plain,
-        { user_id: owner, track_id: track, before_track_id: before },
+        auth,
+        { track_id: track, before_track_id: before },
         200,
       );
     rows.push(

@@ -20,6 +20,7 @@ import {
   freshDatabase,
   json,
   load,
+  measured,
   medians,
   pct,
   report,
@@ -231,18 +232,20 @@ export default async function radio() {
     for (const size of SIZES) sizes.push(await prepare(server.url, size, drawStatement));
     // rounds alternate between the sizes (and app / raw), so the machine's load falls on all alike
     const runs = sizes.map(() => ({ app: [], raw: [], draw: [] }));
+    const title = (s) => `next track, ${s.size >= 1e6 ? `${s.size / 1e6} M` : `${s.size / 1e3} k`} tracks`;
     for (let r = 0; r < ROUNDS; r++)
       for (const [k, s] of sizes.entries()) {
         runs[k].draw.push(await s.drawAlone());
-        runs[k].app.push(await load(s.app.base, { requests: nextRequests(s.users, '/api/v1') }));
-        runs[k].raw.push(await load(s.raw.base, { requests: nextRequests(s.users, '') }));
+        runs[k].app.push(
+          await measured(title(s), 'app', () =>
+            load(s.app.base, { requests: nextRequests(s.users, '/api/v1') }),
+          ),
+        );
+        runs[k].raw.push(
+          await measured(title(s), 'raw', () => load(s.raw.base, { requests: nextRequests(s.users, '') })),
+        );
       }
-    const rows = sizes.map((s, k) => {
-      const app = medians(runs[k].app);
-      const baseline = medians(runs[k].raw);
-      const label = s.size >= 1e6 ? `${s.size / 1e6} M` : `${s.size / 1e3} k`;
-      return row(`next track, ${label} tracks`, app, baseline);
-    });
+    const rows = sizes.map((s, k) => row(title(s), medians(runs[k].app), medians(runs[k].raw)));
     report(rows, 'radio.json');
     for (const [k, s] of sizes.entries()) {
       const d = medians(runs[k].draw);

@@ -1,10 +1,14 @@
 // Hot rows of the beat-requests module, each against a spread-out control and a raw baseline
-// (bench/requests-raw.mjs: the same SQL transactions with pg in bare Fastify), in the same run:
+// (bench/requests-raw.mjs: the app's statements with pg in bare Fastify, the same access tokens),
+// in the same run:
 //
 // - token debits (POST /beat-requests, 24 h, 1 token): every request by one user (one balance
 //   row, every debit takes its lock) vs the same load spread over 64 users;
 // - submissions: 50 producers × 5 tracks to one request (one request row, every submission takes
-//   its lock) vs the same 250 submissions spread over 50 requests (5 per request).
+//   its lock) vs the same 250 submissions spread over 50 requests (5 per request) — twice: with
+//   the submissions that arrive together sent in one call of submission_try (the app's default,
+//   the raw baseline batching with the app's own CallCombiner), then with SUBMISSION_BATCHING=0
+//   on both sides (one call per submission), both servers restarted for it.
 //
 // hot/spread says what the lock costs (goal ≥ 0.8); app/raw what the framework costs.
 // Users sign in through the API; balances, tracks and fingerprints (random, indexed by the app's
@@ -14,6 +18,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import {
   appEnv,
+  BENCH_SECRET,
   check,
   compare,
   databaseServer,
@@ -105,8 +110,20 @@ export default async function requests() {
   const server = await databaseServer();
   const url = await freshDatabase(server.url, 'beat_bench_requests');
   const env = appEnv(url, join(ROOT, '.data', 'bench-requests'));
-  const app = await startServer('app', `${ROOT}/dist/main.js`, env, '/api/v1/health');
-  const raw = await startServer('raw', `${ROOT}/bench/requests-raw.mjs`, { DATABASE_URL: url }, '/health');
+  /** The app and the raw baseline, both batching submissions or neither. */
+  const servers = async (batching) => {
+    const flag = { SUBMISSION_BATCHING: batching ? '1' : '0' };
+    return {
+      app: await startServer('app', `${ROOT}/dist/main.js`, { ...env, ...flag }, '/api/v1/health'),
+      raw: await startServer(
+        'raw',
+        `${ROOT}/bench/requests-raw.mjs`,
+        { DATABASE_URL: url, JWT_SECRET: BENCH_SECRET, ...flag },
+        '/health',
+      ),
+    };
+  };
+  let { app, raw } = await servers(true);
   const db = new pg.Pool({ connectionString: url, max: 8 });
   const { indexKeys } = require(`${ROOT}/dist/modules/audio/fingerprint-matching.js`);
   try {
@@ -125,13 +142,7 @@ export default async function requests() {
     const appDebit = (who) => () =>
       pool(DEBITS, CONCURRENCY, () => post(`${app.base}/api/v1/beat-requests`, who().headers, BODY));
     const rawDebit = (who) => () =>
-      pool(DEBITS, CONCURRENCY, () =>
-        post(
-          `${raw.base}/beat-requests`,
-          { 'content-type': 'application/json' },
-          { ...BODY, user_id: who().id },
-        ),
-      );
+      pool(DEBITS, CONCURRENCY, () => post(`${raw.base}/beat-requests`, who().headers, BODY));
     const rows = [
       await compare(
         'debits: one user (hot row)',
@@ -197,34 +208,36 @@ export default async function requests() {
       let next = 0;
       return pool(jobs.length, PRODUCERS, () => submit(jobs[next++]));
     };
-    const appSubmit = (j) =>
-      post(`${app.base}/api/v1/beat-requests/${j.request}/submissions`, j.producer.headers, {
-        track_id: j.track,
-      });
-    const rawSubmit = (j) =>
-      post(
-        `${raw.base}/submissions`,
-        { 'content-type': 'application/json' },
-        { request_id: j.request, track_id: j.track, producer_id: j.producer.id },
+    const submitTo = (base) => (j) =>
+      post(`${base}/beat-requests/${j.request}/submissions`, j.producer.headers, { track_id: j.track });
+    for (const batching of [true, false]) {
+      if (!batching) {
+        await Promise.all([app.stop(), raw.stop()]);
+        ({ app, raw } = await servers(false));
+      }
+      const mode = batching ? 'batched' : 'unbatched';
+      const appSubmit = submitTo(`${app.base}/api/v1`);
+      const rawSubmit = submitTo(raw.base);
+      rows.push(
+        await compare(
+          `submissions: 50 producers → 1 request, ${mode}`,
+          submissions(true, appSubmit),
+          submissions(true, rawSubmit),
+        ),
+        await compare(
+          `submissions: spread over 50 requests, ${mode}`,
+          submissions(false, appSubmit),
+          submissions(false, rawSubmit),
+        ),
       );
-    rows.push(
-      await compare(
-        'submissions: 50 producers → 1 request',
-        submissions(true, appSubmit),
-        submissions(true, rawSubmit),
-      ),
-      await compare(
-        'submissions: spread over 50 requests',
-        submissions(false, appSubmit),
-        submissions(false, rawSubmit),
-      ),
-    );
+    }
     report(rows, 'requests.json');
     console.log('  (req/s columns are debits/s and submissions/s; p50/p99 in ms)');
     const ratio = (a, b) => (a / b).toFixed(2);
     console.log(
       `  hot/spread — debits: app ${ratio(rows[0].app.rps, rows[1].app.rps)}, raw ${ratio(rows[0].baseline.rps, rows[1].baseline.rps)}; ` +
-        `submissions: app ${ratio(rows[2].app.rps, rows[3].app.rps)}, raw ${ratio(rows[2].baseline.rps, rows[3].baseline.rps)}`,
+        `submissions batched: app ${ratio(rows[2].app.rps, rows[3].app.rps)}, raw ${ratio(rows[2].baseline.rps, rows[3].baseline.rps)}; ` +
+        `unbatched: app ${ratio(rows[4].app.rps, rows[5].app.rps)}, raw ${ratio(rows[4].baseline.rps, rows[5].baseline.rps)}`,
     );
     const { n } = (await db.query('SELECT count(*)::int AS n FROM submissions')).rows[0];
     check(books.rows[0].bad === 0, `balances equal their ledger's sum (${books.rows[0].bad} differ)`);

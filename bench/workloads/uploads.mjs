@@ -15,7 +15,16 @@ import { createWriteStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { join } from 'node:path';
 import pg from 'pg';
-import { appEnv, databaseServer, freePort, freshDatabase, report, ROOT, startServer } from '../lib.mjs';
+import {
+  appEnv,
+  databaseServer,
+  freePort,
+  freshDatabase,
+  measured,
+  report,
+  ROOT,
+  startServer,
+} from '../lib.mjs';
 
 const SIZE = Number(process.env.BENCH_UPLOAD_BYTES ?? 256 * 1024 * 1024);
 const ROUNDS = Number(process.env.BENCH_UPLOAD_ROUNDS ?? 3);
@@ -177,10 +186,24 @@ async function measure(driver, server, dir, file) {
       form.append('bpm', '100');
       form.append('genre', 'ambient');
       form.append('audio', await openAsBlob(file), 'big.wav');
+      const line = `upload ${(SIZE / 1024 / 1024).toFixed(0)} MB, ${driver} (MB/s)`;
       appTimes.push(
-        await timeUpload(`${app.base}/api/v1/tracks`, form, { authorization: `Bearer ${access_token}` }),
+        await measured(
+          line,
+          'app',
+          () => timeUpload(`${app.base}/api/v1/tracks`, form, { authorization: `Bearer ${access_token}` }),
+          () => 1,
+        ),
       );
-      rawTimes.push(await timeUpload(`${raw.base}/`, await openAsBlob(file)));
+      const blob = await openAsBlob(file);
+      rawTimes.push(
+        await measured(
+          line,
+          'raw',
+          () => timeUpload(`${raw.base}/`, blob),
+          () => 1,
+        ),
+      );
     }
     const after = memory(app.pid);
     const mb = SIZE / 1024 / 1024;
