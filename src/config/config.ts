@@ -1,13 +1,14 @@
 import { isIP } from 'node:net';
 import { resolve } from 'node:path';
+import { ConfigError } from './config-error';
 import { assertFleetSettings, readInstanceCount } from './fleet';
 
 /**
  * Typed, validated configuration. Built once from the environment at boot (or from an explicit
  * map in tests, so several apps can run side by side with different settings) and injected as
- * `AppConfig`. A bad value fails fast with one line naming the variable.
+ * `AppConfig`. A bad value fails fast with one line naming the variable (a `ConfigError`).
  */
-export class ConfigError extends Error {}
+export { ConfigError };
 
 export interface Limits {
   /** per user per minute, every authenticated route */
