@@ -1,16 +1,7 @@
 import { defineResourceAccess, type Role } from '../../platform/access/resource-access';
 import type { Principal } from '../../platform/access/principal';
 import { PlaylistErrors } from './playlists.errors';
-import type { PlaylistRow } from './playlists.repository';
-
-/** What the access rules need to know about a playlist and its members. */
-export interface PlaylistMembers {
-  ownerId: string;
-  visibility: 'public' | 'private';
-  editorIds: readonly string[];
-  /** users with an open (pending, unexpired) invitation: they may look at what they are invited to */
-  inviteeIds: readonly string[];
-}
+import type { PlaylistMembers } from './playlists.repository';
 
 export type PlaylistAction =
   | 'read'
@@ -27,7 +18,7 @@ export type PlaylistAction =
  * playlist until the invitation is answered; anyone may read a public one. Everyone else gets
  * playlist_not_found for a private playlist and forbidden for an action beyond their role.
  */
-export const playlistAccess = defineResourceAccess<PlaylistRow, PlaylistAction>({
+export const playlistAccess = defineResourceAccess<PlaylistMembers, PlaylistAction>({
   relations: (p, principal) => {
     const roles: Role[] = [];
     if (!principal) return roles;
@@ -52,7 +43,7 @@ export const playlistAccess = defineResourceAccess<PlaylistRow, PlaylistAction>(
 
 /** The caller's role as shown to clients (owner > editor > viewer), null for a stranger. */
 export function roleOf(
-  p: PlaylistRow,
+  p: PlaylistMembers,
   principal: Principal | undefined,
 ): 'owner' | 'editor' | 'viewer' | null {
   const roles = playlistAccess.roles(p, principal);

@@ -5,7 +5,15 @@ import { pgErrorOf } from '../../platform/prisma/db-errors';
 import { PrismaService, type SqlTx, type Tx } from '../../platform/prisma/prisma.service';
 import { TracksErrors } from '../tracks/tracks.errors';
 import { summaryColumns, type SummaryRow } from '../library/track-summary';
-import type { PlaylistMembers } from './playlist-access';
+
+/** What the access rules (playlist-access.ts) need to know about a playlist and its members. */
+export interface PlaylistMembers {
+  ownerId: string;
+  visibility: 'public' | 'private';
+  editorIds: readonly string[];
+  /** users with an open (pending, unexpired) invitation: they may look at what they are invited to */
+  inviteeIds: readonly string[];
+}
 
 export interface PlaylistRow extends PlaylistMembers {
   id: string;
