@@ -17,6 +17,7 @@ import { LibraryErrors } from './modules/library/library.errors';
 import { CollaborationErrors, PlaylistErrors } from './modules/playlists/playlists.errors';
 import { SocialErrors } from './modules/social/social.errors';
 import { MessagingErrors } from './modules/messaging/messaging.errors';
+import { BlockErrors } from './modules/social/blocks.errors';
 import { RadioErrors } from './modules/radio/radio.errors';
 
 /**
@@ -25,6 +26,9 @@ import { RadioErrors } from './modules/radio/radio.errors';
  * reads each error's own definition.
  */
 export const CATALOGUE: readonly ErrorDefinition[] = (() => {
+  // the block refusals are social's, listed with messaging's codes after recipient_not_found (module
+  // "messaging" in the published catalogue)
+  const { recipientNotFound, ...messaging } = MessagingErrors;
   const all = [
     GeneralErrors,
     IdempotencyErrors,
@@ -46,7 +50,9 @@ export const CATALOGUE: readonly ErrorDefinition[] = (() => {
     PlaylistErrors,
     CollaborationErrors,
     SocialErrors,
-    MessagingErrors,
+    { recipientNotFound },
+    BlockErrors,
+    messaging,
     RadioErrors,
   ].flatMap((set) => Object.values(set) as ErrorDefinition[]);
   const seen = new Set<string>();

@@ -8,6 +8,7 @@ import { GeneralErrors } from '../../platform/errors/general.errors';
 import { IdPipe } from '../../platform/http/id.pipe';
 import { Idempotent } from '../../platform/idempotency/idempotent.decorator';
 import { PageQueryDto } from '../../platform/pagination/page.dto';
+import { BlockErrors } from '../social/blocks.errors';
 import {
   ConversationDto,
   ConversationListDto,
@@ -39,8 +40,8 @@ export class MessagingController {
   @ApiErrors(
     MessagingErrors.cannotMessageSelf,
     MessagingErrors.recipientNotFound,
-    MessagingErrors.youBlockedUser,
-    MessagingErrors.userBlockedYou,
+    BlockErrors.youBlockedUser,
+    BlockErrors.userBlockedYou,
   )
   async open(
     @CurrentPrincipal() principal: Principal,
@@ -85,8 +86,8 @@ export class MessagingController {
     GeneralErrors.validationFailed,
     MessagingErrors.conversationNotFound,
     MessagingErrors.notAParticipant,
-    MessagingErrors.youBlockedUser,
-    MessagingErrors.userBlockedYou,
+    BlockErrors.youBlockedUser,
+    BlockErrors.userBlockedYou,
     MessagingErrors.messageRateLimited,
   )
   send(
@@ -109,8 +110,8 @@ export class MessagingController {
     GeneralErrors.validationFailed,
     MessagingErrors.cannotMessageSelf,
     MessagingErrors.recipientNotFound,
-    MessagingErrors.youBlockedUser,
-    MessagingErrors.userBlockedYou,
+    BlockErrors.youBlockedUser,
+    BlockErrors.userBlockedYou,
     MessagingErrors.messageRateLimited,
   )
   sendDirect(@CurrentPrincipal() principal: Principal, @Body() dto: DirectMessageDto): Promise<MessageDto> {

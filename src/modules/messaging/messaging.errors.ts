@@ -7,20 +7,6 @@ export const MessagingErrors = defineErrors('messaging', {
     message: 'Recipient not found.',
     description: 'Unknown recipient user id (POST /messages, POST /conversations).',
   },
-  userBlockedYou: {
-    code: 'user_blocked_you',
-    status: 403,
-    message: 'This user has blocked you.',
-    description:
-      'The recipient blocked the sender (messages, new conversations); also answered to a follow of someone who blocked the caller.',
-  },
-  youBlockedUser: {
-    code: 'you_blocked_user',
-    status: 403,
-    message: 'You have blocked this user. Unblock to message.',
-    description:
-      'The sender blocked the recipient (messages, new conversations); also answered to a follow of someone the caller blocked.',
-  },
   messageTooLong: {
     code: 'message_too_long',
     status: 422,

@@ -67,7 +67,7 @@ export class MessagingService {
     const me = principal.userId;
     if (userId === me) throw new AppError(MessagingErrors.cannotMessageSelf);
     if (!(await this.repo.userExists(userId))) throw new AppError(MessagingErrors.recipientNotFound);
-    await this.assertNotBlocked(me, userId);
+    await this.blocks.assertNotBlocked(me, userId);
     const { id, created } = await this.repo.getOrCreate(
       undefined,
       newId('cnv'),
@@ -147,7 +147,7 @@ export class MessagingService {
       // read once the lock is ours: the sender's messages are stamped in the order they are sent
       const now = this.clock.now();
       await this.blocks.lockPair(tx, me, other);
-      await this.assertNotBlocked(me, other, tx);
+      await this.blocks.assertNotBlocked(me, other, tx);
       const spent = await RollingBudget.spend(
         tx,
         'message',
@@ -188,11 +188,5 @@ export class MessagingService {
         message: `Message exceeds limit (${max} characters).`,
       });
     }
-  }
-
-  private async assertNotBlocked(me: string, other: string, tx?: Tx): Promise<void> {
-    const relation = await this.blocks.relation(me, other, tx);
-    if (relation === 'you_blocked_user') throw new AppError(MessagingErrors.youBlockedUser);
-    if (relation === 'user_blocked_you') throw new AppError(MessagingErrors.userBlockedYou);
   }
 }

@@ -7,7 +7,6 @@ import { GeneralErrors } from '../../platform/errors/general.errors';
 import { newId } from '../../platform/ids';
 import { MailService } from '../../platform/mail/mail.service';
 import { RealtimeService } from '../../platform/realtime/realtime.service';
-import { MessagingErrors } from '../messaging/messaging.errors';
 import { BlocksService } from '../social/blocks.service';
 import { byCreation, decodeCursor, type Page, pageLimit, toPage } from '../../platform/pagination/pagination';
 import type { PageQueryDto } from '../../platform/pagination/page.dto';
@@ -59,13 +58,7 @@ export class CollaborationService implements OnModuleInit {
     return this.repo.withLocked(playlistId, principal.userId, now, async (tx, row) => {
       const playlist = playlistAccess.assert(principal, 'invite', row);
       await this.blocks.lockPair(tx, principal.userId, userId);
-      const relation = await this.blocks.relation(principal.userId, userId, tx);
-      if (relation === 'you_blocked_user') {
-        throw new AppError(MessagingErrors.youBlockedUser, {
-          message: 'You have blocked this user. Unblock to invite them.',
-        });
-      }
-      if (relation === 'user_blocked_you') throw new AppError(MessagingErrors.userBlockedYou);
+      await this.blocks.assertNotBlocked(principal.userId, userId, tx, 'invite them');
       const state = await this.repo.invitationState(tx, playlistId, userId, now);
       if (state.editor || state.pending) throw new AppError(CollaborationErrors.alreadyInvited);
       const until = Math.max(

@@ -19,7 +19,7 @@ import { AcceptsIfMatch, ETagged, IfMatch } from '../../platform/http/etag';
 import { IdPipe } from '../../platform/http/id.pipe';
 import { Idempotent } from '../../platform/idempotency/idempotent.decorator';
 import { PageQueryDto } from '../../platform/pagination/page.dto';
-import { MessagingErrors } from '../messaging/messaging.errors';
+import { BlockErrors } from '../social/blocks.errors';
 import { AccountsErrors } from '../accounts/accounts.errors';
 import { TracksErrors } from '../tracks/tracks.errors';
 import { CollaborationService } from './collaboration.service';
@@ -222,8 +222,8 @@ export class PlaylistsController {
   @ApiErrors(
     PlaylistErrors.playlistNotFound,
     AccountsErrors.userNotFound,
-    MessagingErrors.youBlockedUser,
-    MessagingErrors.userBlockedYou,
+    BlockErrors.youBlockedUser,
+    BlockErrors.userBlockedYou,
     CollaborationErrors.alreadyInvited,
     CollaborationErrors.reinviteCooldown,
     CollaborationErrors.maxEditorsReached,

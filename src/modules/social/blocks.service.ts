@@ -8,16 +8,18 @@ import type { PageQueryDto } from '../../platform/pagination/page.dto';
 import type { Tx } from '../../platform/prisma/prisma.service';
 import type { UserSummaryDto } from './dto/social.dto';
 import { AccountsErrors } from '../accounts/accounts.errors';
-import { BlockRelation, SocialRepository } from './social.repository';
+import { assertNoBlock } from './blocks.errors';
+import { SocialRepository } from './social.repository';
 
 /** Called inside the block's transaction, e.g. to withdraw playlist invitations between the two. */
 export type BlockListener = (tx: Tx, blockerId: string, blockedId: string) => Promise<void>;
 
 /**
  * Blocks, and the API other modules use to honour them:
- * - `relation(me, other, tx?)` / `isBlockedEitherWay(a, b, tx?)` for one pair; inside a
- *   transaction call `lockPair(tx, a, b)` first so a block cannot land between the check and the
- *   write (follows, messages and invitations all do);
+ * - `assertNotBlocked(me, other, tx?)` (the refusals of blocks.errors.ts) or
+ *   `isBlockedEitherWay(a, b, tx?)` for one pair; inside a transaction call `lockPair(tx, a, b)`
+ *   first so a block cannot land between the check and the write (follows, messages and
+ *   invitations all do);
  * - `notBlockedEitherWay(me, column)` (blocks.sql.ts) for lists (feed, radio, playlists);
  * - `onBlock(listener)` to undo what a block ends (follows are removed here).
  */
@@ -38,9 +40,12 @@ export class BlocksService {
     return this.repo.lockPair(tx, a, b);
   }
 
-  /** How `me` and `other` stand: `you_blocked_user` wins when both blocked each other. */
-  relation(me: string, other: string, tx?: Tx): Promise<BlockRelation> {
-    return this.repo.blockRelation(me, other, tx);
+  /**
+   * you_blocked_user / user_blocked_you when `me` and `other` blocked each other either way
+   * (`unblockTo` ends the first one's message: "Unblock to invite them.").
+   */
+  async assertNotBlocked(me: string, other: string, tx?: Tx, unblockTo?: string): Promise<void> {
+    assertNoBlock(await this.repo.blockRelation(me, other, tx), unblockTo);
   }
 
   async isBlockedEitherWay(a: string, b: string, tx?: Tx): Promise<boolean> {

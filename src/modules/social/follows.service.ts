@@ -6,9 +6,9 @@ import { AppError, type ErrorDefinition } from '../../platform/errors/app-error'
 import { decodeCursor, Page, pageLimit, toPage, byCreation } from '../../platform/pagination/pagination';
 import type { PageQueryDto } from '../../platform/pagination/page.dto';
 import { RollingBudget } from '../../platform/rate-limit/rolling-budget';
-import { MessagingErrors } from '../messaging/messaging.errors';
 import type { FollowDto, PublicProfileDto, UserSummaryDto } from './dto/social.dto';
 import { AccountsErrors } from '../accounts/accounts.errors';
+import { assertNoBlock } from './blocks.errors';
 import { SocialErrors } from './social.errors';
 import { SocialRepository } from './social.repository';
 
@@ -44,12 +44,7 @@ export class FollowsService {
       await this.repo.lockPair(tx, me, targetId);
       const state = await this.repo.followState(tx, me, targetId);
       if (!state.exists) throw new AppError(AccountsErrors.userNotFound);
-      if (state.relation === 'you_blocked_user') {
-        throw new AppError(MessagingErrors.youBlockedUser, {
-          message: 'You have blocked this user. Unblock to follow.',
-        });
-      }
-      if (state.relation === 'user_blocked_you') throw new AppError(MessagingErrors.userBlockedYou);
+      assertNoBlock(state.relation, 'follow');
       if (state.following) throw new AppError(SocialErrors.alreadyFollowing);
       if (state.count >= following) {
         throw new AppError(SocialErrors.followLimitReached, {

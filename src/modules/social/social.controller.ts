@@ -7,7 +7,7 @@ import { GeneralErrors } from '../../platform/errors/general.errors';
 import { IdPipe } from '../../platform/http/id.pipe';
 import { Idempotent } from '../../platform/idempotency/idempotent.decorator';
 import { PageQueryDto } from '../../platform/pagination/page.dto';
-import { MessagingErrors } from '../messaging/messaging.errors';
+import { BlockErrors } from './blocks.errors';
 import { TracksErrors } from '../tracks/tracks.errors';
 import { BlocksService } from './blocks.service';
 import { FeedPageDto, FollowDto, PublicProfileDto, RepostDto, UserSummaryListDto } from './dto/social.dto';
@@ -50,8 +50,8 @@ export class UsersSocialController {
   @ApiErrors(
     SocialErrors.cannotFollowSelf,
     AccountsErrors.userNotFound,
-    MessagingErrors.youBlockedUser,
-    MessagingErrors.userBlockedYou,
+    BlockErrors.youBlockedUser,
+    BlockErrors.userBlockedYou,
     SocialErrors.alreadyFollowing,
     SocialErrors.followLimitReached,
     SocialErrors.followRateLimited,
