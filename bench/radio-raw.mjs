@@ -23,9 +23,10 @@ app.setErrorHandler(answerRefusal);
 const id = (prefix) => `${prefix}_${randomBytes(13).toString('hex').slice(0, 26)}`;
 const randomPoint = () => Math.floor(Math.random() * 2 ** 32) - 2 ** 31;
 
+/** RadioService.openSession: the open session by id, then radioSessionAccess (its listener only). */
 const findOpen = async (sessionId, userId) => {
-  const [s] = await sql(FIND_OPEN_SQL, [sessionId, userId], 'radio_find_open');
-  if (!s) throw new Refused(404, 'radio_session_not_found');
+  const [s] = await sql(FIND_OPEN_SQL, [sessionId], 'radio_find_open');
+  if (!s || s.userId !== userId) throw new Refused(404, 'radio_session_not_found');
   return s;
 };
 

@@ -1,3 +1,4 @@
+import type { Principal } from '../../platform/access/principal';
 import { defineResourceAccess } from '../../platform/access/resource-access';
 import { MessagingErrors } from './messaging.errors';
 import type { ConversationRow } from './messaging.repository';
@@ -15,3 +16,7 @@ export const conversationAccess = defineResourceAccess<ConversationRow, 'see' | 
   notFound: MessagingErrors.conversationNotFound,
   denied: MessagingErrors.notAParticipant,
 });
+
+/** The participant who is not the caller (a participant, as `conversationAccess` made sure). */
+export const otherParticipant = (c: ConversationRow, principal: Principal): string =>
+  c.userA === principal.userId ? c.userB : c.userA;

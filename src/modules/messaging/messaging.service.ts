@@ -11,7 +11,7 @@ import type { Tx } from '../../platform/prisma/prisma.service';
 import { RollingBudget } from '../../platform/rate-limit/rolling-budget';
 import { RealtimeService } from '../../platform/realtime/realtime.service';
 import { BlocksService } from '../social/blocks.service';
-import { conversationAccess } from './conversation-access';
+import { conversationAccess, otherParticipant } from './conversation-access';
 import type { ConversationDto, MessageDto } from './dto/messaging.dto';
 import { MessagingErrors } from './messaging.errors';
 import { ConversationListRow, MessageRow, MessagingRepository } from './messaging.repository';
@@ -109,8 +109,12 @@ export class MessagingService {
   async sendToConversation(principal: Principal, conversationId: string, body: string): Promise<MessageDto> {
     this.assertBody(body);
     const conversation = conversationAccess.assert(principal, 'post', await this.repo.find(conversationId));
-    const other = conversation.userA === principal.userId ? conversation.userB : conversation.userA;
-    return this.send(principal.userId, other, body, async () => conversation.id);
+    return this.send(
+      principal.userId,
+      otherParticipant(conversation, principal),
+      body,
+      async () => conversation.id,
+    );
   }
 
   /**

@@ -12,6 +12,7 @@ import { byCreation, decodeCursor, type Page, pageLimit, toPage } from '../../pl
 import type { PageQueryDto } from '../../platform/pagination/page.dto';
 import { AccountsErrors } from '../accounts/accounts.errors';
 import type { InvitationDto } from './dto/playlist.dto';
+import { invitationAccess } from './invitation-access';
 import { playlistAccess } from './playlist-access';
 import { CollaborationErrors } from './playlists.errors';
 import { PlaylistsRepository } from './playlists.repository';
@@ -115,15 +116,16 @@ export class CollaborationService implements OnModuleInit {
       limit + 1,
       decodeCursor(query.cursor),
     );
+    // the query narrows to the caller's invitations; the access helper decides what the list shows
     return toPage(
-      rows,
+      invitationAccess.filter(principal, 'see', rows),
       limit,
       (r) => byCreation({ createdAt: new Date(r.createdAt), id: r.id }),
       (r) => ({
         id: r.id,
         playlist_id: r.playlistId,
         playlist_name: r.playlistName,
-        invitee_id: principal.userId,
+        invitee_id: r.inviteeId,
         inviter_id: r.inviterId,
         status: 'pending',
         created_at: new Date(r.createdAt).toISOString(),
@@ -150,14 +152,16 @@ export class CollaborationService implements OnModuleInit {
     invitationId: string,
     answer: 'accepted' | 'declined',
   ): Promise<InvitationDto> {
-    const found = await this.repo.findInvitation(invitationId);
-    if (!found || found.inviteeId !== principal.userId)
-      throw new AppError(CollaborationErrors.invitationNotFound);
+    const found = invitationAccess.assert(principal, 'respond', await this.repo.findInvitation(invitationId));
     const now = this.clock.now();
     // the playlist's lock first (the order every change of its members takes), then the invitation's
     return this.repo.withLocked(found.playlistId, principal.userId, now, async (tx, playlist) => {
-      const inv = await this.repo.lockInvitation(tx, invitationId);
-      if (!inv || !playlist) throw new AppError(CollaborationErrors.invitationNotFound);
+      const inv = invitationAccess.assert(
+        principal,
+        'respond',
+        await this.repo.lockInvitation(tx, invitationId),
+      );
+      if (!playlist) throw new AppError(CollaborationErrors.invitationNotFound);
       const dto = (status: string): InvitationDto => ({
         id: inv.id,
         playlist_id: inv.playlistId,

@@ -507,12 +507,14 @@ export class PlaylistsRepository {
       playlistId: string;
       playlistName: string;
       ownerId: string;
+      inviteeId: string;
       inviterId: string;
       createdAt: Date;
       expiresAt: Date;
     }>(
       `SELECT i.id, i.playlist_id AS "playlistId", p.name AS "playlistName", p.owner_id AS "ownerId",
-              i.inviter_id AS "inviterId", i.created_at AS "createdAt", i.expires_at AS "expiresAt"
+              i.invitee_id AS "inviteeId", i.inviter_id AS "inviterId", i.created_at AS "createdAt",
+              i.expires_at AS "expiresAt"
        FROM playlist_invitations i JOIN playlists p ON p.id = i.playlist_id
        WHERE i.invitee_id = $1 AND i.status = 'pending' AND i.expires_at > $2
          AND ($4::timestamptz IS NULL OR (i.created_at, i.id) < ($4::timestamptz, $5::text))

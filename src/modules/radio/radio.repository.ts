@@ -96,9 +96,9 @@ const shapeOf = (rule: StationRule) =>
 // The statements on the path of every `next`, exported for the raw baseline of the benchmark
 // (bench/radio-raw.mjs runs exactly these).
 
-/** The user's open session with its last 20 plays. */
+/** The open session with its last 20 plays (whose it is and who may use it: radio-session-access.ts). */
 export const FIND_OPEN_SQL = `SELECT ${SESSION_COLUMNS} FROM radio_sessions s
-  WHERE s.id = $1 AND s.user_id = $2 AND s.ended_at IS NULL`;
+  WHERE s.id = $1 AND s.ended_at IS NULL`;
 
 /** Summaries of the playable tracks among $1. */
 export const SUMMARIES_SQL = `SELECT t.id, t.title, t.owner_id, t.bpm, t.genre, t.musical_key, t.duration_ms,
@@ -386,15 +386,16 @@ export class RadioRepository {
     await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`radio:${userId}`}, 11))`;
   }
 
-  /** The user's open session (ended, unknown or someone else's: null). */
-  async findOpen(id: string, userId: string): Promise<SessionRow | null> {
-    const rows = await this.pool<SessionRow>(FIND_OPEN_SQL, [id, userId], 'radio_find_open');
+  /** The open session (ended or unknown: null), whoever's it is. */
+  async findOpen(id: string): Promise<SessionRow | null> {
+    const rows = await this.pool<SessionRow>(FIND_OPEN_SQL, [id], 'radio_find_open');
     return rows[0] ?? null;
   }
 
   /**
-   * Under the user's lock: the open session locked for this transaction, with the plan's skip
-   * limit and the user's skips since `windowStart`.
+   * Under the user's lock: the user's open session locked for this transaction (only the user's:
+   * nobody else's request takes its lock), with the plan's skip limit and the user's skips since
+   * `windowStart`.
    */
   async lockForSkip(tx: Tx, id: string, userId: string, windowStart: Date): Promise<SkipState | null> {
     const rows = await tx.$queryRawUnsafe<SkipState[]>(

@@ -21,6 +21,7 @@ import type {
   StationDto,
   TrackPlaysDto,
 } from './dto/radio.dto';
+import { radioSessionAccess } from './radio-session-access';
 import { RadioErrors } from './radio.errors';
 import { type ListenRow, RadioRepository, type SessionRow } from './radio.repository';
 import { parseStationId, type StationRule } from './seed-rules';
@@ -118,14 +119,18 @@ export class RadioService {
     });
   }
 
+  /** The writes keep their `user_id` guard: the session may have ended since it was read. */
   async heartbeat(principal: Principal, id: string): Promise<RadioSessionDto> {
-    if (!(await this.repo.heartbeat(id, principal.userId, this.clock.now())))
+    const s = await this.openSession(principal, id);
+    const at = this.clock.now();
+    if (!(await this.repo.heartbeat(s.id, s.userId, at)))
       throw new AppError(RadioErrors.radioSessionNotFound);
-    return this.view(await this.openSession(principal, id));
+    return this.view({ ...s, lastHeartbeatAt: at });
   }
 
   async end(principal: Principal, id: string): Promise<void> {
-    if (!(await this.repo.end(id, principal.userId, this.clock.now())))
+    const s = await this.openSession(principal, id);
+    if (!(await this.repo.end(s.id, s.userId, this.clock.now())))
       throw new AppError(RadioErrors.radioSessionNotFound);
   }
 
@@ -155,8 +160,11 @@ export class RadioService {
     const now = this.clock.now();
     const { view, remaining } = await this.repo.transaction(async (tx) => {
       await this.repo.lockUser(tx, principal.userId);
-      const s = await this.repo.lockForSkip(tx, id, principal.userId, addSeconds(now, -HOUR_SECONDS));
-      if (!s) throw new AppError(RadioErrors.radioSessionNotFound);
+      const s = radioSessionAccess.assert(
+        principal,
+        'listen',
+        await this.repo.lockForSkip(tx, id, principal.userId, addSeconds(now, -HOUR_SECONDS)),
+      );
       const left = (counted: boolean) =>
         s.skipLimit === null ? null : Math.max(0, s.skipLimit - s.skipsUsed - (counted ? 1 : 0));
       if (dto.track_id !== undefined && dto.track_id !== s.currentTrackId)
@@ -218,10 +226,9 @@ export class RadioService {
 
   // ---- internals --------------------------------------------------------------------------------
 
+  /** The open session, when it is the caller's (radio_session_not_found otherwise). */
   private async openSession(principal: Principal, id: string): Promise<SessionRow> {
-    const s = await this.repo.findOpen(id, principal.userId);
-    if (!s) throw new AppError(RadioErrors.radioSessionNotFound);
-    return s;
+    return radioSessionAccess.assert(principal, 'listen', await this.repo.findOpen(id));
   }
 
   /**
