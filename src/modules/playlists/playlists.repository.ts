@@ -50,6 +50,12 @@ const PLAYLIST_COLUMNS = `
   EXISTS (SELECT 1 FROM playlist_invitations i WHERE i.playlist_id = p.id AND i.invitee_id = $2
             AND i.status = 'pending' AND i.expires_at > $3) AS invited`;
 
+/** The playlist row's lock: every change of a playlist takes it first (`withLocked`). */
+const PLAYLIST_LOCK_SQL = `SELECT ${PLAYLIST_COLUMNS} FROM playlists p WHERE p.id = $1 FOR UPDATE OF p`;
+
+/** What runs under the playlist's lock: the transaction, and the row (null when it is gone). */
+type Locked<X, T> = (tx: X, playlist: PlaylistRow | null) => Promise<T>;
+
 const STATS = `
   (SELECT count(*)::int FROM playlist_tracks pt WHERE pt.playlist_id = p.id) AS "trackCount",
   (SELECT COALESCE(sum(t.duration_ms), 0)::bigint FROM playlist_tracks pt JOIN tracks t ON t.id = pt.track_id
@@ -143,43 +149,31 @@ export class PlaylistsRepository {
   /**
    * Runs `fn` in a transaction holding the playlist row's lock (`fn` gets the row as it is now,
    * null if it is gone): changes to one playlist take turns, and every statement after the lock
-   * sees what the previous holder committed. Throwing in `fn` undoes everything.
+   * sees what the previous holder committed. Throwing in `fn` undoes everything. One lock
+   * statement for every change (PLAYLIST_LOCK_SQL). With `'pg'` it runs in a pg transaction on
+   * the pool (the add, a hot path: `fn` gets an SqlTx), else in Prisma's interactive transaction,
+   * the handle the mail, realtime and blocks calls of the other changes take (`fn` gets a Tx).
    */
+  withLocked<T>(id: string, caller: string, now: Date, fn: Locked<Tx, T>): Promise<T>;
+  withLocked<T>(id: string, caller: string, now: Date, on: 'pg', fn: Locked<SqlTx, T>): Promise<T>;
   withLocked<T>(
     id: string,
     caller: string,
     now: Date,
-    fn: (tx: Tx, playlist: PlaylistRow | null) => Promise<T>,
+    ...how: [Locked<Tx, T>] | ['pg', Locked<SqlTx, T>]
   ): Promise<T> {
-    return this.prisma.$transaction(async (tx) => {
-      const [row] = await tx.$queryRawUnsafe<RawPlaylist[]>(
-        `SELECT ${PLAYLIST_COLUMNS} FROM playlists p WHERE p.id = $1 FOR UPDATE OF p`,
-        id,
-        caller,
-        now,
+    const params = [id, caller, now];
+    const locked = (rows: RawPlaylist[]) => (rows[0] ? toRow(rows[0], caller) : null);
+    if (how.length === 2) {
+      const inPg = how[1];
+      return this.prisma.transaction(async (tx) =>
+        inPg(tx, locked(await tx.query<RawPlaylist>(PLAYLIST_LOCK_SQL, params, 'playlist_lock'))),
       );
-      return fn(tx, row ? toRow(row, caller) : null);
-    });
-  }
-
-  /**
-   * An add to the playlist: `fn` runs in a pg transaction holding the playlist's row lock (the
-   * adds to one playlist take turns, so its limit holds), with the row as `withLocked` reads it.
-   */
-  withLockedForAdd<T>(
-    id: string,
-    caller: string,
-    now: Date,
-    fn: (tx: SqlTx, playlist: PlaylistRow | null) => Promise<T>,
-  ): Promise<T> {
-    return this.prisma.transaction(async (tx) => {
-      const [row] = await tx.query<RawPlaylist>(
-        `SELECT ${PLAYLIST_COLUMNS} FROM playlists p WHERE p.id = $1 FOR UPDATE OF p`,
-        [id, caller, now],
-        'playlist_lock',
-      );
-      return fn(tx, row ? toRow(row, caller) : null);
-    });
+    }
+    const [inPrisma] = how;
+    return this.prisma.$transaction(async (tx) =>
+      inPrisma(tx, locked(await tx.$queryRawUnsafe<RawPlaylist[]>(PLAYLIST_LOCK_SQL, ...params))),
+    );
   }
 
   /**
