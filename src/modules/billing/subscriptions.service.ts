@@ -7,6 +7,7 @@ import { AppError, isAppError } from '../../platform/errors/app-error';
 import { GeneralErrors } from '../../platform/errors/general.errors';
 import { IdempotencyErrors } from '../../platform/idempotency/idempotency.errors';
 import { paymentError, stripeUnreachable } from '../../platform/payments/payment-errors';
+import { fieldOf, idOf } from '../../platform/payments/stripe-fields';
 import { StripeClient } from '../../platform/payments/stripe.client';
 import type { Tx } from '../../platform/prisma/prisma.service';
 import { BillingErrors } from './billing.errors';
@@ -28,10 +29,10 @@ const STATUS: Record<string, SubscriptionStatus> = {
 /** A claim younger than this is a request still running; an older one died and may be resumed. */
 const LEASE_SECONDS = 120;
 
+/** The current period's end: the first item's (API 2025-03-31 and later), else the subscription's (before). */
 const periodEnd = (s: Stripe.Subscription): Date | null => {
-  const item = s.items?.data?.[0] as (Stripe.SubscriptionItem & { current_period_end?: number }) | undefined;
-  const end =
-    item?.current_period_end ?? (s as unknown as { current_period_end?: number }).current_period_end;
+  const item: Stripe.SubscriptionItem | undefined = s.items?.data?.[0];
+  const end = item?.current_period_end ?? fieldOf(s, 'current_period_end');
   return typeof end === 'number' && Number.isSafeInteger(end) ? new Date(end * 1000) : null;
 };
 
@@ -356,14 +357,14 @@ export class SubscriptionsService {
     if (facts.status === 'canceled') await this.billing.changePlan(tx, userId, 'explorer');
   }
 
-  /** The subscription an invoice belongs to (invoice.payment_failed), or null. */
-  static invoiceSubscription(invoice: Stripe.Invoice): string | null {
-    const raw = invoice as unknown as {
-      subscription?: string | { id: string } | null;
-      parent?: { subscription_details?: { subscription?: string | { id: string } } };
-    };
-    const ref = raw.parent?.subscription_details?.subscription ?? raw.subscription;
-    const id = typeof ref === 'string' ? ref : ref?.id;
-    return typeof id === 'string' && id ? id : null;
+  /**
+   * The subscription an invoice belongs to (invoice.payment_failed, the event's object as sent),
+   * or null: `parent.subscription_details.subscription` (API 2025-03-31 and later), else
+   * `subscription` (before).
+   */
+  static invoiceSubscription(invoice: Readonly<Record<string, unknown>>): string | null {
+    const ref =
+      fieldOf(fieldOf(invoice.parent, 'subscription_details'), 'subscription') ?? invoice.subscription;
+    return idOf(ref);
   }
 }

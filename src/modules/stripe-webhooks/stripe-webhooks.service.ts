@@ -5,6 +5,7 @@ import { Clock } from '../../platform/clock/clock';
 import { AppError } from '../../platform/errors/app-error';
 import { GeneralErrors } from '../../platform/errors/general.errors';
 import { stripeUnreachable } from '../../platform/payments/payment-errors';
+import { idOf, isRecord } from '../../platform/payments/stripe-fields';
 import { StripeClient } from '../../platform/payments/stripe.client';
 import { SubscriptionsService } from '../billing/subscriptions.service';
 import { Fulfilment } from '../licensing/fulfilment';
@@ -25,12 +26,6 @@ const malformed = (why: string) =>
   new AppError(GeneralErrors.badRequest, { message: `Malformed Stripe event: ${why}.` });
 const unknownObject = (what: string) =>
   new AppError(GeneralErrors.badRequest, { message: `Unknown to Stripe or to us: ${what}.` });
-
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
-
-const idOf = (ref: unknown): string | null =>
-  typeof ref === 'string' && ref ? ref : isObject(ref) && typeof ref.id === 'string' ? ref.id : null;
 
 /**
  * Stripe's events, verified and applied exactly once. A signed event is not trusted for its
@@ -88,14 +83,14 @@ export class StripeWebhooksService {
   }
 
   private shape(event: unknown, nowSeconds: number): VerifiedEvent {
-    if (!isObject(event)) throw malformed('not an object');
+    if (!isRecord(event)) throw malformed('not an object');
     const { id, type, created, data } = event;
     if (typeof id !== 'string' || !id || id.length > 255) throw malformed('id');
     if (typeof type !== 'string' || !type || type.length > 255) throw malformed('type');
     if (typeof created !== 'number' || !Number.isSafeInteger(created) || created < 0)
       throw malformed('created');
     if (created > nowSeconds + TOLERANCE_SECONDS) throw malformed('created is in the future');
-    if (!isObject(data) || !isObject(data.object)) throw malformed('data.object');
+    if (!isRecord(data) || !isRecord(data.object)) throw malformed('data.object');
     const object = data.object;
     if (typeof object.id !== 'string' || !object.id || object.id.length > 255)
       throw malformed('data.object.id');
@@ -149,7 +144,7 @@ export class StripeWebhooksService {
         // an invoice only names the subscription: its state is read from Stripe like any other
         const subscriptionId =
           event.type === 'invoice.payment_failed'
-            ? SubscriptionsService.invoiceSubscription(event.object as unknown as Stripe.Invoice)
+            ? SubscriptionsService.invoiceSubscription(event.object)
             : event.object.id;
         if (!subscriptionId) throw unknownObject(`the subscription of invoice ${event.object.id}`);
         const sub = await this.subscriptions.fetch(subscriptionId);
