@@ -15,7 +15,7 @@ import Fastify from 'fastify';
 import { generateKeyBetween, generateNKeysBetween } from 'fractional-indexing';
 import { answerRefusal, appModule, db, principal, Refused, sql, transaction } from './raw-db.mjs';
 
-const { summaryColumns } = appModule('modules/library/track-summary.js');
+const { entrySummaryColumns } = appModule('modules/tracks/track-summary.js');
 
 const { PORT } = process.env;
 /** the app's: LIMIT_PLAYLIST_TRACKS's default, MAX_KEY_LENGTH, MOVE_ATTEMPTS */
@@ -36,8 +36,8 @@ const PLAYLIST_COLUMNS = `
 
 const canEdit = (p, user) => p.ownerId === user || p.editors.some((e) => e.user_id === user);
 const canRead = (p, user) => p.visibility === 'public' || canEdit(p, user) || p.invited;
-/** the tracks module's rule for a summary row (track-summary.ts visibleTo) */
-const visible = (e) => e.source === 'external' || e.processingStatus === 'ready' || e.credited;
+/** the tracks module's rule, evaluated by the statement that reads the entry (track-summary.ts readerSees) */
+const visible = (e) => e.visible === true;
 
 const find = async (id, user, now) =>
   (
@@ -47,18 +47,18 @@ const find = async (id, user, now) =>
 app.get('/health', async () => ({ ok: true }));
 
 app.get('/playlists/:id', async (req) => {
-  const { userId } = await principal(req.headers.authorization);
+  const { userId, role } = await principal(req.headers.authorization);
   const id = req.params.id;
   const [p, entries] = await Promise.all([
     find(id, userId, new Date()),
     sql(
-      `SELECT pt.track_id AS "trackId", pt.added_by AS "addedBy", pt.added_at AS "addedAt", ${summaryColumns('$2')}
+      `SELECT pt.track_id AS "trackId", pt.added_by AS "addedBy", pt.added_at AS "addedAt", ${entrySummaryColumns({ user: '$2', admin: '$3' })}
        FROM playlist_tracks pt
        JOIN tracks t ON t.id = pt.track_id
        LEFT JOIN artists a ON a.id = t.artist_id
        WHERE pt.playlist_id = $1
        ORDER BY pt.position`,
-      [id, userId],
+      [id, userId, role === 'admin'],
       'playlist_entries',
     ),
   ]);
@@ -71,7 +71,7 @@ app.get('/playlists/:id', async (req) => {
     visibility: p.visibility,
     version: p.version,
     track_count: entries.length,
-    duration_ms: entries.reduce((s, e) => s + (e.durationMs ?? 0), 0),
+    duration_ms: entries.reduce((s, e) => s + (e.duration_ms ?? 0), 0),
     created_at: p.createdAt.toISOString(),
     updated_at: p.updatedAt.toISOString(),
     editors: p.editors.map((e) => ({ user_id: e.user_id, added_at: new Date(e.added_at).toISOString() })),
@@ -82,14 +82,14 @@ app.get('/playlists/:id', async (req) => {
       available: visible(e),
       track: visible(e)
         ? {
-            id: e.trackId,
+            id: e.id,
             title: e.title,
-            owner_id: e.ownerId,
-            artist_name: e.artistName,
+            owner_id: e.owner_id,
+            artist_name: e.artist_name,
             bpm: e.bpm,
             genre: e.genre,
             source: e.source,
-            duration_ms: e.durationMs,
+            duration_ms: e.duration_ms,
           }
         : null,
     })),
@@ -97,7 +97,7 @@ app.get('/playlists/:id', async (req) => {
 });
 
 app.post('/playlists/:id/tracks', async (req, reply) => {
-  const { userId } = await principal(req.headers.authorization);
+  const { userId, role } = await principal(req.headers.authorization);
   const trackId = req.body.track_id;
   const id = req.params.id;
   const now = new Date();
@@ -110,11 +110,11 @@ app.post('/playlists/:id/tracks', async (req, reply) => {
     if (!p || !canEdit(p, userId)) throw new Refused(404, 'playlist_not_found');
     const [s] = await tx.query(
       `SELECT s.count, s.last, s.present,
-              (SELECT row_to_json(x) FROM (SELECT t.id AS "trackId", ${summaryColumns('$3')}
+              (SELECT row_to_json(x) FROM (SELECT ${entrySummaryColumns({ user: '$3', admin: '$4' })}
                  FROM tracks t LEFT JOIN artists a ON a.id = t.artist_id WHERE t.id = $2) x) AS track
        FROM (SELECT count(*)::int AS count, max(position) AS last, COALESCE(bool_or(track_id = $2), false) AS present
              FROM playlist_tracks WHERE playlist_id = $1) s`,
-      [id, trackId, userId],
+      [id, trackId, userId, role === 'admin'],
       'playlist_add_state',
     );
     if (!s.track || !visible(s.track)) throw new Refused(404, 'track_not_found');

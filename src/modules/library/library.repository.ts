@@ -2,9 +2,11 @@ import { Injectable } from '@nestjs/common';
 import type { Keyset } from '../../platform/pagination/pagination';
 import { pgErrorOf } from '../../platform/prisma/db-errors';
 import { PrismaService } from '../../platform/prisma/prisma.service';
-import { summaryColumns, type SummaryRow } from './track-summary';
+import type { Principal } from '../../platform/access/principal';
+import { type EntrySummaryRow, entrySummaryColumns } from '../tracks/track-summary';
+import { readerValues } from '../tracks/track-visibility';
 
-export type LibraryRow = SummaryRow & { savedAt: Date };
+export type LibraryRow = EntrySummaryRow & { trackId: string; savedAt: Date };
 
 @Injectable()
 export class LibraryRepository {
@@ -51,10 +53,14 @@ export class LibraryRepository {
     return rows.length > 0;
   }
 
-  /** Newest first by (saved_at, track_id), with the tracks' summaries; a deleted track is gone (cascade). */
-  list(userId: string, take: number, after?: Keyset): Promise<LibraryRow[]> {
+  /**
+   * The user's library, newest first by (saved_at, track_id), with the tracks' summaries and
+   * whether the user may see each; a deleted track is gone (cascade).
+   */
+  list(user: Principal, take: number, after?: Keyset): Promise<LibraryRow[]> {
+    const [userId, admin] = readerValues(user);
     return this.prisma.sql<LibraryRow>(
-      `SELECT li.track_id AS "trackId", li.created_at AS "savedAt", ${summaryColumns('$1')}
+      `SELECT li.track_id AS "trackId", li.created_at AS "savedAt", ${entrySummaryColumns({ user: '$1', admin: '$5' })}
        FROM library_items li
        JOIN tracks t ON t.id = li.track_id
        LEFT JOIN artists a ON a.id = t.artist_id
@@ -62,7 +68,7 @@ export class LibraryRepository {
          AND ($3::timestamptz IS NULL OR (li.created_at, li.track_id) < ($3::timestamptz, $4::text))
        ORDER BY li.created_at DESC, li.track_id DESC
        LIMIT $2`,
-      [userId, take, after?.at ?? null, after?.id ?? null],
+      [userId, take, after?.at ?? null, after?.id ?? null, admin],
       'library_list',
     );
   }

@@ -5,13 +5,12 @@ import { Clock } from '../../platform/clock/clock';
 import { AppError } from '../../platform/errors/app-error';
 import { decodeCursor, type Page, pageLimit, toPage } from '../../platform/pagination/pagination';
 import type { PageQueryDto } from '../../platform/pagination/page.dto';
-import { summaryOfTrack } from './track-summary';
+import { summaryRowOf, toTrackSummaryDto, visibleSummary } from '../tracks/track-summary';
 import { TracksErrors } from '../tracks/tracks.errors';
 import { TracksService } from '../tracks/tracks.service';
 import type { LibraryEntryDto } from './dto/library.dto';
 import { LibraryErrors } from './library.errors';
 import { type LibraryRow, LibraryRepository } from './library.repository';
-import { toSummary } from './track-summary';
 
 @Injectable()
 export class LibraryService {
@@ -37,7 +36,7 @@ export class LibraryService {
       track_id: track.id,
       saved_at: at.toISOString(),
       available: true,
-      track: summaryOfTrack(track),
+      track: toTrackSummaryDto(summaryRowOf(track)),
     };
   }
 
@@ -47,18 +46,13 @@ export class LibraryService {
 
   async list(principal: Principal, query: PageQueryDto): Promise<Page<LibraryEntryDto>> {
     const limit = pageLimit(query);
-    const rows = await this.repo.list(principal.userId, limit + 1, decodeCursor(query.cursor));
-    return toPage(
-      rows,
-      limit,
-      (r) => ({ at: r.savedAt, id: r.trackId }),
-      (r) => toEntry(r, principal),
-    );
+    const rows = await this.repo.list(principal, limit + 1, decodeCursor(query.cursor));
+    return toPage(rows, limit, (r) => ({ at: r.savedAt, id: r.trackId }), toEntry);
   }
 }
 
-function toEntry(row: LibraryRow, principal: Principal): LibraryEntryDto {
-  const track = toSummary(row, principal);
+function toEntry(row: LibraryRow): LibraryEntryDto {
+  const track = visibleSummary(row);
   return {
     track_id: row.trackId,
     saved_at: new Date(row.savedAt).toISOString(),

@@ -4,7 +4,9 @@ import { AppError } from '../../platform/errors/app-error';
 import { pgErrorOf } from '../../platform/prisma/db-errors';
 import { PrismaService, type SqlTx, type Tx } from '../../platform/prisma/prisma.service';
 import { TracksErrors } from '../tracks/tracks.errors';
-import { summaryColumns, type SummaryRow } from '../library/track-summary';
+import { type EntrySummaryRow, entrySummaryColumns } from '../tracks/track-summary';
+import { readerValues } from '../tracks/track-visibility';
+import type { Principal } from '../../platform/access/principal';
 
 /** What the access rules (playlist-access.ts) need to know about a playlist and its members. */
 export interface PlaylistMembers {
@@ -26,7 +28,7 @@ export interface PlaylistRow extends PlaylistMembers {
 }
 
 export type PlaylistListRow = PlaylistRow & { trackCount: number; durationMs: string | number };
-export type EntryRow = SummaryRow & { addedBy: string; addedAt: Date };
+export type EntryRow = EntrySummaryRow & { trackId: string; addedBy: string; addedAt: Date };
 
 interface RawPlaylist extends Omit<PlaylistRow, 'editorIds' | 'inviteeIds'> {
   invited: boolean;
@@ -81,16 +83,16 @@ export class PlaylistsRepository {
     return row ? toRow(row, caller ?? '') : null;
   }
 
-  /** The playlist's tracks in order, each with the summary of its track. */
-  entries(id: string, caller: string | undefined): Promise<EntryRow[]> {
+  /** The playlist's tracks in order, each with the summary of its track and whether the caller may see it. */
+  entries(id: string, caller: Principal | undefined): Promise<EntryRow[]> {
     return this.prisma.sql<EntryRow>(
-      `SELECT pt.track_id AS "trackId", pt.added_by AS "addedBy", pt.added_at AS "addedAt", ${summaryColumns('$2')}
+      `SELECT pt.track_id AS "trackId", pt.added_by AS "addedBy", pt.added_at AS "addedAt", ${entrySummaryColumns({ user: '$2', admin: '$3' })}
        FROM playlist_tracks pt
        JOIN tracks t ON t.id = pt.track_id
        LEFT JOIN artists a ON a.id = t.artist_id
        WHERE pt.playlist_id = $1
        ORDER BY pt.position`,
-      [id, caller ?? ''],
+      [id, ...readerValues(caller)],
       'playlist_entries',
     );
   }
@@ -178,27 +180,27 @@ export class PlaylistsRepository {
 
   /**
    * Under the playlist's lock, in one statement: the playlist's entry count, last key and whether
-   * the track is in it, with the track's summary (null when no such track) for the visibility
-   * check and the answer.
+   * the track is in it, with the track's summary and whether the caller may see it (null when no
+   * such track), for the visibility check and the answer.
    */
   async addState(
     tx: SqlTx,
     id: string,
     trackId: string,
-    caller: string,
-  ): Promise<{ count: number; last: string | null; present: boolean; track: SummaryRow | null }> {
+    caller: Principal,
+  ): Promise<{ count: number; last: string | null; present: boolean; track: EntrySummaryRow | null }> {
     const [row] = await tx.query<{
       count: number;
       last: string | null;
       present: boolean;
-      track: SummaryRow | null;
+      track: EntrySummaryRow | null;
     }>(
       `SELECT s.count, s.last, s.present,
-              (SELECT row_to_json(x) FROM (SELECT t.id AS "trackId", ${summaryColumns('$3')}
+              (SELECT row_to_json(x) FROM (SELECT ${entrySummaryColumns({ user: '$3', admin: '$4' })}
                  FROM tracks t LEFT JOIN artists a ON a.id = t.artist_id WHERE t.id = $2) x) AS track
        FROM (SELECT count(*)::int AS count, max(position) AS last, COALESCE(bool_or(track_id = $2), false) AS present
              FROM playlist_tracks WHERE playlist_id = $1) s`,
-      [id, trackId, caller],
+      [id, trackId, ...readerValues(caller)],
       'playlist_add_state',
     );
     return row;

@@ -9,7 +9,7 @@ import { newId } from '../../platform/ids';
 import { byCreation, decodeCursor, type Page, pageLimit, toPage } from '../../platform/pagination/pagination';
 import type { PageQueryDto } from '../../platform/pagination/page.dto';
 import { AccountsErrors } from '../accounts/accounts.errors';
-import { toSummary, visibleTo } from '../library/track-summary';
+import { readerSees, visibleSummary } from '../tracks/track-summary';
 import { TracksErrors } from '../tracks/tracks.errors';
 import type {
   AddedTrackDto,
@@ -76,7 +76,7 @@ export class PlaylistsService {
       'read',
       await this.repo.find(sourceId, principal.userId, now),
     );
-    const entries = await this.repo.entries(source.id, principal.userId);
+    const entries = await this.repo.entries(source.id, principal);
     const id = newId('pl');
     const created = await this.repo.create(
       {
@@ -90,7 +90,7 @@ export class PlaylistsService {
       this.config.limits.playlists,
       {
         playlistId: source.id,
-        trackIds: entries.filter((e) => visibleTo(e, principal)).map((e) => e.trackId),
+        trackIds: entries.filter(readerSees).map((e) => e.trackId),
       },
     );
     if (!created) throw new AppError(PlaylistErrors.playlistLimitReached);
@@ -101,7 +101,7 @@ export class PlaylistsService {
     // both reads at once; the entries are used only once the access helper lets the caller see the playlist
     const [row, entries] = await Promise.all([
       this.repo.find(id, principal?.userId, this.clock.now()),
-      this.repo.entries(id, principal?.userId),
+      this.repo.entries(id, principal),
     ]);
     const playlist = playlistAccess.assert(principal, 'read', row);
     return this.toDto(playlist, entries, principal);
@@ -182,8 +182,8 @@ export class PlaylistsService {
     // BEGIN, the playlist's lock, one read of its state and the track, the insert, COMMIT
     return this.repo.withLocked(id, principal.userId, now, 'pg', async (tx, row) => {
       const playlist = playlistAccess.assert(principal, 'editTracks', row);
-      const state = await this.repo.addState(tx, id, trackId, principal.userId);
-      const track = state.track ? toSummary(state.track, principal) : null;
+      const state = await this.repo.addState(tx, id, trackId, principal);
+      const track = state.track ? visibleSummary(state.track) : null;
       if (!track) throw new AppError(TracksErrors.trackNotFound);
       assertVersion(playlist, ifMatch);
       if (state.present) throw new AppError(PlaylistErrors.trackAlreadyInPlaylist);
@@ -321,11 +321,11 @@ export class PlaylistsService {
       ...this.summary(
         p,
         entries.length,
-        entries.reduce((sum, e) => sum + (e.durationMs ?? 0), 0),
+        entries.reduce((sum, e) => sum + (e.duration_ms ?? 0), 0),
         principal,
       ),
       editors: p.editors.map((e) => ({ user_id: e.user_id, added_at: new Date(e.added_at).toISOString() })),
-      tracks: entries.map((e) => toEntry(e, principal)),
+      tracks: entries.map(toEntry),
     };
   }
 
@@ -372,8 +372,8 @@ export class PlaylistsService {
   }
 }
 
-function toEntry(e: EntryRow, principal: Principal | undefined): PlaylistEntryDto {
-  const track = toSummary(e, principal);
+function toEntry(e: EntryRow): PlaylistEntryDto {
+  const track = visibleSummary(e);
   return {
     track_id: e.trackId,
     added_by: e.addedBy,

@@ -1,32 +1,28 @@
 import { Injectable } from '@nestjs/common';
 import { notBlockedEitherWaySql } from '../social/blocks.sql';
+import {
+  type ArtistSummaryRow,
+  artistSummaryColumns,
+  trackSummaryColumns,
+  type TrackSummaryRow,
+} from '../tracks/track-summary';
+import { trackPlayableSql } from '../tracks/track-visibility';
 import { Prisma } from '@prisma/client';
 import { type Keyset, olderThan } from '../../platform/pagination/pagination';
 import { PrismaService, type SqlTx, type Tx } from '../../platform/prisma/prisma.service';
 import type { StationRule } from './seed-rules';
 
 /**
- * What a listener may hear on the radio: ready uploads (external links are not hosted, pending,
- * processing and failed uploads have no playable audio; deleted tracks are gone). The literal
- * text matters: the radio's partial indexes (migration 20261130200000_radio) are defined with it.
+ * What a listener may hear on the radio: the tracks module's rule (ready uploads; deleted tracks
+ * are gone), on the radio's partial indexes.
  *
  * What is drawn is also never a track whose owner and the listener blocked each other (either
  * way): `draw` and `fallbackPool` take the listener's id for the social module's predicate.
  */
-const PLAYABLE = `t.source = 'upload' AND t.processing_status = 'ready'`;
+const PLAYABLE = trackPlayableSql('t');
 
-export interface TrackSummaryRow {
-  id: string;
-  title: string;
-  owner_id: string;
-  bpm: number;
-  genre: string;
-  musical_key: string | null;
-  duration_ms: number | null;
-  artist_id: string | null;
-  artist_name: string | null;
-  artist_slug: string | null;
-}
+/** A track as the radio shows it: the tracks module's summary, with its artist. */
+export type RadioTrackRow = TrackSummaryRow & ArtistSummaryRow;
 
 export interface SessionRow {
   id: string;
@@ -101,8 +97,7 @@ export const FIND_OPEN_SQL = `SELECT ${SESSION_COLUMNS} FROM radio_sessions s
   WHERE s.id = $1 AND s.ended_at IS NULL`;
 
 /** Summaries of the playable tracks among $1. */
-export const SUMMARIES_SQL = `SELECT t.id, t.title, t.owner_id, t.bpm, t.genre, t.musical_key, t.duration_ms,
-    a.id AS artist_id, a.name AS artist_name, a.slug AS artist_slug
+export const SUMMARIES_SQL = `SELECT ${trackSummaryColumns('t')}, ${artistSummaryColumns('a')}
   FROM tracks t LEFT JOIN artists a ON a.id = t.artist_id
   WHERE t.id = ANY($1::text[]) AND ${PLAYABLE}`;
 
@@ -244,9 +239,8 @@ export class RadioRepository {
     const keyset = after
       ? `AND (t.created_at, t.id) < ($${params.push(after.at)}, $${params.push(after.id)})`
       : '';
-    return this.pool<TrackSummaryRow & { createdAt: Date }>(
-      `SELECT t.id, t.title, t.owner_id, t.bpm, t.genre, t.musical_key, t.duration_ms,
-              a.id AS artist_id, a.name AS artist_name, a.slug AS artist_slug, t.created_at AS "createdAt"
+    return this.pool<RadioTrackRow & { createdAt: Date }>(
+      `SELECT ${trackSummaryColumns('t')}, ${artistSummaryColumns('a')}, t.created_at AS "createdAt"
        FROM tracks t LEFT JOIN artists a ON a.id = t.artist_id
        WHERE ${PLAYABLE} ${keyset}
        ORDER BY t.created_at DESC, t.id DESC LIMIT $1`,
@@ -255,9 +249,9 @@ export class RadioRepository {
   }
 
   /** Playable tracks among `ids` (others are left out). */
-  summaries(ids: string[]): Promise<TrackSummaryRow[]> {
+  summaries(ids: string[]): Promise<RadioTrackRow[]> {
     if (!ids.length) return Promise.resolve([]);
-    return this.pool<TrackSummaryRow>(SUMMARIES_SQL, [ids], 'radio_summaries');
+    return this.pool<RadioTrackRow>(SUMMARIES_SQL, [ids], 'radio_summaries');
   }
 
   // ---- selection --------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ import { pgErrorOf } from '../../platform/prisma/db-errors';
 import type { LibraryEntryDto } from '../library/dto/library.dto';
 import { LibraryService } from '../library/library.service';
 import { trackAccess } from '../tracks/track-access';
+import { summaryRowOf } from '../tracks/track-summary';
 import { TracksErrors } from '../tracks/tracks.errors';
 import { TracksService } from '../tracks/tracks.service';
 import type {
@@ -325,18 +326,7 @@ function stationOf(s: View): StationDto {
 
 const toListenDto = (l: ListenRow): ListenDto => ({
   id: l.id,
-  track: toRadioTrackDto({
-    id: l.track.id,
-    title: l.track.title,
-    owner_id: l.track.ownerId,
-    bpm: l.track.bpm,
-    genre: l.track.genre,
-    musical_key: l.track.musicalKey,
-    duration_ms: l.track.durationMs,
-    artist_id: l.track.artist?.id ?? null,
-    artist_name: l.track.artist?.name ?? null,
-    artist_slug: l.track.artist?.slug ?? null,
-  }),
+  track: toRadioTrackDto(summaryRowOf(l.track)),
   session_id: l.sessionId,
   played_at: l.createdAt.toISOString(),
 });

@@ -4,7 +4,7 @@ import { GeneralErrors } from '../../platform/errors/general.errors';
 import { byCreation, decodeCursor, type Page, pageLimit, toPage } from '../../platform/pagination/pagination';
 import type { ListStationsQueryDto, RadioTrackDto, StationDetailDto, StationDto } from './dto/radio.dto';
 import { RadioErrors } from './radio.errors';
-import { RadioRepository, type TrackSummaryRow } from './radio.repository';
+import { RadioRepository, type RadioTrackRow } from './radio.repository';
 import {
   camelotName,
   keyCode,
@@ -18,7 +18,7 @@ import {
 /** How many close artists an artist station mixes in. */
 const CLOSE_ARTISTS = 10;
 
-export const toRadioTrackDto = (t: TrackSummaryRow): RadioTrackDto => {
+export const toRadioTrackDto = (t: RadioTrackRow): RadioTrackDto => {
   const code = keyCode(t.musical_key);
   return {
     id: t.id,

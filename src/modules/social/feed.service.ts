@@ -6,20 +6,14 @@ import { GeneralErrors } from '../../platform/errors/general.errors';
 import { pageLimit } from '../../platform/pagination/pagination';
 import type { PageQueryDto } from '../../platform/pagination/page.dto';
 import { PrismaService } from '../../platform/prisma/prisma.service';
+import type { TrackSummaryRow } from '../tracks/track-summary';
 import type { FeedEntryDto, FeedPageDto } from './dto/social.dto';
 import { FEED_SQL } from './feed.sql';
 
-interface FeedRow {
-  id: string;
-  title: string;
-  owner_id: string;
+/** A feed entry: its track (the tracks module's summary, and what the feed adds) and its activity. */
+interface FeedRow extends TrackSummaryRow {
   owner_name: string;
-  genre: string;
-  bpm: number;
-  musical_key: string | null;
-  source: string;
   external_url: string | null;
-  duration_ms: number | null;
   created_at: Date;
   activity_at: Date;
   posted: boolean;

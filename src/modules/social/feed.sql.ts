@@ -1,3 +1,6 @@
+import { trackSummaryColumns } from '../tracks/track-summary';
+import { trackVisibleSql } from '../tracks/track-visibility';
+
 /**
  * The feed query (fan-out on read; see README "Feed"). Parameters: $1 the reader, $2 the
  * snapshot time of the first page (`as_of`: later activity waits for a refresh), $3/$4 the
@@ -14,6 +17,8 @@
  *    grouped into one entry per track (its newest activity; who reposted it).
  * 4. Entries already shown on an earlier page (some followed activity on the track between the
  *    cursor and as_of) and tracks of users blocked either way are left out.
+ * Tracks are those anyone may see (the tracks module's rule, whoever reads: the feed shows a
+ * followed account's public activity), each with the tracks module's summary.
  * The service asks again with a larger k when fewer than $6 entries came back and k was below
  * the number of followed accounts.
  */
@@ -25,7 +30,7 @@ WITH heads AS MATERIALIZED (
            WHEN ah.last_at <= $2 AND ah.last_at < $3 THEN ah.last_at
            ELSE GREATEST(
              (SELECT t.created_at FROM tracks t
-               WHERE t.owner_id = f.followee_id AND (t.source = 'external' OR t.processing_status = 'ready')
+               WHERE t.owner_id = f.followee_id AND ${trackVisibleSql('t')}
                  AND t.created_at <= $2 AND (t.created_at, t.id) < ($3, $4)
                ORDER BY t.created_at DESC, t.id DESC LIMIT 1),
              (SELECT r.created_at FROM reposts r
@@ -43,7 +48,7 @@ WITH heads AS MATERIALIZED (
 ), activity AS (
   SELECT t.id AS track_id, t.created_at AS at, a.actor, false AS repost
   FROM active a, threshold th, tracks t
-  WHERE t.owner_id = a.actor AND (t.source = 'external' OR t.processing_status = 'ready')
+  WHERE t.owner_id = a.actor AND ${trackVisibleSql('t')}
     AND t.created_at >= th.at AND t.created_at <= $2 AND (t.created_at, t.id) < ($3, $4)
   UNION ALL
   SELECT r.track_id, r.created_at, a.actor, true
@@ -55,8 +60,8 @@ WITH heads AS MATERIALIZED (
          array_agg(actor ORDER BY at DESC) FILTER (WHERE repost) AS reposters
   FROM activity GROUP BY track_id
 )
-SELECT t.id, t.title, t.owner_id, o.display_name AS owner_name, t.genre, t.bpm, t.musical_key,
-       t.source::text AS source, t.external_url, t.duration_ms, t.created_at, e.at AS activity_at, e.posted,
+SELECT ${trackSummaryColumns('t')}, o.display_name AS owner_name, t.external_url, t.created_at,
+       e.at AS activity_at, e.posted,
        COALESCE(cardinality(e.reposters), 0) AS reposter_count,
        (SELECT COALESCE(json_agg(json_build_object('id', u.id, 'display_name', u.display_name) ORDER BY x.n), '[]')
           FROM unnest(e.reposters[1:3]) WITH ORDINALITY x(id, n) JOIN users u ON u.id = x.id) AS reposted_by,
@@ -64,7 +69,7 @@ SELECT t.id, t.title, t.owner_id, o.display_name AS owner_name, t.genre, t.bpm, 
 FROM entries e
 JOIN tracks t ON t.id = e.track_id
 JOIN users o ON o.id = t.owner_id
-WHERE (t.source = 'external' OR t.processing_status = 'ready')
+WHERE ${trackVisibleSql('t')}
   AND NOT EXISTS (
         SELECT 1 FROM blocks b
         WHERE (b.blocker_id = $1 AND b.blocked_id = t.owner_id) OR (b.blocker_id = t.owner_id AND b.blocked_id = $1))

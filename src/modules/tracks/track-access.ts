@@ -1,16 +1,13 @@
 import { defineResourceAccess, type Role } from '../../platform/access/resource-access';
+import { isPublicTrack, trackRelations, type TrackVisibilityFacts } from './track-visibility';
 import { TracksErrors } from './tracks.errors';
-import type { TrackView } from './tracks.repository';
-
-type TrackLike = Pick<TrackView, 'ownerId' | 'source' | 'processingStatus'> & {
-  collaborators: readonly { userId: string }[];
-};
 
 /**
  * Who may do what with a track — the one place these rules live (README "Access model").
  *
  * - see: ready uploads and external links are public; a track still processing, or failed, only
- *   to its credited producers and admins (others get track_not_found).
+ *   to its credited producers and admins (others get track_not_found). The rule is
+ *   track-visibility.ts, whose SQL form the lists use.
  * - edit (metadata), credit (collaborators and splits), sell (license offers): the owner only.
  *   Admins moderate by deleting, not by rewriting someone's metadata or prices.
  * - delete: the owner, or an admin moderating.
@@ -19,15 +16,11 @@ type TrackLike = Pick<TrackView, 'ownerId' | 'source' | 'processingStatus'> & {
  * - credited: the owner or a collaborator — may submit it to beat requests, may not buy it.
  */
 export const trackAccess = defineResourceAccess<
-  TrackLike,
+  TrackVisibilityFacts,
   'see' | 'edit' | 'credit' | 'sell' | 'delete' | 'recon' | 'stats' | 'credited'
 >({
-  relations: (track, principal) => {
-    if (!principal) return [];
-    if (track.ownerId === principal.userId) return ['owner'];
-    return track.collaborators.some((c) => c.userId === principal.userId) ? ['collaborator'] : [];
-  },
-  isPublic: (track) => track.source === 'external' || track.processingStatus === 'ready',
+  relations: trackRelations,
+  isPublic: isPublicTrack,
   actions: {
     see: 'public',
     edit: ['owner'],

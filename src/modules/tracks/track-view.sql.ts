@@ -1,3 +1,5 @@
+import { trackVisibleSql } from './track-visibility';
+
 /**
  * The catalogue's read statements (GET /tracks/:id and GET /tracks), run as named prepared
  * statements on the shared pg pool (tracks.repository.ts). One statement per request: the track,
@@ -32,15 +34,16 @@ export interface TrackPageFilter {
 }
 
 /**
- * The public catalogue, newest first, keyset-paginated: ready uploads and external links. One
- * text (and prepared-statement name) per combination of filters, so each keeps its own plan on
- * the (created_at, id), (artist_id, created_at), (genre, created_at) and full-text indexes.
+ * The public catalogue, newest first, keyset-paginated: what anyone may see (ready uploads and
+ * external links), whoever asks. One text (and prepared-statement name) per combination of
+ * filters, so each keeps its own plan on the (created_at, id), (artist_id, created_at),
+ * (genre, created_at) and full-text indexes.
  */
 export function trackPageSql(
   filter: TrackPageFilter,
   take: number,
 ): { name: string; text: string; values: unknown[] } {
-  const where = [`(t.source = 'external' OR t.processing_status = 'ready')`];
+  const where = [trackVisibleSql('t')];
   const values: unknown[] = [];
   let name = 'tracks_page_';
   const param = (v: unknown) => `$${values.push(v)}`;

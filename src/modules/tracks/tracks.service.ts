@@ -233,10 +233,10 @@ export class TracksService {
       artistId = artist.id;
     }
     const after = decodeCursor(query.cursor);
+    // the catalogue is the public view: the statement reads only what anyone, signed in or not,
+    // may see (track-visibility.ts)
     const rows = await this.repo.viewPage({ artistId, genre: query.genre, q: query.q, after }, limit + 1);
-    // the catalogue is the public view: what anyone, signed in or not, may see
-    const visible = trackAccess.filter(undefined, 'see', rows);
-    return toPage(visible, limit, byCreation, (t) => toTrackDto(t, false));
+    return toPage(rows, limit, byCreation, (t) => toTrackDto(t, false));
   }
 
   // ---- changes ----------------------------------------------------------------------------------

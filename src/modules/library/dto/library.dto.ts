@@ -1,4 +1,4 @@
-import { TrackSummaryDto } from '../track-summary';
+import { TrackSummaryDto } from '../../tracks/track-summary';
 
 export class LibraryEntryDto {
   track_id!: string;

@@ -9,7 +9,7 @@ import {
   MaxLength,
   ValidateIf,
 } from 'class-validator';
-import { TrackSummaryDto } from '../../library/track-summary';
+import { TrackSummaryDto } from '../../tracks/track-summary';
 import { IsOmittable } from '../../../platform/http/optional';
 
 const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
