@@ -1,5 +1,8 @@
+import { readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { Client } from 'pg';
 import { expectError } from '../support/expect-error';
+import { sourceFiles } from '../support/source-files';
 import { startTestApp, TestApp } from '../support/test-app';
 import { login, loginAdmin, registerUser, TestUser } from '../support/users';
 
@@ -468,5 +471,15 @@ describe('request tokens and beat requests', () => {
         'renewal_window_expired',
       );
     });
+  });
+
+  it('takes tokens with one statement, written once: a creation and a renewal both run it', () => {
+    const src = join(__dirname, '..', '..', 'src');
+    const debits = sourceFiles(src).flatMap((f) =>
+      (readFileSync(f, 'utf8').match(/UPDATE token_balances SET balance = balance -/g) ?? []).map(() =>
+        relative(src, f),
+      ),
+    );
+    expect(debits).toEqual([join('modules', 'beat-requests', 'request-tokens.repository.ts')]);
   });
 });

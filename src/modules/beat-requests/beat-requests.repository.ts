@@ -4,6 +4,7 @@ import { newId } from '../../platform/ids';
 import { type Keyset, olderThan } from '../../platform/pagination/pagination';
 import { PrismaService, type SqlTx, type Tx } from '../../platform/prisma/prisma.service';
 import type { Candidate } from '../audio/fingerprint.repository';
+import { DEBIT_SQL, debitValues } from './request-tokens.repository';
 
 /** A submission about to be inserted. */
 export interface NewSubmission {
@@ -40,33 +41,27 @@ export class BeatRequestsRepository {
   }
 
   /**
-   * The common case of a new request as one statement: takes the cost from the owner's balance
-   * if it belongs to `period` and holds enough (the UPDATE locks the row and re-reads its latest
-   * version), inserts the request and the debit entry, all or nothing. False when it did nothing
-   * (see RequestTokensService.debit for every other case).
+   * The common case of a new request as one statement: the debit (request-tokens.repository.ts
+   * DEBIT_SQL) and, when it took the tokens, the request, all or nothing. False when it did
+   * nothing (see RequestTokensService.debit for every other case).
    */
   async createPaid(r: BeatRequest, debit: { period: string; note: string }): Promise<boolean> {
     const inserted = await this.prisma.execute(
-      `WITH debited AS (
-         UPDATE token_balances SET balance = balance - $3, updated_at = $4
-         WHERE user_id = $1 AND period = $2 AND balance >= $3
-         RETURNING user_id
-       ), entry AS (
-         INSERT INTO token_ledger (id, user_id, period, kind, amount, request_id, note, created_at)
-         SELECT $5, user_id, $2, 'debit', -$3::int, $6, $7, $4 FROM debited
-       )
+      `WITH ${DEBIT_SQL}
        INSERT INTO beat_requests (id, owner_id, title, description, reference_track_url, genres, bpm_min, bpm_max,
                                   musical_key, mood, duration_hours, token_cost, renewals, expires_at, created_at, updated_at)
        SELECT $6, $1, $8, $9, $10, $11::text[], $12::int, $13::int, $14, $15, $16::int, $3, 0, $17, $4, $4
        FROM debited`,
       [
-        r.ownerId,
-        debit.period,
-        r.tokenCost,
-        r.createdAt,
-        newId('tle'),
-        r.id,
-        debit.note,
+        ...debitValues({
+          userId: r.ownerId,
+          period: debit.period,
+          cost: r.tokenCost,
+          at: r.createdAt,
+          entryId: newId('tle'),
+          requestId: r.id,
+          note: debit.note,
+        }),
         r.title,
         r.description,
         r.referenceTrackUrl,

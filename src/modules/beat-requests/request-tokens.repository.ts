@@ -3,6 +3,43 @@ import type { TokenEntryKind } from '@prisma/client';
 import { newId } from '../../platform/ids';
 import { PrismaService, type Tx } from '../../platform/prisma/prisma.service';
 
+/**
+ * The debit of request tokens, the one statement that takes them (a renewal's `tryDebit`, a new
+ * request's BeatRequestsRepository.createPaid): takes the cost from the user's balance when the
+ * balance belongs to the period and holds enough, and writes the debit entry with it. The UPDATE
+ * takes the row's lock and sees the latest committed balance, so concurrent debits queue here
+ * for one statement, not a read-then-write round trip. Two common table expressions for a
+ * statement to begin with (`WITH ${DEBIT_SQL} …`): `debited`, the balance row when it was
+ * debited, and `entry`. Parameters $1–$7 are `debitValues`; a statement goes on from $8.
+ */
+export const DEBIT_SQL = `debited AS (
+         UPDATE token_balances SET balance = balance - $3, updated_at = $4
+         WHERE user_id = $1 AND period = $2 AND balance >= $3
+         RETURNING user_id
+       ), entry AS (
+         INSERT INTO token_ledger (id, user_id, period, kind, amount, request_id, note, created_at)
+         SELECT $5, user_id, $2, 'debit', -$3::int, $6, $7, $4 FROM debited
+       )`;
+
+/** The values of DEBIT_SQL's parameters $1–$7, in order. */
+export const debitValues = (d: {
+  userId: string;
+  period: string;
+  cost: number;
+  at: Date;
+  entryId: string;
+  requestId: string;
+  note: string;
+}): [string, string, number, Date, string, string, string] => [
+  d.userId,
+  d.period,
+  d.cost,
+  d.at,
+  d.entryId,
+  d.requestId,
+  d.note,
+];
+
 export interface BalanceRow {
   period: string;
   balance: number;
@@ -28,25 +65,17 @@ export class RequestTokensRepository {
   }
 
   /**
-   * The common case in one statement: takes `cost` from a balance that belongs to `period` and
-   * holds enough, and writes the debit entry with it. The UPDATE takes the row's lock and sees the
-   * latest committed balance, so concurrent debits queue here for one statement, not a
-   * read-then-write round trip. False when it did nothing (another month, or not enough).
+   * The common case in one statement (`debitSql`): false when it did nothing (another month, or
+   * not enough).
    */
   async tryDebit(
     tx: Tx,
     e: { userId: string; period: string; cost: number; requestId: string; note: string; at: Date },
   ): Promise<boolean> {
-    const rows = await tx.$queryRaw<unknown[]>`
-      WITH debited AS (
-        UPDATE token_balances SET balance = balance - ${e.cost}::int, updated_at = ${e.at}
-        WHERE user_id = ${e.userId} AND period = ${e.period} AND balance >= ${e.cost}::int
-        RETURNING user_id
-      )
-      INSERT INTO token_ledger (id, user_id, period, kind, amount, request_id, note, created_at)
-      SELECT ${newId('tle')}, user_id, ${e.period}, 'debit'::token_entry_kind, ${-e.cost}::int, ${e.requestId}, ${e.note}, ${e.at}
-      FROM debited
-      RETURNING 1`;
+    const rows = await tx.$queryRawUnsafe<unknown[]>(
+      `WITH ${DEBIT_SQL} SELECT 1 FROM debited`,
+      ...debitValues({ ...e, entryId: newId('tle') }),
+    );
     return rows.length === 1;
   }
 
