@@ -346,18 +346,15 @@ describe('submissions to beat requests', () => {
   });
 
   it('checks, under the lock, with the same candidate rule as every other fingerprint lookup', async () => {
-    // submission_try (a migration) spells the rule out; fingerprint.repository.ts is its source
-    const { candidateRule } = await import('../../src/modules/audio/fingerprint.repository');
+    // the rule is one SQL function (test/audio/fingerprint-candidates): both searches of
+    // submission_try (before the lock and under it) read it, and neither spells the rule out again
     const [{ body }] = await dbQuery<{ body: string }>(
       t,
       `SELECT prosrc AS body FROM pg_proc WHERE proname = 'submission_try'`,
     );
-    const rule = candidateRule('v_keys');
-    // every search in it (before the lock and under it) is the rule, whole
-    const searches = body.split('f.hashes &&').length - 1;
-    expect(searches).toBe(2);
-    expect(body.split(rule.where).length - 1).toBe(searches);
-    expect(body.split(`ORDER BY ${rule.rank}`).length - 1).toBe(searches);
+    expect(body.split('FROM fingerprint_candidates(v_keys)').length - 1).toBe(2);
+    expect(body.split('ORDER BY m.shared_keys DESC, m.track_id').length - 1).toBe(2);
+    expect(body).not.toMatch(/icount|hashes &&/);
   });
 
   it('shows the creator every submission and a producer their own', async () => {

@@ -6,13 +6,6 @@ export interface Candidate {
   fingerprint: number[];
 }
 
-/**
- * A candidate must share at least two index keys with the probe. One shared key is what random
- * items collide on as the catalogue grows (and each such candidate would cost a fingerprint read
- * and an exact comparison); the same audio shares dozens.
- */
-const MIN_SHARED_KEYS = 2;
-
 @Injectable()
 export class FingerprintRepository {
   constructor(private readonly prisma: PrismaService) {}
@@ -53,13 +46,10 @@ export class FingerprintRepository {
   }
 
   /**
-   * Candidates from the inverted index: tracks sharing index keys with the probe (GIN, intarray
-   * `&&`), ranked by how many they share, at most `limit`. Only those rows' fingerprints are read.
-   *
-   * The keys go in through a sub-select on purpose: given the literal array, intarray's
-   * selectivity estimate for `&&` is far too high (a quarter of the table for 60 keys) and the
-   * planner scans every row; as an init-plan parameter it takes the GIN index (measured 42 ms →
-   * 1.3 ms at 50 k fingerprints).
+   * Candidates from the inverted index: the tracks the candidate rule finds for the probe's keys
+   * (SQL function `fingerprint_candidates`, migration 20261207093000_fingerprint_candidates, the
+   * rule's one definition: at least two shared keys, found through the GIN index), best first, at
+   * most `limit`. Only those rows' fingerprints are read.
    */
   async candidates(
     keys: number[],
@@ -67,12 +57,11 @@ export class FingerprintRepository {
     tx?: Tx,
   ): Promise<Candidate[]> {
     if (!keys.length) return [];
-    const rule = candidateRule('$1');
     const text = `
-      SELECT f.track_id AS "trackId", f.fingerprint
-      FROM track_fingerprints f
-      WHERE ${rule.where} AND NOT (f.track_id = ANY($2::text[]))
-      ORDER BY ${rule.rank}
+      SELECT c.track_id AS "trackId", c.fingerprint
+      FROM fingerprint_candidates($1::int4[]) c
+      WHERE NOT (c.track_id = ANY($2::text[]))
+      ORDER BY c.shared_keys DESC, c.track_id
       LIMIT $3`;
     const params = [keys, opts.exclude, opts.limit];
     if (tx) return tx.$queryRawUnsafe<Candidate[]>(text, ...params);
@@ -80,15 +69,3 @@ export class FingerprintRepository {
     return this.prisma.sql<Candidate>(text, params, 'fingerprint_candidates');
   }
 }
-
-/**
- * The candidate rule as SQL text, the probe's keys being the expression `keys` (`$1`, a variable):
- * `where` filters rows of track_fingerprints (alias `f`) sharing at least two keys with the probe,
- * `rank` orders them best first. `candidates` above composes it; the duplicate check of a
- * submission (`submission_try`, a migration of the beat-requests module) spells it out with
- * `v_keys`, and test/beat-requests/submissions.e2e-spec.ts checks the two agree.
- */
-export const candidateRule = (keys: string) => ({
-  where: `f.hashes && (SELECT ${keys}::int4[]) AND icount(f.hashes & ${keys}::int4[]) >= ${MIN_SHARED_KEYS}`,
-  rank: `icount(f.hashes & ${keys}::int4[]) DESC, f.track_id`,
-});

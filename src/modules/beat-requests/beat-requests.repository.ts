@@ -197,11 +197,12 @@ export class BeatRequestsRepository {
 
   /**
    * The rules other submissions can break, checked and applied in one call of `submission_try`
-   * (migration 20261201010000_submission_try) for a batch of submissions to one request, in their
-   * order: it takes the request's row lock, then reads for each — seeing every submission committed
-   * before the lock was ours and the batch's earlier inserts — whether its track is on the request
-   * already, how many its producer has on it, and which tracks already submitted are fingerprint
-   * candidates for it (`candidateRule`, the index's rule). When there is none of those it inserts
+   * (migrations 20261201010000_submission_try, 20261207093000_fingerprint_candidates) for a batch
+   * of submissions to one request, in their order: it takes the request's row lock, then reads for
+   * each — seeing every submission committed before the lock was ours and the batch's earlier
+   * inserts — whether its track is on the request already, how many its producer has on it, and
+   * which tracks already submitted are fingerprint candidates for it (`fingerprint_candidates`,
+   * the rule every index lookup uses). When there is none of those it inserts
    * the submission. Without `tx` it runs in autocommit, so the lock is held only while PostgreSQL
    * runs it and commits; within `tx` the lock stays until `tx` commits, for the exact comparison of
    * candidates and `createSubmission`. `found` is false when the request is gone. One outcome per
