@@ -1,5 +1,5 @@
 import { defineResourceAccess, type Role } from '../../platform/access/resource-access';
-import { isPublicTrack, trackRelations, type TrackVisibilityFacts } from './track-visibility';
+import { isPublicTrack, type TrackVisibilityFacts } from './track-visibility';
 import { TracksErrors } from './tracks.errors';
 
 /**
@@ -19,7 +19,12 @@ export const trackAccess = defineResourceAccess<
   TrackVisibilityFacts,
   'see' | 'edit' | 'credit' | 'sell' | 'delete' | 'recon' | 'stats' | 'credited'
 >({
-  relations: trackRelations,
+  // the SQL form of these relations is trackCreditedSql (track-visibility.ts)
+  relations: (track, principal) => {
+    if (!principal) return [];
+    if (track.ownerId === principal.userId) return ['owner'];
+    return track.collaborators.some((c) => c.userId === principal.userId) ? ['collaborator'] : [];
+  },
   isPublic: isPublicTrack,
   actions: {
     see: 'public',

@@ -2,10 +2,10 @@ import type { Principal } from '../../platform/access/principal';
 
 /**
  * Who may see a track — the one rule, in its two forms: `trackVisibleSql` for the statements that
- * list tracks (the catalogue, the feed, library and playlist entries) and `isPublicTrack` /
- * `trackRelations` for one row in hand (trackAccess, track-access.ts). test/tracks/visibility
- * proves the two agree on every combination of source, processing status, owner, collaborator,
- * admin and anonymous reader.
+ * list tracks (the catalogue, the feed, library and playlist entries), and for one row in hand
+ * trackAccess's `see` (track-access.ts: `isPublicTrack` below, or a relation to the track — owner,
+ * credited collaborator — or admin). test/tracks/visibility proves the two agree on every
+ * combination of source, processing status, owner, collaborator, admin and anonymous reader.
  *
  * Anyone, signed in or not, sees a ready upload or an external link; a track still processing,
  * or failed, only its owner, its credited collaborators and admins.
@@ -39,16 +39,6 @@ export const readerValues = (principal: Principal | undefined): [string, boolean
 /** Whether anyone may see the track. */
 export const isPublicTrack = (track: Pick<TrackVisibilityFacts, 'source' | 'processingStatus'>): boolean =>
   track.source === 'external' || track.processingStatus === 'ready';
-
-/** The caller's relations to the track: its owner, or a credited collaborator (admin is added by trackAccess). */
-export function trackRelations(
-  track: Pick<TrackVisibilityFacts, 'ownerId' | 'collaborators'>,
-  principal: Principal | undefined,
-): ('owner' | 'collaborator')[] {
-  if (!principal) return [];
-  if (track.ownerId === principal.userId) return ['owner'];
-  return track.collaborators.some((c) => c.userId === principal.userId) ? ['collaborator'] : [];
-}
 
 /**
  * The rule as an SQL condition on the track `t` (an alias of `tracks`). Without `reader`: what
