@@ -50,17 +50,28 @@ function id3Length(head) {
   return 10 + size + (head[5] & 0x10 ? 10 : 0);
 }
 
-async function wavInfo(fh, size) {
+/**
+ * Walks the chunks of a RIFF (WAV: little-endian sizes) or IFF (AIFF: big-endian) file after its
+ * 12-byte header, each padded to an even length: `visit(id, offset of its body, its size)` for
+ * each, until `visit` answers true (it has what it needs) or the file ends.
+ */
+async function walkChunks(fh, size, endian, visit) {
   let offset = 12;
+  while (offset + 8 <= size) {
+    const header = await readAt(fh, offset, 8);
+    if (header.length < 8) return;
+    const chunkSize = endian === 'le' ? header.readUInt32LE(4) : header.readUInt32BE(4);
+    if (await visit(header.toString('latin1', 0, 4), offset + 8, chunkSize)) return;
+    offset += 8 + chunkSize + (chunkSize & 1);
+  }
+}
+
+async function wavInfo(fh, size) {
   let fmt;
   let data;
-  while (offset + 8 <= size && !(fmt && data)) {
-    const header = await readAt(fh, offset, 8);
-    if (header.length < 8) break;
-    const id = header.toString('latin1', 0, 4);
-    const chunkSize = header.readUInt32LE(4);
+  await walkChunks(fh, size, 'le', async (id, start, chunkSize) => {
     if (id === 'fmt ') {
-      const body = await readAt(fh, offset + 8, Math.min(chunkSize, 64));
+      const body = await readAt(fh, start, Math.min(chunkSize, 64));
       if (body.length < 16) throw corrupt('fmt chunk is truncated');
       let codec = body.readUInt16LE(0);
       if (codec === 0xfffe && body.length >= 26) codec = body.readUInt16LE(24); // WAVE_FORMAT_EXTENSIBLE
@@ -72,11 +83,10 @@ async function wavInfo(fh, size) {
         bits: body.readUInt16LE(14),
       };
     } else if (id === 'data') {
-      const start = offset + 8;
       data = { offset: start, length: Math.min(chunkSize, size - start) };
     }
-    offset += 8 + chunkSize + (chunkSize & 1);
-  }
+    return Boolean(fmt && data);
+  });
   if (!fmt) throw corrupt('no fmt chunk');
   if (!data) throw corrupt('no data chunk');
   // A format chunk that describes no possible stream is a broken file, not another codec: the
@@ -114,16 +124,11 @@ function extended80(buf) {
 }
 
 async function aiffInfo(fh, size, format) {
-  let offset = 12;
   let comm;
   let data;
-  while (offset + 8 <= size && !(comm && data)) {
-    const header = await readAt(fh, offset, 8);
-    if (header.length < 8) break;
-    const id = header.toString('latin1', 0, 4);
-    const chunkSize = header.readUInt32BE(4);
+  await walkChunks(fh, size, 'be', async (id, start, chunkSize) => {
     if (id === 'COMM') {
-      const body = await readAt(fh, offset + 8, Math.min(chunkSize, 64));
+      const body = await readAt(fh, start, Math.min(chunkSize, 64));
       if (body.length < 18) throw corrupt('COMM chunk is truncated');
       comm = {
         channels: body.readInt16BE(0),
@@ -133,13 +138,13 @@ async function aiffInfo(fh, size, format) {
         compression: format === 'aifc' && body.length >= 22 ? body.toString('latin1', 18, 22) : 'NONE',
       };
     } else if (id === 'SSND') {
-      const body = await readAt(fh, offset + 8, 8);
+      const body = await readAt(fh, start, 8);
       if (body.length < 8) throw corrupt('SSND chunk is truncated');
-      const start = offset + 16 + body.readUInt32BE(0);
-      data = { offset: start, length: Math.max(0, Math.min(chunkSize - 8, size - start)) };
+      const samples = start + 8 + body.readUInt32BE(0);
+      data = { offset: samples, length: Math.max(0, Math.min(chunkSize - 8, size - samples)) };
     }
-    offset += 8 + chunkSize + (chunkSize & 1);
-  }
+    return Boolean(comm && data);
+  });
   if (!comm) throw corrupt('no COMM chunk');
   if (!data) throw corrupt('no SSND chunk');
   const c = comm.compression;
