@@ -1,3 +1,4 @@
+import { backendPid, connect, lockWaiters } from '../support/locks';
 import { dbQuery, SseClient } from '../support/social';
 import { createTestDatabase, startTestApp, TestApp, TestDatabase } from '../support/test-app';
 import { login, loginAdmin, mailToken, registerUser, TestUser } from '../support/users';
@@ -144,6 +145,46 @@ describe('event streams end with their credential', () => {
     expect(await endReason(there)).toBe('token_revoked');
     await stillOpen(user, session);
     session.close();
+  });
+
+  it('a replayed refresh token (stolen) ends that session’s streams at once; another session’s stays', async () => {
+    const user = await registerUser(one);
+    const other = await login(one, user.email, user.password);
+    const here = await SseClient.open(one, user);
+    const there = await SseClient.open(two, user);
+    const otherSession = await SseClient.open(two, other);
+
+    await one.http.post('/api/v1/auth/refresh').send({ refresh_token: user.refreshToken }).expect(200);
+    // the same refresh token again: reuse, the whole family is revoked
+    await one.http.post('/api/v1/auth/refresh').send({ refresh_token: user.refreshToken }).expect(401);
+    expect(await endReason(here)).toBe('token_revoked');
+    expect(await endReason(there)).toBe('token_revoked');
+    await stillOpen(user, otherSession);
+    otherSession.close();
+  });
+
+  it('a client that hangs up while its stream opens leaves no place behind', async () => {
+    const user = await registerUser(one);
+    // hold the user's stream-place lock, so the open waits in its claim; hang up meanwhile
+    const holder = await connect(one.databaseUrl);
+    await holder.query('BEGIN');
+    await holder.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 1003))`, [user.id]);
+    const controller = new AbortController();
+    const pending = fetch(`${one.url}/api/v1/me/events`, {
+      headers: user.auth,
+      signal: controller.signal,
+    }).catch(() => undefined);
+    await lockWaiters(one.databaseUrl, { count: 1, blockedBy: await backendPid(holder) });
+    controller.abort();
+    await pending;
+    await holder.query('COMMIT');
+    await holder.end();
+    // the claim commits after the client left: its place must be given back, not renewed for an hour
+    const deadline = Date.now() + 30_000;
+    while ((await streamRows(one, user.id)) > 0 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(await streamRows(one, user.id)).toBe(0);
   });
 
   it('a suspension ends every stream of the user on every instance', async () => {

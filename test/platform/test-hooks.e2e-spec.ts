@@ -64,6 +64,15 @@ describe('test hooks', () => {
       );
     }
     expect(await offset()).toBe(before);
+    // a proxy on the same machine relays everyone from loopback: a relayed request is not local
+    for (const header of [
+      { 'x-forwarded-for': '203.0.113.7' },
+      { forwarded: 'for=203.0.113.7' },
+      { 'x-real-ip': '203.0.113.7' },
+    ]) {
+      expectNotMounted(await from('127.0.0.1', 'POST', '/api/v1/__test/clock', header));
+    }
+    expect(await offset()).toBe(before);
     // what a path that was never mounted answers, for comparison
     expectNotMounted(await from('203.0.113.7', 'GET', '/api/v1/__nothing/here'));
   });

@@ -238,7 +238,7 @@ export class AuthRepository {
     sessionMaxSeconds: number,
   ): Promise<
     | { outcome: 'rotated'; sessionId: string; userId: string; status: 'active' | 'suspended' }
-    | { outcome: 'reused'; sessionId: string }
+    | { outcome: 'reused'; sessionId: string; userId: string }
     | { outcome: 'invalid' | 'expired' }
   > {
     return this.prisma.$transaction(async (tx) => {
@@ -251,7 +251,14 @@ export class AuthRepository {
       if (!used.length) {
         const existing = await tx.refreshToken.findUnique({ where: { tokenHash: oldHash } });
         if (!existing) return { outcome: 'invalid' as const };
-        if (existing.usedAt) return { outcome: 'reused' as const, sessionId: existing.sessionId };
+        if (existing.usedAt) {
+          const owner = await tx.authSession.findUnique({
+            where: { id: existing.sessionId },
+            select: { userId: true },
+          });
+          if (!owner) return { outcome: 'invalid' as const };
+          return { outcome: 'reused' as const, sessionId: existing.sessionId, userId: owner.userId };
+        }
         return { outcome: 'expired' as const };
       }
       const session = await tx.authSession.findUnique({

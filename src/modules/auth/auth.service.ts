@@ -134,6 +134,11 @@ export class AuthService {
     switch (result.outcome) {
       case 'reused':
         await this.repo.revokeSession(result.sessionId, 'refresh_token_reuse', now);
+        // the family is someone else's too now: its live streams end at once, not at a heartbeat
+        await this.streams.endStreams(
+          { userId: result.userId, sessionId: result.sessionId },
+          'token_revoked',
+        );
         throw new AppError(AccessErrors.unauthenticated);
       case 'expired':
         throw new AppError(AccessErrors.tokenExpired);

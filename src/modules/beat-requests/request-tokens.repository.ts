@@ -65,7 +65,7 @@ export class RequestTokensRepository {
   }
 
   /**
-   * The common case in one statement (`debitSql`): false when it did nothing (another month, or
+   * The common case in one statement (`DEBIT_SQL`): false when it did nothing (another month, or
    * not enough).
    */
   async tryDebit(

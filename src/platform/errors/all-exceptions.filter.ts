@@ -33,7 +33,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
 
     // The client hung up mid-request (a cut upload): the stream's error is the client's doing, not
     // a server fault. Nobody is left to answer; logged at info, never as internal_error.
-    if (clientClosed(req, reply, exception)) {
+    if (clientClosed(req, exception)) {
       req.log.info(
         { code: (exception as { code?: unknown }).code, method: req.method, url: req.url },
         'the client closed the connection before the answer',
@@ -62,8 +62,9 @@ export class AllExceptionsFilter implements ExceptionFilter {
 const PEER_GONE = new Set(['ERR_STREAM_PREMATURE_CLOSE', 'ECONNRESET', 'EPIPE', 'ECONNABORTED']);
 
 /** The request's connection is gone and the error is what its going away raises. */
-function clientClosed(req: FastifyRequest, reply: FastifyReply, exception: unknown): boolean {
-  const gone = req.raw.destroyed || reply.raw.destroyed || req.raw.socket?.destroyed === true;
+function clientClosed(req: FastifyRequest, exception: unknown): boolean {
+  // the socket, not the request stream: a request whose body was read whole is `destroyed` too
+  const gone = req.raw.socket?.destroyed === true || req.raw.readableAborted;
   if (!gone) return false;
   const e = exception as { code?: unknown; message?: unknown };
   return (

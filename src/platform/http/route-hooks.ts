@@ -20,8 +20,12 @@ export function fromLoopback(remoteAddress: string | undefined): boolean {
   return address === '::1';
 }
 
+/** a request relayed by a proxy on the same machine arrives from loopback: it names its origin */
+const RELAYED = ['x-forwarded-for', 'forwarded', 'x-real-ip'];
+
 const loopbackOnly: NonNullable<RouteOptions['onRequest']> = (req, _reply, done) => {
-  done(fromLoopback(req.raw.socket?.remoteAddress) ? undefined : new AppError(GeneralErrors.routeNotFound));
+  const local = fromLoopback(req.raw.socket?.remoteAddress) && !RELAYED.some((h) => h in req.headers);
+  done(local ? undefined : new AppError(GeneralErrors.routeNotFound));
 };
 
 /**

@@ -20,7 +20,8 @@ export const STREAM_END_REASONS = {
   logged_out: 'the session or token that opened the stream logged out',
   credentials_changed: 'the password was reset, or changed from another session',
   token_revoked: 'the token no longer works (revoked, or its session ended)',
-  token_expired: 'the token expired: refresh it, then reconnect with Last-Event-ID',
+  token_expired:
+    'the token expired: a session refreshes it, a personal access token needs a new one; then reconnect with Last-Event-ID',
   account_suspended: 'the account was suspended',
   replaced: 'a newer stream of the same user went past LIMIT_EVENT_STREAMS_PER_USER: do not reconnect',
 } as const;
@@ -66,6 +67,8 @@ class EventStream {
   done = false;
   reason?: StreamEndReason;
   beating = false;
+  /** when its row was last claimed or renewed (this process's clock) */
+  renewedAt = 0;
   heartbeat?: NodeJS.Timeout;
   expiry?: NodeJS.Timeout;
   unsubscribe?: () => void;
@@ -201,18 +204,29 @@ export class EventStreamsService {
     if (stream.done) return this.close(stream);
 
     res.on('close', () => this.end(stream));
+    // the client may have hung up during the awaits above: its 'close' has been and gone
+    if (res.destroyed || res.socket?.destroyed) return this.end(stream);
+    stream.renewedAt = Date.now();
     stream.heartbeat = setInterval(
       () => void this.beat(stream),
       this.config.limits.eventStreamHeartbeatSeconds * 1000,
     );
     stream.heartbeat.unref();
     this.armExpiry(stream);
-    const unsubscribe = await this.realtime.subscribe(
-      principal.userId,
-      lastEventId,
-      (e: RealtimeEvent) => stream.write(`id: ${e.id}\nevent: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`),
-      () => this.end(stream),
-    );
+    let unsubscribe: () => void;
+    try {
+      unsubscribe = await this.realtime.subscribe(
+        principal.userId,
+        lastEventId,
+        (e: RealtimeEvent) => stream.write(`id: ${e.id}\nevent: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`),
+        () => this.end(stream),
+      );
+    } catch (err) {
+      // the replay after Last-Event-ID failed (the database): the 200 is sent, so the stream closes
+      // without `end` and the client reconnects with the same Last-Event-ID
+      this.logger.warn(`event stream ${stream.id} could not subscribe: ${(err as Error).message}`);
+      return this.end(stream);
+    }
     if (stream.done) unsubscribe();
     else stream.unsubscribe = unsubscribe;
   }
@@ -256,7 +270,15 @@ export class EventStreamsService {
       stream.write(': ping\n\n');
       const reason = await this.recheck(stream);
       if (reason) return this.end(stream, reason);
-      if (!(await this.repo.renew(stream.id, this.ttlSeconds))) this.end(stream, 'replaced');
+      if (await this.repo.renew(stream.id, this.ttlSeconds)) {
+        stream.renewedAt = Date.now();
+      } else if (Date.now() - stream.renewedAt >= this.ttlSeconds * 1000) {
+        // not renewed for longer than its place lives (the database was away): the row expired and
+        // went, it was not pushed out — close without `end`, so the client reconnects and claims anew
+        this.end(stream);
+      } else {
+        this.end(stream, 'replaced');
+      }
     } catch (err) {
       // the database unreachable: the stream stays (it delivers nothing meanwhile); next beat again
       this.logger.debug(`event stream ${stream.id} heartbeat: ${(err as Error).message}`);
