@@ -739,7 +739,7 @@ export class Workload {
 
   /**
    * A fan follows everyone it does not follow yet at once, from different instances (the hourly
-   * budget and the cap race), and now and then unfollows one it follows.
+   * budget and the cap race), and now and then unfollows one it follows (never its last).
    */
   async followRush(unfollow = this.o.rng() < 0.5): Promise<void> {
     const fan = this.pick(this.fans);
@@ -755,7 +755,8 @@ export class Workload {
       if (r.status === 201 || (r.body as { code?: string } | undefined)?.code === 'already_following')
         mine.add(others[i].id);
     });
-    if (mine.size && unfollow) {
+    // never the last one: the follow checks at rest need follows to examine
+    if (mine.size > 1 && unfollow) {
       const u = this.pick([...mine]);
       const r = await this.api.call('DELETE', `/api/v1/users/${u}/follow`, { auth: fan.auth });
       this.count('unfollow', r);
