@@ -5,11 +5,11 @@
 // text, prepared by the same name or unnamed alike, in the same order, on as many pool checkouts
 // and in the same transactions. `BENCH_SQL_LOG=1 npm run bench` checks it (bench/sql-log.mjs).
 //
-// - `db`: a pg pool with the app's settings (PrismaService: 20 connections, the same timeouts);
+// - `db`: a pg pool with the app's settings (Database: 20 connections, the same timeouts);
 // - `sql(text, params, name)`, `execute(…)`: one statement on the pool, one checkout, prepared by
-//   `name` when given (PrismaService.sql / execute);
+//   `name` when given (Database.query / execute);
 // - `transaction(fn)`: BEGIN, `fn`'s statements, COMMIT on one checkout; ROLLBACK when it throws;
-//   a deadlock or serialization failure runs it again (PrismaService.transaction);
+//   a deadlock or serialization failure runs it again (Database.transaction);
 // - `principal(authorization)`: the access token checked as TokenService checks it, its session's
 //   statement, then the maintenance switch (AccessGuard on a user route);
 // - `maintenanceOpen()`: the switch, read at most once a second per process (MaintenanceService),
@@ -48,14 +48,14 @@ const runner = (c) => ({
 });
 const pooled = runner(db);
 
-/** The rows of one statement on the pool (PrismaService.sql). */
+/** The rows of one statement on the pool (Database.query). */
 export const sql = pooled.query;
-/** How many rows one statement on the pool changed (PrismaService.execute). */
+/** How many rows one statement on the pool changed (Database.execute). */
 export const execute = pooled.execute;
 
 const RETRYABLE = new Set(['40001', '40P01']);
 
-/** `fn({ query, execute })` in one pg transaction on one checkout (PrismaService.transaction). */
+/** `fn({ query, execute })` in one pg transaction on one checkout (Database.transaction). */
 export async function transaction(fn) {
   for (let attempt = 1; ; attempt++) {
     const client = await db.connect();

@@ -3,8 +3,12 @@
 //   - circles between files, and between domain modules (src/modules/<name>);
 //   - arrows back up: the layers are app (main, app.module, app.factory, seed) → modules →
 //     platform → config, and an import may only point down or sideways within a module;
+//   - second ways to the database: every transaction is `Database.transaction` and every
+//     hand-written statement `Db.query`/`execute` (src/platform/database/database.ts); Prisma's
+//     interactive transactions and raw SQL, and pg itself outside platform/database (and Prisma's
+//     driver adapter in platform/prisma), are refused, as is a second transaction method;
 //   - with --mermaid, the module graph as a Mermaid flowchart (for the README).
-// Exits 1 when it finds a circle or an arrow back up.
+// Exits 1 when it finds a circle, an arrow back up or a second way to the database.
 import { readdirSync, readFileSync, statSync, existsSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -114,4 +118,25 @@ console.log(`module circles: ${moduleCircles.length}`);
 for (const c of moduleCircles) console.log(`  ${c.join(' ↔ ')}`);
 console.log(`arrows back up: ${upward.length}`);
 for (const u of upward) console.log(`  ${u}`);
-process.exitCode = fileCircles.length || moduleCircles.length || upward.length ? 1 : 0;
+
+// one way to the database
+const secondWays = [];
+const DATABASE_DIRS = ['platform/database/', 'platform/prisma/'];
+const forbidden = [
+  [/\$transaction\b/, "Prisma's interactive transaction (use Database.transaction)"],
+  [/\$(queryRaw|executeRaw)(Unsafe)?\b/, "Prisma's raw SQL (use Db.query / execute)"],
+  [/Prisma\.TransactionClient|\bSqlTx\b/, 'a second transaction type (use Tx)'],
+  [/\b(sqlTransaction|withLockedForAdd)\b/, 'a second transaction method'],
+];
+for (const file of files) {
+  const r = rel(file);
+  const text = readFileSync(file, 'utf8');
+  text.split('\n').forEach((line, i) => {
+    for (const [re, why] of forbidden) if (re.test(line)) secondWays.push(`${r}:${i + 1} ${why}`);
+  });
+  if (!DATABASE_DIRS.some((d) => r.startsWith(d)) && /from 'pg'/.test(text))
+    secondWays.push(`${r} imports pg (use Database)`);
+}
+console.log(`second ways to the database: ${secondWays.length}`);
+for (const w of secondWays) console.log(`  ${w}`);
+process.exitCode = fileCircles.length || moduleCircles.length || upward.length || secondWays.length ? 1 : 0;

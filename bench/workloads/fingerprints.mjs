@@ -11,7 +11,7 @@
 // Measured with the index resident in memory (pg_prewarm), as on a serving database.
 //
 // Keeping the index current: at each size, BENCH_FP_INSERTS (500) new fingerprints are stored one
-// at a time into the indexed table — by the service (`store`: one INSERT … ON CONFLICT in a Prisma
+// at a time into the indexed table — by the service (`store`: one INSERT … ON CONFLICT in a
 // transaction, as the fingerprint job does) and by pg sending the same statements (BEGIN, the
 // service's INSERT, COMMIT: the raw baseline), with the
 // index as the migration creates it (GIN, fastupdate on: new keys go to the pending list, merged
@@ -96,10 +96,10 @@ async function timeInserts(n, insert) {
   };
 }
 
-async function inserts(db, prisma, service, size, indexKeys) {
+async function inserts(db, database, service, size, indexKeys) {
   const tag = `${size}_${Date.now()}`;
   // the app's statement (FingerprintRepository.save) in a transaction of its own, as the service
-  // runs it in the job's: BEGIN, the INSERT (unnamed, as Prisma sends it), COMMIT
+  // runs it in the job's: BEGIN, the INSERT (unnamed), COMMIT
   const sql = `INSERT INTO track_fingerprints (track_id, fingerprint, hashes, duration_ms, created_at)
        VALUES ($1, $2::int4[], $3::int4[], $4, $5)
        ON CONFLICT (track_id) DO UPDATE SET fingerprint = EXCLUDED.fingerprint, hashes = EXCLUDED.hashes,
@@ -117,7 +117,7 @@ async function inserts(db, prisma, service, size, indexKeys) {
   const line = `fingerprint insert @${size / 1000}k (indexed)`;
   const app = await measured(line, 'app', () =>
     timeInserts(INSERTS, (i, fp) =>
-      prisma.$transaction((tx) => service.store(tx, `ins_app_${tag}_${i}`, fp, 120_000)),
+      database.transaction((tx) => service.store(tx, `ins_app_${tag}_${i}`, fp, 120_000)),
     ),
   );
   const base = await measured(line, 'raw', () => timeInserts(INSERTS, raw('ins_raw')));
@@ -140,21 +140,21 @@ export default async function fingerprints() {
   // the application names tell the insert lines' sides apart in a BENCH_SQL_LOG run
   const db = new pg.Client({ connectionString: url, application_name: 'bench-raw' });
   await db.connect();
-  const { PrismaService } = require(`${ROOT}/dist/platform/prisma/prisma.service.js`);
+  const { Database } = require(`${ROOT}/dist/platform/database/database.js`);
   const { FingerprintRepository } = require(`${ROOT}/dist/modules/audio/fingerprint.repository.js`);
   const { FingerprintService } = require(`${ROOT}/dist/modules/audio/fingerprint.service.js`);
   const { Clock } = require(`${ROOT}/dist/platform/clock/clock.js`);
   const appUrl = new URL(url);
   appUrl.searchParams.set('application_name', 'bench-app');
-  const prisma = new PrismaService({ databaseUrl: appUrl.toString(), requestTimeoutMs: 30_000 });
-  const service = new FingerprintService(new FingerprintRepository(prisma), new Clock());
+  const database = new Database({ databaseUrl: appUrl.toString(), requestTimeoutMs: 30_000 });
+  const service = new FingerprintService(new FingerprintRepository(database), new Clock());
   try {
     // fillers have no track rows: the lookup never reads tracks, and 1 M track rows would only
     // slow the setup down
     await db.query('ALTER TABLE track_fingerprints DROP CONSTRAINT track_fingerprints_track_id_fkey');
 
     const real = Array.from({ length: 200 }, (_, i) => ({ id: `real_${i}`, fp: randomFingerprint(ITEMS) }));
-    await prisma.$transaction(async (tx) => {
+    await database.transaction(async (tx) => {
       for (const r of real) await service.store(tx, r.id, r.fp, 120_000);
     });
     const probes = [
@@ -192,14 +192,14 @@ export default async function fingerprints() {
         // the same lookups with the index off: every fingerprint scanned
         await db.query('ALTER DATABASE beat_bench_fingerprints SET enable_bitmapscan = off');
         await db.query('ALTER DATABASE beat_bench_fingerprints SET enable_indexscan = off');
-        const scanPrisma = new PrismaService({ databaseUrl: url, requestTimeoutMs: 60_000 });
-        const scanService = new FingerprintService(new FingerprintRepository(scanPrisma), new Clock());
+        const scanDatabase = new Database({ databaseUrl: url, requestTimeoutMs: 60_000 });
+        const scanService = new FingerprintService(new FingerprintRepository(scanDatabase), new Clock());
         results.scan = await measure(scanService, probes.slice(0, 40), 0.95);
-        await scanPrisma.onModuleDestroy();
+        await scanDatabase.onApplicationShutdown();
         await db.query('ALTER DATABASE beat_bench_fingerprints RESET ALL');
         console.log(`  without the index (scan): p50 ${results.scan.p50} ms, p99 ${results.scan.p99} ms`);
       }
-      results.inserts[size] = await inserts(db, prisma, service, size, indexKeys);
+      results.inserts[size] = await inserts(db, database, service, size, indexKeys);
     }
     const [small, large] = SIZES;
     for (const size of SIZES)
@@ -238,7 +238,7 @@ export default async function fingerprints() {
         "   insert lines: inserts/s one at a time, the service's store vs pg sending its statements, both maintaining the GIN index)",
     );
   } finally {
-    await prisma.onModuleDestroy();
+    await database.onApplicationShutdown();
     await db.end();
     await server.stop();
   }

@@ -17,6 +17,7 @@ import { MaintenanceRepository } from './maintenance/maintenance.repository';
 import { MaintenanceService } from './maintenance/maintenance.service';
 import { PaymentsModule } from './payments/payments.module';
 import { PrismaModule } from './prisma/prisma.module';
+import { DatabaseModule } from './database/database.module';
 import { RateLimitModule } from './rate-limit/rate-limit.module';
 import { RealtimeModule } from './realtime/realtime.module';
 import { RedisModule } from './redis/redis.module';
@@ -42,6 +43,7 @@ export class PlatformModule {
       global: true,
       imports: [
         DiscoveryModule,
+        DatabaseModule,
         PrismaModule,
         RedisModule,
         JobsModule,
@@ -58,6 +60,7 @@ export class PlatformModule {
       providers: [...shared, AccessAudit, OpenApiDocuments],
       exports: [
         ...shared,
+        DatabaseModule,
         PrismaModule,
         RedisModule,
         JobsModule,

@@ -7,6 +7,7 @@ import { AppConfig } from '../config/config';
 import { addSeconds, Clock } from '../platform/clock/clock';
 import { hashPassword } from '../platform/crypto/secrets';
 import { JobsService } from '../platform/jobs/jobs.service';
+import { Database } from '../platform/database/database';
 import { PrismaService } from '../platform/prisma/prisma.service';
 import {
   ACCOUNTS,
@@ -44,6 +45,7 @@ export interface SeedReport {
  */
 export class DemoSeeder {
   private readonly prisma: PrismaService;
+  private readonly db: Database;
   private readonly ids = new Map<string, string>();
   private readonly tokens = new Map<string, string>();
   private created = 0;
@@ -54,6 +56,7 @@ export class DemoSeeder {
     private readonly log: (line: string) => void = (line) => console.log(line),
   ) {
     this.prisma = app.get(PrismaService);
+    this.db = app.get(Database);
   }
 
   async run(): Promise<SeedReport> {
@@ -106,7 +109,7 @@ export class DemoSeeder {
         continue;
       }
       const passwordHash = await hashPassword(DEMO_PASSWORD);
-      const user = await this.prisma.$transaction((tx) =>
+      const user = await this.db.transaction((tx) =>
         auth.createUser(tx, {
           email: a.email,
           passwordHash,
@@ -226,7 +229,7 @@ export class DemoSeeder {
     const paymentIntentId = `pi_demo_${purchase.id}`;
     await repo.attachPaymentIntent(purchase.id, paymentIntentId, `${paymentIntentId}_secret_demo`, now);
     const fulfilment = this.app.get(Fulfilment);
-    await repo.sqlTransaction((tx) => fulfilment.paymentSucceeded(tx, paymentIntentId));
+    await repo.transaction((tx) => fulfilment.paymentSucceeded(tx, paymentIntentId));
     this.made(`${SOLD_LEASE.type} lease of "${SOLD_LEASE.track}" sold to ${SOLD_LEASE.buyer}`);
   }
 

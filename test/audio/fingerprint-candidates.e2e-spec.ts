@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FingerprintRepository } from '../../src/modules/audio/fingerprint.repository';
-import { PrismaService } from '../../src/platform/prisma/prisma.service';
+import { Database } from '../../src/platform/database/database';
 import { dbQuery } from '../support/social';
 import { sourceFiles } from '../support/source-files';
 import { startTestApp, TestApp } from '../support/test-app';
@@ -88,8 +88,8 @@ describe('fingerprint candidates: the rule, once, in SQL', () => {
     const exclude = [TRACKS[4].id];
     expect(await repo.candidates(PROBE, { exclude, limit: 2 })).toEqual(asCandidates(expected(exclude, 2)));
     const inTx = await t.app
-      .get(PrismaService)
-      .$transaction((tx) => repo.candidates(PROBE, { exclude: [], limit: 3 }, tx));
+      .get(Database)
+      .transaction((tx) => repo.candidates(PROBE, { exclude: [], limit: 3 }, tx));
     expect(inTx).toEqual(asCandidates(expected([], 3)));
   });
 

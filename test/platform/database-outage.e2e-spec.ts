@@ -3,7 +3,7 @@ import { SseClient } from '../support/social';
 import { TcpProxy } from '../support/tcp-proxy';
 import { createTestDatabase, startTestApp, TestApp, TestDatabase } from '../support/test-app';
 import { adminQuery, serverFromEnv } from '../setup/test-database';
-import { PrismaService } from '../../src/platform/prisma/prisma.service';
+import { Database } from '../../src/platform/database/database';
 import { expectError } from '../support/expect-error';
 import { registerUser, TestUser } from '../support/users';
 
@@ -118,7 +118,7 @@ describe('database outage', () => {
     await t.http.get('/api/v1/artists/refused').expect(200);
 
     const { adminUrl } = serverFromEnv();
-    const pool = t.app.get(PrismaService);
+    const pool = t.app.get(Database);
     await adminQuery(adminUrl, async (c) => {
       await c.query(`ALTER DATABASE "${db.name}" ALLOW_CONNECTIONS false`);
       // the app's open connections go too, so every statement needs a new one

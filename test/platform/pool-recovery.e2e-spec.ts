@@ -1,4 +1,5 @@
 import { Client } from 'pg';
+import { Database } from '../../src/platform/database/database';
 import { PrismaService } from '../../src/platform/prisma/prisma.service';
 import { createTestDatabase, startTestApp, TestApp, TestDatabase } from '../support/test-app';
 import { registerUser, TestUser } from '../support/users';
@@ -27,6 +28,7 @@ describe('pool recovery after connections die inside transactions', () => {
   let db: TestDatabase;
   let t: TestApp;
   let prisma: PrismaService;
+  let database: Database;
   let user: TestUser;
   let peer: TestUser;
 
@@ -34,6 +36,7 @@ describe('pool recovery after connections die inside transactions', () => {
     db = await createTestDatabase();
     t = await startTestApp({}, { database: db });
     prisma = t.app.get(PrismaService);
+    database = t.app.get(Database);
     user = await registerUser(t);
     peer = await registerUser(t);
   });
@@ -54,7 +57,7 @@ describe('pool recovery after connections die inside transactions', () => {
         if (++started === 16) begun();
       };
       const held = [
-        // Prisma interactive transactions on the driver adapter
+        // Prisma's own transactions on the driver adapter (its nested writes run in one)
         ...Array.from({ length: 8 }, () =>
           prisma.$transaction(async (tx) => {
             await tx.$queryRaw`SELECT 1`;
@@ -63,9 +66,9 @@ describe('pool recovery after connections die inside transactions', () => {
             await tx.$queryRaw`SELECT 1`;
           }),
         ),
-        // pg transactions (PrismaService.transaction)
+        // the application's transactions (Database.transaction)
         ...Array.from({ length: 8 }, () =>
-          prisma.transaction(async (tx) => {
+          database.transaction(async (tx) => {
             await tx.query('SELECT 1');
             tick();
             await gate;
@@ -74,7 +77,7 @@ describe('pool recovery after connections die inside transactions', () => {
         ),
       ];
       await allBegun;
-      expect(prisma.poolStats().total - prisma.poolStats().idle).toBe(16);
+      expect(database.poolStats().total - database.poolStats().idle).toBe(16);
 
       expect(await terminateBackends(db.url)).toBeGreaterThanOrEqual(16);
       open();
@@ -82,11 +85,11 @@ describe('pool recovery after connections die inside transactions', () => {
       expect(outcomes.map((o) => o.status)).toEqual(Array(16).fill('rejected'));
 
       // nothing is left checked out, nobody waits
-      expect(prisma.poolStats()).toMatchObject({ waiting: 0 });
-      expect(prisma.poolStats().total).toBe(prisma.poolStats().idle);
+      expect(database.poolStats()).toMatchObject({ waiting: 0 });
+      expect(database.poolStats().total).toBe(database.poolStats().idle);
     }
 
-    // the instance answers: health, and a route writing in a Prisma interactive transaction
+    // the instance answers: health, and a route writing in a transaction
     await t.http.get('/api/v1/health').expect(200);
     await t.http
       .post('/api/v1/messages')
@@ -98,7 +101,7 @@ describe('pool recovery after connections die inside transactions', () => {
       Array.from({ length: 20 }, (_, i) =>
         i % 2
           ? prisma.$transaction(async (tx) => tx.$queryRaw`SELECT 1`)
-          : prisma.transaction((tx) => tx.query('SELECT 1')),
+          : database.transaction((tx) => tx.query('SELECT 1')),
       ),
     );
   });
@@ -107,7 +110,7 @@ describe('pool recovery after connections die inside transactions', () => {
     // pg-pool removes its own listener while a client is checked out; without the pool's guard the
     // server's FATAL (57P01) on such a client is an unhandled 'error' event, which ends the process
     // (a ten-minute chaos run lost an instance to an unhandled 57P01 on a pg Client)
-    const pool = (prisma as unknown as { pool: import('pg').Pool }).pool;
+    const pool = database.pool;
     const client = await pool.connect();
     let failed: Error | undefined;
     try {
@@ -128,6 +131,6 @@ describe('pool recovery after connections die inside transactions', () => {
       client.release(failed ?? new Error('test over'));
     }
     await t.http.get('/api/v1/health').expect(200);
-    expect(prisma.poolStats().total).toBe(prisma.poolStats().idle);
+    expect(database.poolStats().total).toBe(database.poolStats().idle);
   });
 });

@@ -3,7 +3,7 @@ import type { Principal } from '../../platform/access/principal';
 import { Clock } from '../../platform/clock/clock';
 import { AppError } from '../../platform/errors/app-error';
 import { GeneralErrors } from '../../platform/errors/general.errors';
-import type { Tx } from '../../platform/prisma/prisma.service';
+import type { Tx } from '../../platform/database/database';
 import { AuthService } from '../auth/auth.service';
 import { AccountsErrors } from './accounts.errors';
 import { AccountsRepository } from './accounts.repository';

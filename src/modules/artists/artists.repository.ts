@@ -2,8 +2,9 @@ import { Injectable } from '@nestjs/common';
 import { Prisma, type Artist } from '@prisma/client';
 import { AppError } from '../../platform/errors/app-error';
 import { newId } from '../../platform/ids';
-import { pgErrorOf } from '../../platform/prisma/db-errors';
-import { PrismaService, type Tx } from '../../platform/prisma/prisma.service';
+import { pgErrorOf } from '../../platform/database/db-errors';
+import { Database, type Tx } from '../../platform/database/database';
+import { PrismaService } from '../../platform/prisma/prisma.service';
 import { ArtistsErrors } from './artists.errors';
 
 /** Which unique index a P2002 hit. */
@@ -41,9 +42,16 @@ const UPDATE_ARTIST_SQL = `
   WHERE id = $1 AND ($7::int IS NULL OR version = $7)
   RETURNING id`;
 
+/** An artist row as Prisma returned it (camel-cased). */
+const ARTIST_COLUMNS = `id, user_id AS "userId", name, slug, verified, bio, version,
+  created_at AS "createdAt", updated_at AS "updatedAt"`;
+
 @Injectable()
 export class ArtistsRepository {
-  constructor(private readonly prisma: PrismaService) {}
+  constructor(
+    private readonly db: Database,
+    private readonly prisma: PrismaService,
+  ) {}
 
   /** The unique indexes on user_id and slug decide between concurrent creations. */
   async create(data: {
@@ -68,10 +76,13 @@ export class ArtistsRepository {
       .catch(conflict);
   }
 
-  findByIdOrSlug(idOrSlug: string, tx?: Tx): Promise<Artist | null> {
-    return (tx ?? this.prisma).artist.findFirst({
-      where: { OR: [{ id: idOrSlug }, { slug: idOrSlug.toLowerCase() }] },
-    });
+  async findByIdOrSlug(idOrSlug: string, tx?: Tx): Promise<Artist | null> {
+    const [artist] = await (tx ?? this.db).query<Artist>(
+      `SELECT ${ARTIST_COLUMNS} FROM artists WHERE id = $1 OR slug = $2 LIMIT 1`,
+      [idOrSlug, idOrSlug.toLowerCase()],
+      'artist_by_id_or_slug',
+    );
+    return artist ?? null;
   }
 
   findByUser(userId: string): Promise<Artist | null> {
@@ -97,15 +108,15 @@ export class ArtistsRepository {
       at,
       expectedVersion ?? null,
     ];
-    const updated = await this.prisma.sql<{ id: string }>(UPDATE_ARTIST_SQL, params).catch(conflict);
+    const updated = await this.db.query<{ id: string }>(UPDATE_ARTIST_SQL, params).catch(conflict);
     return updated.length ? this.prisma.artist.findUnique({ where: { id } }) : null;
   }
 
   async setVerified(tx: Tx, artistId: string, verified: boolean, at: Date): Promise<boolean> {
-    const { count } = await tx.artist.updateMany({
-      where: { id: artistId },
-      data: { verified, updatedAt: at, version: { increment: 1 } },
-    });
+    const count = await tx.execute(
+      'UPDATE artists SET verified = $2, updated_at = $3, version = version + 1 WHERE id = $1',
+      [artistId, verified, at],
+    );
     return count === 1;
   }
 }

@@ -4,7 +4,7 @@ import type { Principal } from '../../platform/access/principal';
 import { Clock } from '../../platform/clock/clock';
 import { AppError } from '../../platform/errors/app-error';
 import { GeneralErrors } from '../../platform/errors/general.errors';
-import type { Tx } from '../../platform/prisma/prisma.service';
+import type { Tx } from '../../platform/database/database';
 import { artistAccess } from './artist-access';
 import { ArtistsErrors } from './artists.errors';
 import { ArtistsRepository } from './artists.repository';

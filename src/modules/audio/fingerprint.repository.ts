@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { PrismaService, type Tx } from '../../platform/prisma/prisma.service';
+import { Database, type Tx } from '../../platform/database/database';
 
 export interface Candidate {
   trackId: string;
@@ -8,7 +8,7 @@ export interface Candidate {
 
 @Injectable()
 export class FingerprintRepository {
-  constructor(private readonly prisma: PrismaService) {}
+  constructor(private readonly db: Database) {}
 
   async save(
     tx: Tx,
@@ -20,28 +20,20 @@ export class FingerprintRepository {
   ): Promise<void> {
     // one statement, not Prisma's upsert: its query compiler walked the two 960-integer arrays
     // (bench `fingerprints`, "fingerprint insert")
-    await tx.$executeRawUnsafe(
+    await tx.execute(
       `INSERT INTO track_fingerprints (track_id, fingerprint, hashes, duration_ms, created_at)
        VALUES ($1, $2::int4[], $3::int4[], $4, $5)
        ON CONFLICT (track_id) DO UPDATE SET fingerprint = EXCLUDED.fingerprint, hashes = EXCLUDED.hashes,
          duration_ms = EXCLUDED.duration_ms, created_at = EXCLUDED.created_at`,
-      trackId,
-      fingerprint,
-      hashes,
-      durationMs,
-      at,
+      [trackId, fingerprint, hashes, durationMs, at],
     );
   }
 
   async fingerprintOf(trackId: string, tx?: Tx): Promise<number[] | null> {
-    const rows = tx
-      ? await tx.$queryRaw<
-          { fingerprint: number[] }[]
-        >`SELECT fingerprint FROM track_fingerprints WHERE track_id = ${trackId}`
-      : await this.prisma.sql<{ fingerprint: number[] }>(
-          'SELECT fingerprint FROM track_fingerprints WHERE track_id = $1',
-          [trackId],
-        );
+    const rows = await (tx ?? this.db).query<{ fingerprint: number[] }>(
+      'SELECT fingerprint FROM track_fingerprints WHERE track_id = $1',
+      [trackId],
+    );
     return rows[0]?.fingerprint ?? null;
   }
 
@@ -63,9 +55,7 @@ export class FingerprintRepository {
       WHERE NOT (c.track_id = ANY($2::text[]))
       ORDER BY c.shared_keys DESC, c.track_id
       LIMIT $3`;
-    const params = [keys, opts.exclude, opts.limit];
-    if (tx) return tx.$queryRawUnsafe<Candidate[]>(text, ...params);
     // prepared once per connection: planning this query cost as much as running it
-    return this.prisma.sql<Candidate>(text, params, 'fingerprint_candidates');
+    return (tx ?? this.db).query<Candidate>(text, [keys, opts.exclude, opts.limit], 'fingerprint_candidates');
   }
 }

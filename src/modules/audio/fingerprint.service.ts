@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Clock } from '../../platform/clock/clock';
-import type { Tx } from '../../platform/prisma/prisma.service';
+import type { Tx } from '../../platform/database/database';
 import { indexKeys, similarity } from './fingerprint-matching';
 import { type Candidate, FingerprintRepository } from './fingerprint.repository';
 

@@ -1,10 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { olderThan } from '../../platform/pagination/pagination';
-import { Prisma, type EmailTokenPurpose, type PersonalAccessToken } from '@prisma/client';
+import type { AuthSession, EmailTokenPurpose, PersonalAccessToken, RefreshToken, User } from '@prisma/client';
 import { addSeconds } from '../../platform/clock/clock';
 import { AppError } from '../../platform/errors/app-error';
 import { newId } from '../../platform/ids';
-import { PrismaService, type Tx } from '../../platform/prisma/prisma.service';
+import { Database, type Tx } from '../../platform/database/database';
+import { pgErrorOf } from '../../platform/database/db-errors';
+import { PrismaService } from '../../platform/prisma/prisma.service';
 import { AuthErrors } from './auth.errors';
 
 export interface CredentialRow {
@@ -33,10 +35,13 @@ export interface TokenPrincipalRow
 /** Credentials, sessions, one-time mail tokens, failed-login counters, personal access tokens. */
 @Injectable()
 export class AuthRepository {
-  constructor(private readonly prisma: PrismaService) {}
+  constructor(
+    private readonly db: Database,
+    private readonly prisma: PrismaService,
+  ) {}
 
   transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
-    return this.prisma.$transaction(fn);
+    return this.db.transaction(fn);
   }
 
   /** The unique index on email decides between concurrent registrations. */
@@ -52,21 +57,24 @@ export class AuthRepository {
     },
   ): Promise<CredentialRow> {
     try {
-      return await tx.user.create({
-        data: {
-          id: newId('usr'),
-          email: data.email,
-          passwordHash: data.passwordHash,
-          displayName: data.displayName,
-          role: data.role ?? 'user',
-          emailVerifiedAt: data.verified ? data.now : null,
-          createdAt: data.now,
-          updatedAt: data.now,
-        },
-      });
+      const [row] = await tx.query<CredentialRow>(
+        `INSERT INTO users (id, email, password_hash, display_name, role, email_verified_at, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5::user_role, $6, $7, $7)
+         RETURNING id, email, password_hash AS "passwordHash", display_name AS "displayName", role, status,
+                   email_verified_at AS "emailVerifiedAt", created_at AS "createdAt"`,
+        [
+          newId('usr'),
+          data.email,
+          data.passwordHash,
+          data.displayName,
+          data.role ?? 'user',
+          data.verified ? data.now : null,
+          data.now,
+        ],
+      );
+      return row;
     } catch (e) {
-      if (e instanceof Prisma.PrismaClientKnownRequestError && e.code === 'P2002')
-        throw new AppError(AuthErrors.emailTaken);
+      if (pgErrorOf(e)?.code === '23505') throw new AppError(AuthErrors.emailTaken);
       throw e;
     }
   }
@@ -80,10 +88,10 @@ export class AuthRepository {
   }
 
   async setPassword(tx: Tx, userId: string, passwordHash: string, now: Date): Promise<void> {
-    await tx.user.update({
-      where: { id: userId },
-      data: { passwordHash, updatedAt: now, version: { increment: 1 } },
-    });
+    await tx.execute(
+      `UPDATE users SET password_hash = $2, updated_at = $3, version = version + 1 WHERE id = $1`,
+      [userId, passwordHash, now],
+    );
   }
 
   /** Sets a new password hash only if the stored one is still `expectedHash`; true when it did. */
@@ -94,18 +102,19 @@ export class AuthRepository {
     passwordHash: string,
     now: Date,
   ): Promise<boolean> {
-    const { count } = await tx.user.updateMany({
-      where: { id: userId, passwordHash: expectedHash },
-      data: { passwordHash, updatedAt: now, version: { increment: 1 } },
-    });
+    const count = await tx.execute(
+      `UPDATE users SET password_hash = $3, updated_at = $4, version = version + 1
+       WHERE id = $1 AND password_hash = $2`,
+      [userId, expectedHash, passwordHash, now],
+    );
     return count === 1;
   }
 
   async markVerified(tx: Tx, userId: string, now: Date): Promise<void> {
-    await tx.user.updateMany({
-      where: { id: userId, emailVerifiedAt: null },
-      data: { emailVerifiedAt: now, updatedAt: now },
-    });
+    await tx.execute(
+      `UPDATE users SET email_verified_at = $2, updated_at = $2 WHERE id = $1 AND email_verified_at IS NULL`,
+      [userId, now],
+    );
   }
 
   /**
@@ -114,11 +123,14 @@ export class AuthRepository {
    * the account that holds the address now.
    */
   async ensureAdmin(email: string, passwordHash: string, now: Date): Promise<'created' | 'user' | 'admin'> {
-    const created = await this.prisma.$queryRaw<{ id: string }[]>`
+    const created = await this.db.query<{ id: string }>(
+      `
       INSERT INTO users (id, email, password_hash, display_name, role, status, plan_id, email_verified_at, created_at, updated_at)
-      VALUES (${newId('usr')}, ${email}, ${passwordHash}, 'Administrator', 'admin', 'active', 'explorer', ${now}, ${now}, ${now})
+      VALUES ($1, $2, $3, 'Administrator', 'admin', 'active', 'explorer', $4, $4, $4)
       ON CONFLICT (email) DO NOTHING
-      RETURNING id`;
+      RETURNING id`,
+      [newId('usr'), email, passwordHash, now],
+    );
     if (created.length) return 'created';
     const existing = await this.prisma.user.findUnique({ where: { email }, select: { role: true } });
     return existing?.role ?? 'user';
@@ -135,7 +147,11 @@ export class AuthRepository {
     expiresAt: Date,
   ): Promise<string> {
     const id = newId('etk');
-    await tx.emailToken.create({ data: { id, userId, purpose, tokenHash, createdAt: now, expiresAt } });
+    await tx.execute(
+      `INSERT INTO email_tokens (id, user_id, purpose, token_hash, created_at, expires_at)
+       VALUES ($1, $2, $3::email_token_purpose, $4, $5, $6)`,
+      [id, userId, purpose, tokenHash, now, expiresAt],
+    );
     return id;
   }
 
@@ -148,13 +164,14 @@ export class AuthRepository {
     tokenHash: string,
     now: Date,
   ): Promise<{ purpose: EmailTokenPurpose; email: string; displayName: string } | null> {
-    const rows = await this.prisma.$queryRaw<
-      { purpose: EmailTokenPurpose; email: string; display_name: string }[]
-    >`
-      UPDATE email_tokens t SET token_hash = ${tokenHash}
+    const rows = await this.db.query<{ purpose: EmailTokenPurpose; email: string; display_name: string }>(
+      `
+      UPDATE email_tokens t SET token_hash = $1
       FROM users u
-      WHERE t.id = ${id} AND u.id = t.user_id AND t.used_at IS NULL AND t.expires_at > ${now}
-      RETURNING t.purpose, u.email, u.display_name`;
+      WHERE t.id = $2 AND u.id = t.user_id AND t.used_at IS NULL AND t.expires_at > $3
+      RETURNING t.purpose, u.email, u.display_name`,
+      [tokenHash, id, now],
+    );
     const row = rows[0];
     return row ? { purpose: row.purpose, email: row.email, displayName: row.display_name } : null;
   }
@@ -166,16 +183,23 @@ export class AuthRepository {
     tokenHash: string,
     now: Date,
   ): Promise<string | null> {
-    const rows = await tx.$queryRaw<{ user_id: string }[]>`
-      UPDATE email_tokens SET used_at = ${now}
-      WHERE token_hash = ${tokenHash} AND purpose = ${purpose}::email_token_purpose
-        AND used_at IS NULL AND expires_at > ${now}
-      RETURNING user_id`;
+    const rows = await tx.query<{ user_id: string }>(
+      `
+      UPDATE email_tokens SET used_at = $1
+      WHERE token_hash = $2 AND purpose = $3::email_token_purpose
+        AND used_at IS NULL AND expires_at > $1
+      RETURNING user_id`,
+      [now, tokenHash, purpose],
+    );
     return rows[0]?.user_id ?? null;
   }
 
   async invalidateEmailTokens(tx: Tx, userId: string, purpose: EmailTokenPurpose, now: Date): Promise<void> {
-    await tx.emailToken.updateMany({ where: { userId, purpose, usedAt: null }, data: { usedAt: now } });
+    await tx.execute(
+      `UPDATE email_tokens SET used_at = $3
+       WHERE user_id = $1 AND purpose = $2::email_token_purpose AND used_at IS NULL`,
+      [userId, purpose, now],
+    );
   }
 
   // ---- failed logins --------------------------------------------------------------------
@@ -189,12 +213,15 @@ export class AuthRepository {
     now: Date,
     windowStartsAfter: Date,
   ): Promise<{ attempts: number; windowStart: Date }> {
-    const [row] = await this.prisma.$queryRaw<{ failures: number; window_start: Date }[]>`
-      INSERT INTO login_failures AS f (email, window_start, failures) VALUES (${email}, ${now}, 1)
+    const [row] = await this.db.query<{ failures: number; window_start: Date }>(
+      `
+      INSERT INTO login_failures AS f (email, window_start, failures) VALUES ($1, $2, 1)
       ON CONFLICT (email) DO UPDATE SET
-        failures = CASE WHEN f.window_start <= ${windowStartsAfter} THEN 1 ELSE f.failures + 1 END,
-        window_start = CASE WHEN f.window_start <= ${windowStartsAfter} THEN ${now} ELSE f.window_start END
-      RETURNING failures, window_start`;
+        failures = CASE WHEN f.window_start <= $3 THEN 1 ELSE f.failures + 1 END,
+        window_start = CASE WHEN f.window_start <= $3 THEN $2 ELSE f.window_start END
+      RETURNING failures, window_start`,
+      [email, now, windowStartsAfter],
+    );
     return { attempts: row.failures, windowStart: row.window_start };
   }
 
@@ -241,40 +268,44 @@ export class AuthRepository {
     | { outcome: 'reused'; sessionId: string; userId: string }
     | { outcome: 'invalid' | 'expired' }
   > {
-    return this.prisma.$transaction(async (tx) => {
-      const used = await tx.$queryRaw<{ session_id: string }[]>`
-        UPDATE refresh_tokens r SET used_at = ${now}
+    return this.db.transaction(async (tx) => {
+      const used = await tx.query<{ session_id: string }>(
+        `
+        UPDATE refresh_tokens r SET used_at = $1
         FROM auth_sessions s
-        WHERE r.token_hash = ${oldHash} AND r.used_at IS NULL AND r.expires_at > ${now}
-          AND s.id = r.session_id AND s.created_at > ${addSeconds(now, -sessionMaxSeconds)}
-        RETURNING r.session_id`;
+        WHERE r.token_hash = $2 AND r.used_at IS NULL AND r.expires_at > $1
+          AND s.id = r.session_id AND s.created_at > $3
+        RETURNING r.session_id`,
+        [now, oldHash, addSeconds(now, -sessionMaxSeconds)],
+      );
       if (!used.length) {
-        const existing = await tx.refreshToken.findUnique({ where: { tokenHash: oldHash } });
+        const [existing] = await tx.query<Pick<RefreshToken, 'sessionId' | 'usedAt'>>(
+          `SELECT session_id AS "sessionId", used_at AS "usedAt" FROM refresh_tokens WHERE token_hash = $1`,
+          [oldHash],
+        );
         if (!existing) return { outcome: 'invalid' as const };
         if (existing.usedAt) {
-          const owner = await tx.authSession.findUnique({
-            where: { id: existing.sessionId },
-            select: { userId: true },
-          });
+          const [owner] = await tx.query<Pick<AuthSession, 'userId'>>(
+            `SELECT user_id AS "userId" FROM auth_sessions WHERE id = $1`,
+            [existing.sessionId],
+          );
           if (!owner) return { outcome: 'invalid' as const };
           return { outcome: 'reused' as const, sessionId: existing.sessionId, userId: owner.userId };
         }
         return { outcome: 'expired' as const };
       }
-      const session = await tx.authSession.findUnique({
-        where: { id: used[0].session_id },
-        include: { user: { select: { id: true, status: true } } },
-      });
+      const [session] = await tx.query<
+        Pick<AuthSession, 'id' | 'revokedAt'> & { user: Pick<User, 'id' | 'status'> }
+      >(
+        `SELECT s.id, s.revoked_at AS "revokedAt", json_build_object('id', u.id, 'status', u.status) AS "user"
+         FROM auth_sessions s JOIN users u ON u.id = s.user_id WHERE s.id = $1`,
+        [used[0].session_id],
+      );
       if (!session || session.revokedAt) return { outcome: 'invalid' as const };
-      await tx.refreshToken.create({
-        data: {
-          id: newId('rtk'),
-          sessionId: session.id,
-          tokenHash: newHash,
-          createdAt: now,
-          expiresAt: newExpiresAt,
-        },
-      });
+      await tx.execute(
+        `INSERT INTO refresh_tokens (id, session_id, token_hash, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)`,
+        [newId('rtk'), session.id, newHash, now, newExpiresAt],
+      );
       return {
         outcome: 'rotated' as const,
         sessionId: session.id,
@@ -298,14 +329,15 @@ export class AuthRepository {
     now: Date,
     exceptSessionId?: string,
   ): Promise<void> {
-    await tx.authSession.updateMany({
-      where: { userId, revokedAt: null, ...(exceptSessionId ? { id: { not: exceptSessionId } } : {}) },
-      data: { revokedAt: now, revokedReason: reason },
-    });
+    await tx.execute(
+      `UPDATE auth_sessions SET revoked_at = $3, revoked_reason = $4
+       WHERE user_id = $1 AND revoked_at IS NULL AND ($2::text IS NULL OR id <> $2)`,
+      [userId, exceptSessionId ?? null, now, reason],
+    );
   }
 
   async sessionPrincipal(sessionId: string, userId: string): Promise<SessionPrincipalRow | null> {
-    const rows = await this.prisma.sql<{
+    const rows = await this.db.query<{
       role: 'user' | 'admin';
       status: 'active' | 'suspended';
       revoked_at: Date | null;
@@ -346,7 +378,7 @@ export class AuthRepository {
   }
 
   async tokenPrincipal(tokenHash: string): Promise<TokenPrincipalRow | null> {
-    const rows = await this.prisma.sql<TokenPrincipalRow>(
+    const rows = await this.db.query<TokenPrincipalRow>(
       `SELECT t.id, t.user_id AS "userId", t.scopes, t.expires_at AS "expiresAt", t.revoked_at AS "revokedAt",
               t.last_used_at AS "lastUsedAt", u.role, u.status
        FROM personal_access_tokens t JOIN users u ON u.id = t.user_id
@@ -361,7 +393,7 @@ export class AuthRepository {
   async touchPersonalAccessToken(id: string, now: Date, staleBefore: Date): Promise<void> {
     // on the request path: one statement on the pg pool, like the principal lookup (Prisma ran
     // this updateMany as a read and an update in a transaction of its own)
-    await this.prisma.execute(
+    await this.db.execute(
       `UPDATE personal_access_tokens SET last_used_at = $2
        WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < $3)`,
       [id, now, staleBefore],
@@ -384,10 +416,11 @@ export class AuthRepository {
 
   /** Revokes every live token of the user (password reset and change), but `exceptTokenId`. */
   async revokeUserPersonalAccessTokens(tx: Tx, userId: string, now: Date, exceptTokenId?: string) {
-    await tx.personalAccessToken.updateMany({
-      where: { userId, revokedAt: null, ...(exceptTokenId ? { id: { not: exceptTokenId } } : {}) },
-      data: { revokedAt: now },
-    });
+    await tx.execute(
+      `UPDATE personal_access_tokens SET revoked_at = $3
+       WHERE user_id = $1 AND revoked_at IS NULL AND ($2::text IS NULL OR id <> $2)`,
+      [userId, exceptTokenId ?? null, now],
+    );
   }
 
   /** True when a live token of this user was revoked now. */

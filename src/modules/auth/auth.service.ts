@@ -8,7 +8,7 @@ import { GeneralErrors } from '../../platform/errors/general.errors';
 import { MaintenanceService } from '../../platform/maintenance/maintenance.service';
 import { decodeCursor, Page, pageLimit, toPage, byCreation } from '../../platform/pagination/pagination';
 import type { PageQueryDto } from '../../platform/pagination/page.dto';
-import type { Tx } from '../../platform/prisma/prisma.service';
+import type { Tx } from '../../platform/database/database';
 import { EventStreamsService } from '../../platform/realtime/event-streams.service';
 import { AccessErrors, AuthErrors } from './auth.errors';
 import { AuthRepository, CredentialRow } from './auth.repository';

@@ -5,7 +5,7 @@ import { addSeconds, Clock } from '../../platform/clock/clock';
 import { randomToken, sha256 } from '../../platform/crypto/secrets';
 import { JobsService } from '../../platform/jobs/jobs.service';
 import { Mail, MailService } from '../../platform/mail/mail.service';
-import type { Tx } from '../../platform/prisma/prisma.service';
+import type { Tx } from '../../platform/database/database';
 import { AuthRepository } from './auth.repository';
 
 const QUEUE = 'auth.token-mail';

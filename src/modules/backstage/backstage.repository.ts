@@ -2,31 +2,41 @@ import { Injectable } from '@nestjs/common';
 import type { BackstageRequest, BackstageRequestStatus } from '@prisma/client';
 import { newId } from '../../platform/ids';
 import { type Keyset, olderThan } from '../../platform/pagination/pagination';
-import { PrismaService, type Tx } from '../../platform/prisma/prisma.service';
+import { Database, type Tx } from '../../platform/database/database';
+import { PrismaService } from '../../platform/prisma/prisma.service';
 import type { BackstageType } from './dto/backstage.dto';
+
+/**
+ * A request's columns as Prisma's model has them: camelCase, and `type` with Prisma's names for
+ * the enum's values (`become_artist`; the database has `become-artist`).
+ */
+const COLUMNS = `id, user_id AS "userId", replace(type::text, '-', '_') AS type, status,
+  first_name AS "firstName", last_name AS "lastName", beats_link AS "beatsLink", artist_id AS "artistId",
+  message, decided_by AS "decidedBy", decided_at AS "decidedAt", decision_notes AS "decisionNotes",
+  created_at AS "createdAt"`;
 
 @Injectable()
 export class BackstageRepository {
-  constructor(private readonly prisma: PrismaService) {}
+  constructor(
+    private readonly db: Database,
+    private readonly prisma: PrismaService,
+  ) {}
 
   transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
-    return this.prisma.$transaction(fn);
+    return this.db.transaction(fn);
   }
 
   /** The user's pending request if any, else their latest revoked one: what blocks a new request. */
   async blocking(userId: string, tx?: Tx): Promise<Pick<BackstageRequest, 'id' | 'status'> | null> {
-    const db = tx ?? this.prisma;
-    return (
-      (await db.backstageRequest.findFirst({
-        where: { userId, status: 'pending' },
-        select: { id: true, status: true },
-      })) ??
-      (await db.backstageRequest.findFirst({
-        where: { userId, status: 'revoked' },
-        select: { id: true, status: true },
-        orderBy: { createdAt: 'desc' },
-      }))
+    // at most one is pending (partial unique index)
+    const rows = await (tx ?? this.db).query<Pick<BackstageRequest, 'id' | 'status'>>(
+      `SELECT id, status FROM backstage_requests
+       WHERE user_id = $1 AND status IN ('pending', 'revoked')
+       ORDER BY status = 'pending' DESC, created_at DESC
+       LIMIT 1`,
+      [userId],
     );
+    return rows[0] ?? null;
   }
 
   /** Inserts a pending request; null when the one-pending-per-user index says one already exists. */
@@ -44,25 +54,35 @@ export class BackstageRepository {
     },
   ): Promise<BackstageRequest | null> {
     const { at, ...rest } = data;
-    const rows = await tx.$queryRaw<{ id: string }[]>`
+    const rows = await tx.query<BackstageRequest>(
+      `
       INSERT INTO backstage_requests (id, user_id, type, status, first_name, last_name, beats_link, artist_id, message, created_at)
-      VALUES (${newId('bsr')}, ${rest.userId}, ${rest.type}::backstage_request_type, 'pending',
-              ${rest.firstName}, ${rest.lastName}, ${rest.beatsLink}, ${rest.artistId}, ${rest.message}, ${at})
+      VALUES ($1, $2, $3::backstage_request_type, 'pending',
+              $4, $5, $6, $7, $8, $9)
       ON CONFLICT (user_id) WHERE status = 'pending' DO NOTHING
-      RETURNING id`;
-    return rows.length ? tx.backstageRequest.findUnique({ where: { id: rows[0].id } }) : null;
+      RETURNING ${COLUMNS}`,
+      [
+        newId('bsr'),
+        rest.userId,
+        rest.type,
+        rest.firstName,
+        rest.lastName,
+        rest.beatsLink,
+        rest.artistId,
+        rest.message,
+        at,
+      ],
+    );
+    return rows[0] ?? null;
   }
 
   /** The request, locked for the rest of the transaction (admin decisions take turns). */
   async lock(tx: Tx, id: string): Promise<BackstageRequest | null> {
-    const rows = await tx.$queryRaw<
-      { id: string }[]
-    >`SELECT id FROM backstage_requests WHERE id = ${id} FOR UPDATE`;
-    return rows.length ? tx.backstageRequest.findUnique({ where: { id } }) : null;
-  }
-
-  find(id: string, tx?: Tx): Promise<BackstageRequest | null> {
-    return (tx ?? this.prisma).backstageRequest.findUnique({ where: { id } });
+    const rows = await tx.query<BackstageRequest>(
+      `SELECT ${COLUMNS} FROM backstage_requests WHERE id = $1 FOR UPDATE`,
+      [id],
+    );
+    return rows[0] ?? null;
   }
 
   /**
@@ -76,11 +96,14 @@ export class BackstageRepository {
     to: BackstageRequestStatus,
     decision: { by: string; notes: string | null; at: Date },
   ): Promise<BackstageRequest | null> {
-    const { count } = await tx.backstageRequest.updateMany({
-      where: { id, status: { in: from } },
-      data: { status: to, decidedBy: decision.by, decisionNotes: decision.notes, decidedAt: decision.at },
-    });
-    return count ? tx.backstageRequest.findUnique({ where: { id } }) : null;
+    const rows = await tx.query<BackstageRequest>(
+      `UPDATE backstage_requests
+       SET status = $3::backstage_request_status, decided_by = $4, decision_notes = $5, decided_at = $6
+       WHERE id = $1 AND status = ANY($2::backstage_request_status[])
+       RETURNING ${COLUMNS}`,
+      [id, from, to, decision.by, decision.notes, decision.at],
+    );
+    return rows[0] ?? null;
   }
 
   listOwn(userId: string, take: number, after?: Keyset): Promise<BackstageRequest[]> {

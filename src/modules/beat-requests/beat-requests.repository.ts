@@ -2,7 +2,8 @@ import { Injectable } from '@nestjs/common';
 import type { BeatRequest } from '@prisma/client';
 import { newId } from '../../platform/ids';
 import { type Keyset, olderThan } from '../../platform/pagination/pagination';
-import { PrismaService, type SqlTx, type Tx } from '../../platform/prisma/prisma.service';
+import { Database, type Tx } from '../../platform/database/database';
+import { PrismaService } from '../../platform/prisma/prisma.service';
 import type { Candidate } from '../audio/fingerprint.repository';
 import { DEBIT_SQL, debitValues } from './request-tokens.repository';
 
@@ -30,14 +31,39 @@ const WITH_COUNT = { _count: { select: { submissions: true } } } as const;
 
 @Injectable()
 export class BeatRequestsRepository {
-  constructor(private readonly prisma: PrismaService) {}
+  constructor(
+    private readonly db: Database,
+    private readonly prisma: PrismaService,
+  ) {}
 
   transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
-    return this.prisma.$transaction(fn);
+    return this.db.transaction(fn);
   }
 
-  async create(tx: Tx, request: BeatRequest): Promise<void> {
-    await tx.beatRequest.create({ data: request });
+  async create(tx: Tx, r: BeatRequest): Promise<void> {
+    await tx.execute(
+      `INSERT INTO beat_requests (id, owner_id, title, description, reference_track_url, genres, bpm_min, bpm_max,
+                                  musical_key, mood, duration_hours, token_cost, renewals, expires_at, created_at, updated_at)
+       VALUES ($1, $2, $3, $4, $5, $6::text[], $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
+      [
+        r.id,
+        r.ownerId,
+        r.title,
+        r.description,
+        r.referenceTrackUrl,
+        r.genres,
+        r.bpmMin,
+        r.bpmMax,
+        r.musicalKey,
+        r.mood,
+        r.durationHours,
+        r.tokenCost,
+        r.renewals,
+        r.expiresAt,
+        r.createdAt,
+        r.updatedAt,
+      ],
+    );
   }
 
   /**
@@ -46,7 +72,7 @@ export class BeatRequestsRepository {
    * nothing (see RequestTokensService.debit for every other case).
    */
   async createPaid(r: BeatRequest, debit: { period: string; note: string }): Promise<boolean> {
-    const inserted = await this.prisma.execute(
+    const inserted = await this.db.execute(
       `WITH ${DEBIT_SQL}
        INSERT INTO beat_requests (id, owner_id, title, description, reference_track_url, genres, bpm_min, bpm_max,
                                   musical_key, mood, duration_hours, token_cost, renewals, expires_at, created_at, updated_at)
@@ -78,8 +104,8 @@ export class BeatRequestsRepository {
     return inserted === 1;
   }
 
-  find(id: string, tx?: Tx): Promise<BeatRequestRow | null> {
-    return (tx ?? this.prisma).beatRequest.findUnique({ where: { id }, include: WITH_COUNT });
+  find(id: string): Promise<BeatRequestRow | null> {
+    return this.prisma.beatRequest.findUnique({ where: { id }, include: WITH_COUNT });
   }
 
   /**
@@ -87,17 +113,23 @@ export class BeatRequestsRepository {
    * take turns. Statements after this one see what the previous holder committed.
    */
   async lock(tx: Tx, id: string): Promise<LockedRequest | null> {
-    const rows = await tx.$queryRaw<LockedRequest[]>`
+    const rows = await tx.query<LockedRequest>(
+      `
       SELECT id, owner_id AS "ownerId", expires_at AS "expiresAt", token_cost AS "tokenCost"
-      FROM beat_requests WHERE id = ${id} FOR UPDATE`;
+      FROM beat_requests WHERE id = $1 FOR UPDATE`,
+      [id],
+    );
     return rows[0] ?? null;
   }
 
   /** What the request's latest debit took (its creation, or the renewal that reopened it). */
   async lastDebit(tx: Tx, requestId: string): Promise<number> {
-    const rows = await tx.$queryRaw<{ amount: number }[]>`
-      SELECT -amount AS amount FROM token_ledger WHERE request_id = ${requestId} AND kind = 'debit'
-      ORDER BY created_at DESC, id DESC LIMIT 1`;
+    const rows = await tx.query<{ amount: number }>(
+      `
+      SELECT -amount AS amount FROM token_ledger WHERE request_id = $1 AND kind = 'debit'
+      ORDER BY created_at DESC, id DESC LIMIT 1`,
+      [requestId],
+    );
     return rows[0]?.amount ?? 0;
   }
 
@@ -118,23 +150,20 @@ export class BeatRequestsRepository {
     });
   }
 
+  /** Under the request's lock (`lock`): the row is there. */
   async delete(tx: Tx, id: string): Promise<void> {
-    await tx.beatRequest.delete({ where: { id } });
+    await tx.execute('DELETE FROM beat_requests WHERE id = $1', [id]);
   }
 
+  /** Under the request's lock (`lock`): the row is there. */
   async renew(tx: Tx, id: string, expiresAt: Date, at: Date): Promise<void> {
-    await tx.beatRequest.update({
-      where: { id },
-      data: { expiresAt, renewals: { increment: 1 }, updatedAt: at },
-    });
+    await tx.execute(
+      'UPDATE beat_requests SET expires_at = $2, renewals = renewals + 1, updated_at = $3 WHERE id = $1',
+      [id, expiresAt, at],
+    );
   }
 
   // ---- submissions ------------------------------------------------------------------------------
-
-  /** Submissions' own transactions: pg, on the shared pool (README "Architecture"). */
-  sqlTransaction<T>(fn: (tx: SqlTx) => Promise<T>): Promise<T> {
-    return this.prisma.transaction(fn);
-  }
 
   /**
    * What a submission is checked against before any lock, in one statement: the request (owner,
@@ -157,7 +186,7 @@ export class BeatRequestsRepository {
     } | null;
     fingerprinted: boolean;
   }> {
-    const [row] = await this.prisma.sql<{
+    const [row] = await this.db.query<{
       requestOwnerId: string | null;
       expiresAt: Date | null;
       trackId: string | null;
@@ -209,7 +238,7 @@ export class BeatRequestsRepository {
    * submission, in order.
    */
   async trySubmit(
-    tx: SqlTx | undefined,
+    tx: Tx | undefined,
     requestId: string,
     batch: NewSubmission[],
     rule: { limit: number; candidates: number },
@@ -229,10 +258,10 @@ export class BeatRequestsRepository {
     ];
     return tx
       ? await tx.query<TryOutcome>(text, params, 'submission_try')
-      : await this.prisma.sql<TryOutcome>(text, params, 'submission_try');
+      : await this.db.query<TryOutcome>(text, params, 'submission_try');
   }
 
-  async createSubmission(tx: SqlTx, data: NewSubmission): Promise<void> {
+  async createSubmission(tx: Tx, data: NewSubmission): Promise<void> {
     await tx.execute(
       'INSERT INTO submissions (id, request_id, track_id, producer_id, created_at) VALUES ($1, $2, $3, $4, $5)',
       [data.id, data.requestId, data.trackId, data.producerId, data.at],

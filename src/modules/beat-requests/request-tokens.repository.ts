@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import type { TokenEntryKind } from '@prisma/client';
 import { newId } from '../../platform/ids';
-import { PrismaService, type Tx } from '../../platform/prisma/prisma.service';
+import { Database, type Tx } from '../../platform/database/database';
+import { PrismaService } from '../../platform/prisma/prisma.service';
 
 /**
  * The debit of request tokens, the one statement that takes them (a renewal's `tryDebit`, a new
@@ -48,19 +49,28 @@ export interface BalanceRow {
 
 @Injectable()
 export class RequestTokensRepository {
-  constructor(private readonly prisma: PrismaService) {}
+  constructor(
+    private readonly db: Database,
+    private readonly prisma: PrismaService,
+  ) {}
 
   transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
-    return this.prisma.$transaction(fn);
+    return this.db.transaction(fn);
   }
 
   /** The user's balance row, created empty if missing, locked for the rest of the transaction. */
   async lock(tx: Tx, userId: string, at: Date): Promise<BalanceRow> {
-    await tx.$executeRaw`
+    await tx.execute(
+      `
       INSERT INTO token_balances (user_id, period, balance, allowance, updated_at)
-      VALUES (${userId}, '', 0, 0, ${at}) ON CONFLICT (user_id) DO NOTHING`;
-    const [row] = await tx.$queryRaw<BalanceRow[]>`
-      SELECT period, balance, allowance FROM token_balances WHERE user_id = ${userId} FOR UPDATE`;
+      VALUES ($1, '', 0, 0, $2) ON CONFLICT (user_id) DO NOTHING`,
+      [userId, at],
+    );
+    const [row] = await tx.query<BalanceRow>(
+      `
+      SELECT period, balance, allowance FROM token_balances WHERE user_id = $1 FOR UPDATE`,
+      [userId],
+    );
     return row;
   }
 
@@ -72,20 +82,23 @@ export class RequestTokensRepository {
     tx: Tx,
     e: { userId: string; period: string; cost: number; requestId: string; note: string; at: Date },
   ): Promise<boolean> {
-    const rows = await tx.$queryRawUnsafe<unknown[]>(
-      `WITH ${DEBIT_SQL} SELECT 1 FROM debited`,
-      ...debitValues({ ...e, entryId: newId('tle') }),
+    const rows = await tx.query<{ debited: number }>(
+      `WITH ${DEBIT_SQL} SELECT 1 AS debited FROM debited`,
+      debitValues({ ...e, entryId: newId('tle') }),
     );
     return rows.length === 1;
   }
 
   async allowanceOf(tx: Tx, userId: string, planId?: string): Promise<number> {
     const rows = planId
-      ? await tx.$queryRaw<
-          { n: number }[]
-        >`SELECT request_tokens_per_month AS n FROM plans WHERE id = ${planId}`
-      : await tx.$queryRaw<{ n: number }[]>`
-          SELECT p.request_tokens_per_month AS n FROM users u JOIN plans p ON p.id = u.plan_id WHERE u.id = ${userId}`;
+      ? await tx.query<{ n: number }>(`SELECT request_tokens_per_month AS n FROM plans WHERE id = $1`, [
+          planId,
+        ])
+      : await tx.query<{ n: number }>(
+          `
+          SELECT p.request_tokens_per_month AS n FROM users u JOIN plans p ON p.id = u.plan_id WHERE u.id = $1`,
+          [userId],
+        );
     return rows[0]?.n ?? 0;
   }
 
@@ -100,23 +113,28 @@ export class RequestTokensRepository {
     entries: { kind: TokenEntryKind; amount: number; period?: string; requestId?: string; note?: string }[],
     at: Date,
   ): Promise<void> {
-    await tx.tokenBalance.update({
-      where: { userId },
-      data: { period: state.period, balance: state.balance, allowance: state.allowance, updatedAt: at },
-    });
+    // the row exists: `lock` created it in this transaction if it was missing
+    await tx.execute(
+      'UPDATE token_balances SET period = $2, balance = $3, allowance = $4, updated_at = $5 WHERE user_id = $1',
+      [userId, state.period, state.balance, state.allowance, at],
+    );
     if (entries.length) {
-      await tx.tokenLedgerEntry.createMany({
-        data: entries.map((e) => ({
-          id: newId('tle'),
+      await tx.execute(
+        `INSERT INTO token_ledger (id, user_id, period, kind, amount, request_id, note, created_at)
+         SELECT e.id, $1, e.period, e.kind::token_entry_kind, e.amount, e.request_id, e.note, $2
+         FROM unnest($3::text[], $4::text[], $5::text[], $6::int[], $7::text[], $8::text[])
+              AS e(id, period, kind, amount, request_id, note)`,
+        [
           userId,
-          period: e.period ?? state.period,
-          kind: e.kind,
-          amount: e.amount,
-          requestId: e.requestId ?? null,
-          note: e.note ?? null,
-          createdAt: at,
-        })),
-      });
+          at,
+          entries.map(() => newId('tle')),
+          entries.map((e) => e.period ?? state.period),
+          entries.map((e) => e.kind),
+          entries.map((e) => e.amount),
+          entries.map((e) => e.requestId ?? null),
+          entries.map((e) => e.note ?? null),
+        ],
+      );
     }
   }
 

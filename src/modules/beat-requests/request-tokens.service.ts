@@ -1,7 +1,7 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import type { TokenEntryKind } from '@prisma/client';
 import { Clock } from '../../platform/clock/clock';
-import type { Tx } from '../../platform/prisma/prisma.service';
+import type { Tx } from '../../platform/database/database';
 import { BillingService } from '../billing/billing.service';
 import type { RequestTokensDto } from './dto/beat-request.dto';
 import { nextReset, periodOf } from './periods';

@@ -7,7 +7,7 @@ import { AppError } from '../../platform/errors/app-error';
 import { newId } from '../../platform/ids';
 import { decodeCursor, Page, pageLimit, toPage, byCreation } from '../../platform/pagination/pagination';
 import type { PageQueryDto } from '../../platform/pagination/page.dto';
-import { pgErrorOf } from '../../platform/prisma/db-errors';
+import { pgErrorOf } from '../../platform/database/db-errors';
 import { CANDIDATES, FingerprintService } from '../audio/fingerprint.service';
 import { trackAccess } from '../tracks/track-access';
 import { TracksErrors } from '../tracks/tracks.errors';
@@ -124,7 +124,7 @@ export class SubmissionsService {
     if (first.inserted) return;
     // read before the lock is taken again; gone with its track: the insert below says so
     const fingerprint = (await this.fingerprints.fingerprintOf(submission.trackId)) ?? [];
-    await this.repo.sqlTransaction(async (tx) => {
+    await this.repo.transaction(async (tx) => {
       const [outcome] = await this.repo.trySubmit(tx, submission.requestId, [submission], this.rule);
       refuseOn(outcome);
       if (outcome.inserted) return;

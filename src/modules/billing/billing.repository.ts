@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { PrismaService, type Tx } from '../../platform/prisma/prisma.service';
+import { type Tx } from '../../platform/database/database';
+import { PrismaService } from '../../platform/prisma/prisma.service';
 
 @Injectable()
 export class BillingRepository {
@@ -26,10 +27,13 @@ export class BillingRepository {
 
   /** Returns the previous plan id, or null when the user does not exist. */
   async setUserPlan(tx: Tx, userId: string, planId: string, now: Date): Promise<string | null> {
-    const rows = await tx.$queryRaw<{ previous: string }[]>`
-      UPDATE users u SET plan_id = ${planId}, updated_at = ${now}, version = u.version + 1
-      FROM users old WHERE old.id = u.id AND u.id = ${userId}
-      RETURNING old.plan_id AS previous`;
+    const rows = await tx.query<{ previous: string }>(
+      `
+      UPDATE users u SET plan_id = $1, updated_at = $2, version = u.version + 1
+      FROM users old WHERE old.id = u.id AND u.id = $3
+      RETURNING old.plan_id AS previous`,
+      [planId, now, userId],
+    );
     return rows[0]?.previous ?? null;
   }
 }

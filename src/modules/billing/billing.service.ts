@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { Plan } from '@prisma/client';
 import { Clock } from '../../platform/clock/clock';
 import { AppError } from '../../platform/errors/app-error';
-import type { Tx } from '../../platform/prisma/prisma.service';
+import type { Tx } from '../../platform/database/database';
 import { AccountsErrors } from '../accounts/accounts.errors';
 import { BillingErrors } from './billing.errors';
 import { BillingRepository } from './billing.repository';

@@ -9,7 +9,7 @@ import { IdempotencyErrors } from '../../platform/idempotency/idempotency.errors
 import { paymentError, stripeUnreachable } from '../../platform/payments/payment-errors';
 import { fieldOf, idOf } from '../../platform/payments/stripe-fields';
 import { StripeClient } from '../../platform/payments/stripe.client';
-import type { Tx } from '../../platform/prisma/prisma.service';
+import type { Tx } from '../../platform/database/database';
 import { BillingErrors } from './billing.errors';
 import { BillingService, toPlanDto } from './billing.service';
 import type { SubscribeDto, SubscriptionDto } from './dto/subscription.dto';

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { Keyset } from '../../platform/pagination/pagination';
-import { pgErrorOf } from '../../platform/prisma/db-errors';
+import { pgErrorOf } from '../../platform/database/db-errors';
+import { Database } from '../../platform/database/database';
 import { PrismaService } from '../../platform/prisma/prisma.service';
 import type { Principal } from '../../platform/access/principal';
 import { type EntrySummaryRow, entrySummaryColumns } from '../tracks/track-summary';
@@ -10,7 +11,10 @@ export type LibraryRow = EntrySummaryRow & { trackId: string; savedAt: Date };
 
 @Injectable()
 export class LibraryRepository {
-  constructor(private readonly prisma: PrismaService) {}
+  constructor(
+    private readonly db: Database,
+    private readonly prisma: PrismaService,
+  ) {}
 
   /**
    * Saves the track unless it is saved already or the library holds `limit` items. One user's
@@ -23,19 +27,22 @@ export class LibraryRepository {
     at: Date,
     limit: number,
   ): Promise<'saved' | 'exists' | 'full' | 'gone'> {
-    return this.prisma
-      .$transaction(async (tx) => {
-        await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${userId}, 1001))`;
-        const [row] = await tx.$queryRaw<{ saved: boolean; exists: boolean }[]>`
+    return this.db
+      .transaction(async (tx) => {
+        await tx.execute(`SELECT pg_advisory_xact_lock(hashtextextended($1, 1001))`, [userId]);
+        const [row] = await tx.query<{ saved: boolean; exists: boolean }>(
+          `
         WITH ins AS (
           INSERT INTO library_items (user_id, track_id, created_at)
-          SELECT ${userId}, ${trackId}, ${at}
-          WHERE (SELECT count(*) FROM library_items WHERE user_id = ${userId}) < ${limit}::int
+          SELECT $1, $2, $3
+          WHERE (SELECT count(*) FROM library_items WHERE user_id = $1) < $4::int
           ON CONFLICT (user_id, track_id) DO NOTHING
           RETURNING 1
         )
         SELECT EXISTS (SELECT 1 FROM ins) AS saved,
-               EXISTS (SELECT 1 FROM library_items WHERE user_id = ${userId} AND track_id = ${trackId}) AS exists`;
+               EXISTS (SELECT 1 FROM library_items WHERE user_id = $1 AND track_id = $2) AS exists`,
+          [userId, trackId, at, limit],
+        );
         return row.saved ? ('saved' as const) : row.exists ? ('exists' as const) : ('full' as const);
       })
       .catch((err: unknown) => {
@@ -46,7 +53,7 @@ export class LibraryRepository {
   }
 
   async remove(userId: string, trackId: string): Promise<boolean> {
-    const rows = await this.prisma.sql(
+    const rows = await this.db.query(
       'DELETE FROM library_items WHERE user_id = $1 AND track_id = $2 RETURNING 1',
       [userId, trackId],
     );
@@ -59,7 +66,7 @@ export class LibraryRepository {
    */
   list(user: Principal, take: number, after?: Keyset): Promise<LibraryRow[]> {
     const [userId, admin] = readerValues(user);
-    return this.prisma.sql<LibraryRow>(
+    return this.db.query<LibraryRow>(
       `SELECT li.track_id AS "trackId", li.created_at AS "savedAt", ${entrySummaryColumns({ user: '$1', admin: '$5' })}
        FROM library_items li
        JOIN tracks t ON t.id = li.track_id

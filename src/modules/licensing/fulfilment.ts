@@ -6,7 +6,7 @@ import { AppError } from '../../platform/errors/app-error';
 import { GeneralErrors } from '../../platform/errors/general.errors';
 import { JobsService } from '../../platform/jobs/jobs.service';
 import { StripeClient } from '../../platform/payments/stripe.client';
-import type { SqlTx } from '../../platform/prisma/prisma.service';
+import type { Tx } from '../../platform/database/database';
 import { LicensingRepository, type PaymentFact, type PurchaseRow } from './licensing.repository';
 
 const REFUND_JOB = 'purchase.refund';
@@ -115,7 +115,7 @@ export class Fulfilment implements OnModuleInit {
    * not due or not waiting for payment any more.
    */
   async expire(purchaseId: string): Promise<boolean> {
-    return this.repo.sqlTransaction(async (tx) => {
+    return this.repo.transaction(async (tx) => {
       const claimed = await this.repo.expirePurchase(tx, purchaseId, this.clock.now());
       if (claimed) await this.jobs.enqueue(EXPIRE_JOB, { purchaseId }, { tx });
       return claimed;
@@ -147,38 +147,38 @@ export class Fulfilment implements OnModuleInit {
         throw err;
       const pi = await this.stripe.api.paymentIntents.retrieve(paymentIntentId);
       if (pi.status === 'succeeded') {
-        await this.repo.sqlTransaction((tx) => this.paymentSucceeded(tx, paymentIntentId));
+        await this.repo.transaction((tx) => this.paymentSucceeded(tx, paymentIntentId));
       }
     }
   }
 
   /** Returns the purchase as the transaction leaves it (null: not a purchase of ours). */
-  paymentSucceeded(tx: SqlTx, paymentIntentId: string): Promise<PurchaseRow | null> {
+  paymentSucceeded(tx: Tx, paymentIntentId: string): Promise<PurchaseRow | null> {
     return this.record(tx, paymentIntentId, 'paid');
   }
 
   /** A refund implies the payment succeeded, whether or not that event came first. */
-  paymentRefunded(tx: SqlTx, paymentIntentId: string): Promise<PurchaseRow | null> {
+  paymentRefunded(tx: Tx, paymentIntentId: string): Promise<PurchaseRow | null> {
     return this.record(tx, paymentIntentId, 'refunded');
   }
 
-  paymentDisputed(tx: SqlTx, paymentIntentId: string): Promise<PurchaseRow | null> {
+  paymentDisputed(tx: Tx, paymentIntentId: string): Promise<PurchaseRow | null> {
     return this.record(tx, paymentIntentId, 'disputed');
   }
 
-  async paymentFailed(tx: SqlTx, paymentIntentId: string, message: string): Promise<void> {
+  async paymentFailed(tx: Tx, paymentIntentId: string, message: string): Promise<void> {
     await this.repo.recordPaymentFailure(tx, paymentIntentId, message, this.clock.now());
   }
 
   /** The fact, recorded under the purchase's row lock (one statement), then `settle`. */
-  private async record(tx: SqlTx, paymentIntentId: string, fact: PaymentFact): Promise<PurchaseRow | null> {
+  private async record(tx: Tx, paymentIntentId: string, fact: PaymentFact): Promise<PurchaseRow | null> {
     const purchase = await this.repo.recordFact(tx, paymentIntentId, fact, this.clock.now());
     if (!purchase) return null; // not a purchase of ours (e.g. a subscription invoice)
     await this.settle(tx, purchase);
     return purchase;
   }
 
-  private async settle(tx: SqlTx, p: PurchaseRow): Promise<void> {
+  private async settle(tx: Tx, p: PurchaseRow): Promise<void> {
     const now = this.clock.now();
     const revoked = p.refundedAt ? 'refunded' : p.disputedAt ? 'disputed' : null;
     // a license seen by recordFact exists; none seen may be one a concurrent holder of the lock
@@ -222,7 +222,7 @@ export class Fulfilment implements OnModuleInit {
     }
   }
 
-  private async setStatus(tx: SqlTx, p: Purchase, status: Purchase['status']): Promise<void> {
+  private async setStatus(tx: Tx, p: Purchase, status: Purchase['status']): Promise<void> {
     if (p.status === status) return;
     await this.repo.setPurchaseStatus(tx, p.id, status, this.clock.now());
     p.status = status;
@@ -245,7 +245,7 @@ export class Fulfilment implements OnModuleInit {
     } catch (err) {
       if (!(err instanceof Stripe.errors.StripeError && err.code === 'charge_already_refunded')) throw err;
     }
-    await this.repo.sqlTransaction(async (tx) => this.paymentRefunded(tx, purchase.stripePaymentIntentId!));
+    await this.repo.transaction(async (tx) => this.paymentRefunded(tx, purchase.stripePaymentIntentId!));
   }
 
   /** The payment of a purchase that is gone: refunded once (Stripe's idempotency key per intent). */

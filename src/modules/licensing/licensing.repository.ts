@@ -3,7 +3,9 @@ import { Prisma, type License, type LicenseType, type Purchase } from '@prisma/c
 import { randomBytes } from 'node:crypto';
 import { newId } from '../../platform/ids';
 import { type Keyset, olderThan } from '../../platform/pagination/pagination';
-import { PrismaService, type SqlTx, type Tx } from '../../platform/prisma/prisma.service';
+import { Database, type Tx } from '../../platform/database/database';
+import { pgErrorOf } from '../../platform/database/db-errors';
+import { PrismaService } from '../../platform/prisma/prisma.service';
 
 export const LICENSE_INCLUDE = {
   track: { select: { title: true } },
@@ -50,15 +52,23 @@ function certificateNumber(): string {
   return `BP-${chars.slice(0, 4)}-${chars.slice(4, 8)}-${chars.slice(8, 12)}`;
 }
 
-const isUniqueViolation = (e: unknown) =>
-  e instanceof Prisma.PrismaClientKnownRequestError && e.code === 'P2002';
+const isUniqueViolation = (e: unknown) => pgErrorOf(e)?.code === '23505';
+
+/** A license row as Prisma returned it (camel-cased). */
+const LICENSE_COLUMNS = `id, purchase_id AS "purchaseId", holder_id AS "holderId", track_id AS "trackId", type, status,
+  certificate_number AS "certificateNumber", price_cents AS "priceCents", currency, source, issued_at AS "issuedAt",
+  revoked_at AS "revokedAt", revoked_reason AS "revokedReason"`;
 
 @Injectable()
 export class LicensingRepository {
-  constructor(private readonly prisma: PrismaService) {}
+  constructor(
+    private readonly db: Database,
+    private readonly prisma: PrismaService,
+  ) {}
 
+  /** The module's transactions (pg, on the shared pool): `Database.transaction`. */
   transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
-    return this.prisma.$transaction(fn);
+    return this.db.transaction(fn);
   }
 
   // ---- offers -----------------------------------------------------------------------------------
@@ -78,14 +88,26 @@ export class LicensingRepository {
     expectedVersion: number | undefined,
     at: Date,
   ): Promise<boolean> {
-    return this.prisma.$transaction(async (tx) => {
-      const { count } = await tx.track.updateMany({
-        where: { id: trackId, ...(expectedVersion !== undefined ? { offersVersion: expectedVersion } : {}) },
-        data: { offersVersion: { increment: 1 } },
-      });
+    return this.db.transaction(async (tx) => {
+      const count = await tx.execute(
+        `UPDATE tracks SET offers_version = offers_version + 1
+         WHERE id = $1 AND ($2::int IS NULL OR offers_version = $2)`,
+        [trackId, expectedVersion ?? null],
+      );
       if (!count) return false;
-      await tx.licenseOffer.deleteMany({ where: { trackId } });
-      await tx.licenseOffer.createMany({ data: offers.map((o) => ({ trackId, ...o, updatedAt: at })) });
+      await tx.execute('DELETE FROM license_offers WHERE track_id = $1', [trackId]);
+      await tx.execute(
+        `INSERT INTO license_offers (track_id, type, price_cents, currency, updated_at)
+         SELECT $1, o.type, o.price_cents, o.currency, $5
+         FROM unnest($2::license_type[], $3::int[], $4::text[]) AS o(type, price_cents, currency)`,
+        [
+          trackId,
+          offers.map((o) => o.type),
+          offers.map((o) => o.priceCents),
+          offers.map((o) => o.currency),
+          at,
+        ],
+      );
       return true;
     });
   }
@@ -93,14 +115,27 @@ export class LicensingRepository {
   // ---- licenses ---------------------------------------------------------------------------------
 
   async hasActiveExclusive(trackId: string, tx?: Tx): Promise<boolean> {
-    return !!(await (tx ?? this.prisma).license.findFirst({
-      where: { trackId, type: 'exclusive', status: 'active' },
-      select: { id: true },
-    }));
+    const rows = await (tx ?? this.db).query<{ id: string }>(
+      `SELECT id FROM licenses WHERE track_id = $1 AND type = 'exclusive' AND status = 'active' LIMIT 1`,
+      [trackId],
+      'license_active_exclusive',
+    );
+    return rows.length > 0;
   }
 
-  activeLicense(holderId: string, trackId: string, type: LicenseType, tx?: Tx): Promise<License | null> {
-    return (tx ?? this.prisma).license.findFirst({ where: { holderId, trackId, type, status: 'active' } });
+  async activeLicense(
+    holderId: string,
+    trackId: string,
+    type: LicenseType,
+    tx?: Tx,
+  ): Promise<License | null> {
+    const [license] = await (tx ?? this.db).query<License>(
+      `SELECT ${LICENSE_COLUMNS} FROM licenses
+       WHERE holder_id = $1 AND track_id = $2 AND type = $3::license_type AND status = 'active' LIMIT 1`,
+      [holderId, trackId, type],
+      'license_active_of_holder',
+    );
+    return license ?? null;
   }
 
   /**
@@ -122,41 +157,44 @@ export class LicensingRepository {
       at: Date;
     },
   ): Promise<License | null> {
-    await tx.$executeRaw`SAVEPOINT issue_license`;
+    await tx.execute(`SAVEPOINT issue_license`);
     try {
-      const license = await tx.license.create({
-        data: {
-          id: newId('lic'),
-          purchaseId: data.purchaseId,
-          holderId: data.holderId,
-          trackId: data.trackId,
-          type: data.type,
-          status: data.revoked ? 'revoked' : 'active',
-          certificateNumber: certificateNumber(),
-          priceCents: data.priceCents,
-          currency: data.currency,
-          source: data.source,
-          issuedAt: data.at,
-          revokedAt: data.revoked?.at ?? null,
-          revokedReason: data.revoked?.reason ?? null,
-        },
-      });
-      await tx.$executeRaw`RELEASE SAVEPOINT issue_license`;
+      const [license] = await tx.query<License>(
+        `INSERT INTO licenses (id, purchase_id, holder_id, track_id, type, status, certificate_number, price_cents,
+                               currency, source, issued_at, revoked_at, revoked_reason)
+         VALUES ($1, $2, $3, $4, $5::license_type, $6::license_status, $7, $8, $9, $10, $11, $12, $13)
+         RETURNING ${LICENSE_COLUMNS}`,
+        [
+          newId('lic'),
+          data.purchaseId,
+          data.holderId,
+          data.trackId,
+          data.type,
+          data.revoked ? 'revoked' : 'active',
+          certificateNumber(),
+          data.priceCents,
+          data.currency,
+          data.source,
+          data.at,
+          data.revoked?.at ?? null,
+          data.revoked?.reason ?? null,
+        ],
+      );
+      await tx.execute(`RELEASE SAVEPOINT issue_license`);
       return license;
     } catch (e) {
-      await tx.$executeRaw`ROLLBACK TO SAVEPOINT issue_license`;
+      await tx.execute(`ROLLBACK TO SAVEPOINT issue_license`);
       if (isUniqueViolation(e)) return null;
       throw e;
     }
   }
 
-  /** Revokes active licenses matching `where`; returns how many changed. */
-  async revokeLicenses(tx: Tx, where: Prisma.LicenseWhereInput, reason: string, at: Date): Promise<number> {
-    const { count } = await tx.license.updateMany({
-      where: { ...where, status: 'active' },
-      data: { status: 'revoked', revokedAt: at, revokedReason: reason },
-    });
-    return count;
+  /** Revokes the license `where.id` if it is active; returns how many changed (0 or 1). */
+  async revokeLicenses(tx: Tx, where: { id: string }, reason: string, at: Date): Promise<number> {
+    return tx.execute(
+      `UPDATE licenses SET status = 'revoked', revoked_at = $3, revoked_reason = $2 WHERE id = $1 AND status = 'active'`,
+      [where.id, reason, at],
+    );
   }
 
   license(id: string): Promise<LicenseRow | null> {
@@ -165,10 +203,6 @@ export class LicensingRepository {
 
   licenseByCertificate(certificateNumber: string): Promise<LicenseRow | null> {
     return this.prisma.license.findUnique({ where: { certificateNumber }, include: LICENSE_INCLUDE });
-  }
-
-  licenseByPurchase(purchaseId: string, tx?: Tx): Promise<License | null> {
-    return (tx ?? this.prisma).license.findUnique({ where: { purchaseId } });
   }
 
   licenses(holderId: string, take: number, after?: Keyset): Promise<LicenseRow[]> {
@@ -198,7 +232,7 @@ export class LicensingRepository {
     trackId: string,
     type: LicenseType,
   ): Promise<PurchaseContext | null> {
-    const [row] = await this.prisma.sql<{
+    const [row] = await this.db.query<{
       id: string;
       ownerId: string;
       source: 'upload' | 'external';
@@ -251,7 +285,7 @@ export class LicensingRepository {
     at: Date;
   }): Promise<{ id: string; amountCents: number; currency: string }> {
     const id = newId('pur');
-    await this.prisma.execute(
+    await this.db.execute(
       `INSERT INTO purchases (id, buyer_id, track_id, license_type, price_cents, platform_fee_cents, amount_cents,
                               currency, status, expires_at, created_at, updated_at)
        VALUES ($1, $2, $3, $4::license_type, $5, $6, $7, $8, 'requires_payment', $9, $10, $10)`,
@@ -279,7 +313,7 @@ export class LicensingRepository {
     clientSecret: string,
     at: Date,
   ): Promise<PurchaseRow> {
-    const [row] = await this.prisma.sql<RawPurchase>(
+    const [row] = await this.db.query<RawPurchase>(
       `UPDATE purchases p SET stripe_payment_intent_id = $2, client_secret = $3, updated_at = $4 WHERE p.id = $1
        RETURNING ${PURCHASE_COLUMNS}, NULL AS "licenseId"`,
       [id, paymentIntentId, clientSecret, at],
@@ -290,13 +324,11 @@ export class LicensingRepository {
 
   /** A purchase Stripe never accepted leaves nothing behind. */
   async discardPurchase(id: string): Promise<void> {
-    await this.prisma.execute('DELETE FROM purchases WHERE id = $1 AND stripe_payment_intent_id IS NULL', [
-      id,
-    ]);
+    await this.db.execute('DELETE FROM purchases WHERE id = $1 AND stripe_payment_intent_id IS NULL', [id]);
   }
 
   async purchase(id: string): Promise<PurchaseRow | null> {
-    const [row] = await this.prisma.sql<RawPurchase>(
+    const [row] = await this.db.query<RawPurchase>(
       `SELECT ${PURCHASE_COLUMNS}, ${WITH_LICENSE} FROM purchases p WHERE p.id = $1`,
       [id],
       'purchase_by_id',
@@ -319,12 +351,7 @@ export class LicensingRepository {
 
   /** Sales of one track take turns inside transactions (exclusive vs. leases at the same moment). */
   async lockTrackSales(tx: Tx, trackId: string): Promise<void> {
-    await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`sales:${trackId}`}, 0))`;
-  }
-
-  /** Fulfilment's own transactions: pg, on the shared pool (README "Architecture"). */
-  sqlTransaction<T>(fn: (tx: SqlTx) => Promise<T>): Promise<T> {
-    return this.prisma.transaction(fn);
+    await tx.execute(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [`sales:${trackId}`]);
   }
 
   /**
@@ -336,7 +363,7 @@ export class LicensingRepository {
    * may be stale if the lock was waited for (see `licenseOf`).
    */
   async recordFact(
-    tx: SqlTx,
+    tx: Tx,
     paymentIntentId: string,
     fact: PaymentFact,
     at: Date,
@@ -360,7 +387,7 @@ export class LicensingRepository {
    * Under the purchase's lock (after `recordFact`): takes the track's sales lock — sales of one
    * track take turns, exclusive against leases — and reads the purchase's license afresh.
    */
-  async lockSalesAndReadLicense(tx: SqlTx, purchaseId: string, trackId: string): Promise<string | null> {
+  async lockSalesAndReadLicense(tx: Tx, purchaseId: string, trackId: string): Promise<string | null> {
     const [row] = await tx.query<{ licenseId: string | null }>(
       `SELECT pg_advisory_xact_lock(hashtextextended($2, 0)),
               (SELECT id FROM licenses WHERE purchase_id = $1) AS "licenseId"`,
@@ -376,7 +403,7 @@ export class LicensingRepository {
    * the exclusive went to someone else). Run under the track's sales lock.
    */
   async issuePurchaseLicense(
-    tx: SqlTx,
+    tx: Tx,
     p: Purchase,
     revoked: { at: Date; reason: string } | null,
     at: Date,
@@ -407,14 +434,14 @@ export class LicensingRepository {
     return row?.id ?? null;
   }
 
-  async revokeLicense(tx: SqlTx, id: string, reason: string, at: Date): Promise<void> {
+  async revokeLicense(tx: Tx, id: string, reason: string, at: Date): Promise<void> {
     await tx.execute(
       `UPDATE licenses SET status = 'revoked', revoked_at = $3, revoked_reason = $2 WHERE id = $1 AND status = 'active'`,
       [id, reason, at],
     );
   }
 
-  async setPurchaseStatus(tx: SqlTx, id: string, status: Purchase['status'], at: Date): Promise<void> {
+  async setPurchaseStatus(tx: Tx, id: string, status: Purchase['status'], at: Date): Promise<void> {
     await tx.execute(
       'UPDATE purchases SET status = $2::purchase_status, updated_at = $3 WHERE id = $1',
       [id, status, at],
@@ -423,7 +450,7 @@ export class LicensingRepository {
   }
 
   /** A decline, for the buyer to read, while the purchase is not paid. */
-  async recordPaymentFailure(tx: SqlTx, paymentIntentId: string, message: string, at: Date): Promise<void> {
+  async recordPaymentFailure(tx: Tx, paymentIntentId: string, message: string, at: Date): Promise<void> {
     await tx.execute(
       'UPDATE purchases SET last_error = $2, updated_at = $3 WHERE stripe_payment_intent_id = $1 AND paid_at IS NULL',
       [paymentIntentId, message, at],
@@ -431,7 +458,7 @@ export class LicensingRepository {
   }
 
   async purchaseByPaymentIntent(paymentIntentId: string): Promise<PurchaseRow | null> {
-    const [row] = await this.prisma.sql<RawPurchase>(
+    const [row] = await this.db.query<RawPurchase>(
       `SELECT ${PURCHASE_COLUMNS}, ${WITH_LICENSE} FROM purchases p WHERE p.stripe_payment_intent_id = $1`,
       [paymentIntentId],
       'purchase_by_intent',
@@ -440,7 +467,7 @@ export class LicensingRepository {
   }
 
   /** Only a purchase still waiting for payment expires (the claim before Stripe is told). */
-  async expirePurchase(tx: SqlTx, id: string, at: Date): Promise<boolean> {
+  async expirePurchase(tx: Tx, id: string, at: Date): Promise<boolean> {
     return (
       (await tx.execute(
         `UPDATE purchases SET status = 'expired', updated_at = $2
@@ -451,7 +478,7 @@ export class LicensingRepository {
   }
 
   async recordPaymentError(id: string, message: string, at: Date): Promise<void> {
-    await this.prisma.execute(
+    await this.db.execute(
       `UPDATE purchases SET last_error = $2, updated_at = $3 WHERE id = $1 AND status = 'requires_payment'`,
       [id, message, at],
     );

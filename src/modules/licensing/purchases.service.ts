@@ -120,7 +120,7 @@ export class PurchasesService {
     }
     if (status === 'succeeded') {
       // the transaction hands back the purchase as it left it: no second read
-      const settled = await this.repo.sqlTransaction((tx) =>
+      const settled = await this.repo.transaction((tx) =>
         this.fulfilment.paymentSucceeded(tx, purchase.stripePaymentIntentId!),
       );
       if (settled) return toPurchaseDto(settled);

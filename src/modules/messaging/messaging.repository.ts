@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { Keyset } from '../../platform/pagination/pagination';
-import { PrismaService, type Tx } from '../../platform/prisma/prisma.service';
+import { Database, type Tx } from '../../platform/database/database';
+import { PrismaService } from '../../platform/prisma/prisma.service';
 
 export interface ConversationRow {
   id: string;
@@ -31,18 +32,21 @@ export const orderedPair = (a: string, b: string): [string, string] => (a < b ? 
 
 @Injectable()
 export class MessagingRepository {
-  constructor(private readonly prisma: PrismaService) {}
+  constructor(
+    private readonly db: Database,
+    private readonly prisma: PrismaService,
+  ) {}
 
   transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
-    return this.prisma.$transaction(fn);
+    return this.db.transaction(fn);
   }
 
   async userExists(id: string): Promise<boolean> {
-    return (await this.prisma.sql(`SELECT 1 FROM users WHERE id = $1`, [id])).length > 0;
+    return (await this.db.query(`SELECT 1 FROM users WHERE id = $1`, [id])).length > 0;
   }
 
   async find(id: string): Promise<ConversationRow | null> {
-    const [row] = await this.prisma.sql<ConversationRow>(
+    const [row] = await this.db.query<ConversationRow>(
       `SELECT id, user_a AS "userA", user_b AS "userB" FROM conversations WHERE id = $1`,
       [id],
     );
@@ -62,25 +66,31 @@ export class MessagingRepository {
     now: Date,
   ): Promise<{ id: string; created: boolean }> {
     const [userA, userB] = orderedPair(a, b);
-    const db = tx ?? this.prisma;
+    const db = tx ?? this.db;
     // one statement when the conversation exists (the common case) or is created here; a second
     // read only when a concurrent creator won the insert after this statement's snapshot
-    const rows = await db.$queryRaw<{ id: string; created: boolean }[]>`
+    const rows = await db.query<{ id: string; created: boolean }>(
+      `
       WITH ins AS (
-        INSERT INTO conversations (id, user_a, user_b, created_at) VALUES (${id}, ${userA}, ${userB}, ${now})
+        INSERT INTO conversations (id, user_a, user_b, created_at) VALUES ($1, $2, $3, $4)
         ON CONFLICT (user_a, user_b) DO NOTHING
         RETURNING id
       ), members AS (
         INSERT INTO conversation_members (conversation_id, user_id, other_user_id, last_activity_at)
-        SELECT id, ${userA}, ${userB}, ${now}::timestamptz FROM ins
-        UNION ALL SELECT id, ${userB}, ${userA}, ${now}::timestamptz FROM ins
+        SELECT id, $2, $3, $4::timestamptz FROM ins
+        UNION ALL SELECT id, $3, $2, $4::timestamptz FROM ins
       )
       SELECT id, true AS created FROM ins
       UNION ALL
-      SELECT id, false FROM conversations WHERE user_a = ${userA} AND user_b = ${userB}`;
+      SELECT id, false FROM conversations WHERE user_a = $2 AND user_b = $3`,
+      [id, userA, userB, now],
+    );
     if (rows.length) return { id: rows[0].id, created: rows[0].created };
-    const [existing] = await db.$queryRaw<{ id: string }[]>`
-      SELECT id FROM conversations WHERE user_a = ${userA} AND user_b = ${userB}`;
+    const [existing] = await db.query<{ id: string }>(
+      `
+      SELECT id FROM conversations WHERE user_a = $1 AND user_b = $2`,
+      [userA, userB],
+    );
     return { id: existing.id, created: false };
   }
 
@@ -89,19 +99,22 @@ export class MessagingRepository {
    * mark, in one statement.
    */
   async insertMessage(tx: Tx, m: MessageRow): Promise<void> {
-    await tx.$executeRaw`
+    await tx.execute(
+      `
       WITH message AS (
         INSERT INTO messages (id, conversation_id, sender_id, body, created_at)
-        VALUES (${m.id}, ${m.conversationId}, ${m.senderId}, ${m.body}, ${m.createdAt})
+        VALUES ($1, $2, $3, $4, $5)
       ), conversation AS (
-        UPDATE conversations SET last_message_id = ${m.id} WHERE id = ${m.conversationId}
+        UPDATE conversations SET last_message_id = $1 WHERE id = $2
       )
       UPDATE conversation_members
-      SET last_activity_at = GREATEST(last_activity_at, ${m.createdAt}::timestamptz),
+      SET last_activity_at = GREATEST(last_activity_at, $5::timestamptz),
           -- the sender has read everything up to their own message
-          last_read_at = CASE WHEN user_id = ${m.senderId}
-                              THEN GREATEST(last_read_at, ${m.createdAt}::timestamptz) ELSE last_read_at END
-      WHERE conversation_id = ${m.conversationId}`;
+          last_read_at = CASE WHEN user_id = $3
+                              THEN GREATEST(last_read_at, $5::timestamptz) ELSE last_read_at END
+      WHERE conversation_id = $2`,
+      [m.id, m.conversationId, m.senderId, m.body, m.createdAt],
+    );
   }
 
   list(userId: string, take: number, after?: Keyset, only?: string): Promise<ConversationListRow[]> {
@@ -114,7 +127,7 @@ export class MessagingRepository {
       params.push(only);
       keyset = `AND m.conversation_id = $3`;
     }
-    return this.prisma.sql<ConversationListRow>(
+    return this.db.query<ConversationListRow>(
       `SELECT c.id, m.other_user_id AS "otherUserId", u.display_name AS "otherName",
               m.last_activity_at AS "lastActivityAt", c.created_at AS "createdAt",
               (SELECT count(*)::int FROM messages x
@@ -147,7 +160,7 @@ export class MessagingRepository {
       params.push(after.at, after.id);
       keyset = `AND (created_at, id) < ($3, $4)`;
     }
-    return this.prisma.sql<MessageRow>(
+    return this.db.query<MessageRow>(
       `SELECT id, conversation_id AS "conversationId", sender_id AS "senderId", body, created_at AS "createdAt"
        FROM messages WHERE conversation_id = $1 ${keyset}
        ORDER BY created_at DESC, id DESC LIMIT $2`,
@@ -157,7 +170,7 @@ export class MessagingRepository {
 
   /** Everything in the conversation so far counts as read by `userId`. */
   async markRead(userId: string, conversationId: string): Promise<void> {
-    await this.prisma.sql(
+    await this.db.query(
       `UPDATE conversation_members
        SET last_read_at = GREATEST(last_read_at, (SELECT max(created_at) FROM messages WHERE conversation_id = $1))
        WHERE conversation_id = $1 AND user_id = $2`,

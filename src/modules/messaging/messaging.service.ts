@@ -7,7 +7,7 @@ import { GeneralErrors } from '../../platform/errors/general.errors';
 import { newId } from '../../platform/ids';
 import { decodeCursor, Page, pageLimit, toPage, byCreation } from '../../platform/pagination/pagination';
 import type { PageQueryDto } from '../../platform/pagination/page.dto';
-import type { Tx } from '../../platform/prisma/prisma.service';
+import type { Tx } from '../../platform/database/database';
 import { RollingBudget } from '../../platform/rate-limit/rolling-budget';
 import { RealtimeService } from '../../platform/realtime/realtime.service';
 import { BlocksService } from '../social/blocks.service';

@@ -1,8 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import type { Keyset } from '../../platform/pagination/pagination';
 import { AppError } from '../../platform/errors/app-error';
-import { pgErrorOf } from '../../platform/prisma/db-errors';
-import { PrismaService, type SqlTx, type Tx } from '../../platform/prisma/prisma.service';
+import { pgErrorOf } from '../../platform/database/db-errors';
+import { Database, type Tx } from '../../platform/database/database';
+import { PrismaService } from '../../platform/prisma/prisma.service';
 import { TracksErrors } from '../tracks/tracks.errors';
 import { type EntrySummaryRow, entrySummaryColumns } from '../tracks/track-summary';
 import { readerValues } from '../tracks/track-visibility';
@@ -56,7 +57,7 @@ const PLAYLIST_COLUMNS = `
 const PLAYLIST_LOCK_SQL = `SELECT ${PLAYLIST_COLUMNS} FROM playlists p WHERE p.id = $1 FOR UPDATE OF p`;
 
 /** What runs under the playlist's lock: the transaction, and the row (null when it is gone). */
-type Locked<X, T> = (tx: X, playlist: PlaylistRow | null) => Promise<T>;
+type Locked<T> = (tx: Tx, playlist: PlaylistRow | null) => Promise<T>;
 
 const STATS = `
   (SELECT count(*)::int FROM playlist_tracks pt WHERE pt.playlist_id = p.id) AS "trackCount",
@@ -70,12 +71,15 @@ function toRow(r: RawPlaylist, caller: string): PlaylistRow {
 
 @Injectable()
 export class PlaylistsRepository {
-  constructor(private readonly prisma: PrismaService) {}
+  constructor(
+    private readonly db: Database,
+    private readonly prisma: PrismaService,
+  ) {}
 
   // ---- reading ----------------------------------------------------------------------------------
 
   async find(id: string, caller: string | undefined, now: Date): Promise<PlaylistRow | null> {
-    const [row] = await this.prisma.sql<RawPlaylist>(
+    const [row] = await this.db.query<RawPlaylist>(
       `SELECT ${PLAYLIST_COLUMNS} FROM playlists p WHERE p.id = $1`,
       [id, caller ?? '', now],
       'playlist_find',
@@ -85,7 +89,7 @@ export class PlaylistsRepository {
 
   /** The playlist's tracks in order, each with the summary of its track and whether the caller may see it. */
   entries(id: string, caller: Principal | undefined): Promise<EntryRow[]> {
-    return this.prisma.sql<EntryRow>(
+    return this.db.query<EntryRow>(
       `SELECT pt.track_id AS "trackId", pt.added_by AS "addedBy", pt.added_at AS "addedAt", ${entrySummaryColumns({ user: '$2', admin: '$3' })}
        FROM playlist_tracks pt
        JOIN tracks t ON t.id = pt.track_id
@@ -99,7 +103,7 @@ export class PlaylistsRepository {
 
   /** Playlists the caller owns or edits, newest first. */
   async listMine(caller: string, now: Date, take: number, after?: Keyset): Promise<PlaylistListRow[]> {
-    const rows = await this.prisma.sql<RawPlaylist & { trackCount: number; durationMs: string }>(
+    const rows = await this.db.query<RawPlaylist & { trackCount: number; durationMs: string }>(
       `SELECT ${PLAYLIST_COLUMNS}, ${STATS}
        FROM playlists p
        WHERE (p.owner_id = $1 OR EXISTS (SELECT 1 FROM playlist_editors e WHERE e.playlist_id = p.id AND e.user_id = $1))
@@ -122,7 +126,7 @@ export class PlaylistsRepository {
     take: number,
     after?: Keyset,
   ): Promise<PlaylistListRow[]> {
-    const rows = await this.prisma.sql<RawPlaylist & { trackCount: number; durationMs: string }>(
+    const rows = await this.db.query<RawPlaylist & { trackCount: number; durationMs: string }>(
       `SELECT ${PLAYLIST_COLUMNS}, ${STATS}
        FROM playlists p
        WHERE p.owner_id = $1
@@ -143,7 +147,7 @@ export class PlaylistsRepository {
   }
 
   async userExists(id: string): Promise<boolean> {
-    return (await this.prisma.sql('SELECT 1 FROM users WHERE id = $1', [id])).length > 0;
+    return (await this.db.query('SELECT 1 FROM users WHERE id = $1', [id])).length > 0;
   }
 
   // ---- changes under the playlist's lock --------------------------------------------------------
@@ -152,30 +156,13 @@ export class PlaylistsRepository {
    * Runs `fn` in a transaction holding the playlist row's lock (`fn` gets the row as it is now,
    * null if it is gone): changes to one playlist take turns, and every statement after the lock
    * sees what the previous holder committed. Throwing in `fn` undoes everything. One lock
-   * statement for every change (PLAYLIST_LOCK_SQL). With `'pg'` it runs in a pg transaction on
-   * the pool (the add, a hot path: `fn` gets an SqlTx), else in Prisma's interactive transaction,
-   * the handle the mail, realtime and blocks calls of the other changes take (`fn` gets a Tx).
+   * statement (PLAYLIST_LOCK_SQL, prepared) for every change.
    */
-  withLocked<T>(id: string, caller: string, now: Date, fn: Locked<Tx, T>): Promise<T>;
-  withLocked<T>(id: string, caller: string, now: Date, on: 'pg', fn: Locked<SqlTx, T>): Promise<T>;
-  withLocked<T>(
-    id: string,
-    caller: string,
-    now: Date,
-    ...how: [Locked<Tx, T>] | ['pg', Locked<SqlTx, T>]
-  ): Promise<T> {
-    const params = [id, caller, now];
-    const locked = (rows: RawPlaylist[]) => (rows[0] ? toRow(rows[0], caller) : null);
-    if (how.length === 2) {
-      const inPg = how[1];
-      return this.prisma.transaction(async (tx) =>
-        inPg(tx, locked(await tx.query<RawPlaylist>(PLAYLIST_LOCK_SQL, params, 'playlist_lock'))),
-      );
-    }
-    const [inPrisma] = how;
-    return this.prisma.$transaction(async (tx) =>
-      inPrisma(tx, locked(await tx.$queryRawUnsafe<RawPlaylist[]>(PLAYLIST_LOCK_SQL, ...params))),
-    );
+  withLocked<T>(id: string, caller: string, now: Date, fn: Locked<T>): Promise<T> {
+    return this.db.transaction(async (tx) => {
+      const [row] = await tx.query<RawPlaylist>(PLAYLIST_LOCK_SQL, [id, caller, now], 'playlist_lock');
+      return fn(tx, row ? toRow(row, caller) : null);
+    });
   }
 
   /**
@@ -184,7 +171,7 @@ export class PlaylistsRepository {
    * such track), for the visibility check and the answer.
    */
   async addState(
-    tx: SqlTx,
+    tx: Tx,
     id: string,
     trackId: string,
     caller: Principal,
@@ -208,7 +195,7 @@ export class PlaylistsRepository {
 
   /** Inserts the entry and bumps the version, in one statement; returns the new version. */
   async appendTrack(
-    tx: SqlTx,
+    tx: Tx,
     e: { playlistId: string; trackId: string; position: string; addedBy: string; at: Date },
   ): Promise<number> {
     const rows = await tx
@@ -230,8 +217,11 @@ export class PlaylistsRepository {
 
   /** Every change of a playlist bumps its version (the ETag) once. */
   async bump(tx: Tx, id: string, at: Date): Promise<number> {
-    const [row] = await tx.$queryRaw<{ version: number }[]>`
-      UPDATE playlists SET version = version + 1, updated_at = ${at} WHERE id = ${id} RETURNING version`;
+    const [row] = await tx.query<{ version: number }>(
+      `
+      UPDATE playlists SET version = version + 1, updated_at = $1 WHERE id = $2 RETURNING version`,
+      [at, id],
+    );
     return row.version;
   }
 
@@ -240,22 +230,30 @@ export class PlaylistsRepository {
     id: string,
     trackId: string,
   ): Promise<{ count: number; last: string | null; present: boolean }> {
-    const [row] = await tx.$queryRaw<{ count: number; last: string | null; present: boolean }[]>`
-      SELECT count(*)::int AS count, max(position) AS last, COALESCE(bool_or(track_id = ${trackId}), false) AS present
-      FROM playlist_tracks WHERE playlist_id = ${id}`;
+    const [row] = await tx.query<{ count: number; last: string | null; present: boolean }>(
+      `
+      SELECT count(*)::int AS count, max(position) AS last, COALESCE(bool_or(track_id = $1), false) AS present
+      FROM playlist_tracks WHERE playlist_id = $2`,
+      [trackId, id],
+    );
     return row;
   }
 
   async deleteTrack(tx: Tx, id: string, trackId: string): Promise<boolean> {
     return (
-      (await tx.$executeRaw`DELETE FROM playlist_tracks WHERE playlist_id = ${id} AND track_id = ${trackId}`) >
-      0
+      (await tx.execute(`DELETE FROM playlist_tracks WHERE playlist_id = $1 AND track_id = $2`, [
+        id,
+        trackId,
+      ])) > 0
     );
   }
 
   async trackIds(tx: Tx, id: string): Promise<string[]> {
-    const rows = await tx.$queryRaw<{ trackId: string }[]>`
-      SELECT track_id AS "trackId" FROM playlist_tracks WHERE playlist_id = ${id} ORDER BY position`;
+    const rows = await tx.query<{ trackId: string }>(
+      `
+      SELECT track_id AS "trackId" FROM playlist_tracks WHERE playlist_id = $1 ORDER BY position`,
+      [id],
+    );
     return rows.map((r) => r.trackId);
   }
 
@@ -265,12 +263,18 @@ export class PlaylistsRepository {
    * provisional key no real key can equal (real keys have no `_`), then its final one.
    */
   async rewriteOrder(tx: Tx, id: string, trackIds: string[], keys: string[]): Promise<void> {
-    await tx.$executeRaw`
-      UPDATE playlist_tracks SET position = '~_' || track_id WHERE playlist_id = ${id}`;
-    await tx.$executeRaw`
+    await tx.execute(
+      `
+      UPDATE playlist_tracks SET position = '~_' || track_id WHERE playlist_id = $1`,
+      [id],
+    );
+    await tx.execute(
+      `
       UPDATE playlist_tracks pt SET position = o.key
-      FROM unnest(${trackIds}::text[], ${keys}::text[]) AS o(track_id, key)
-      WHERE pt.playlist_id = ${id} AND pt.track_id = o.track_id`;
+      FROM unnest($1::text[], $2::text[]) AS o(track_id, key)
+      WHERE pt.playlist_id = $3 AND pt.track_id = o.track_id`,
+      [trackIds, keys, id],
+    );
   }
 
   async updateDetails(
@@ -278,11 +282,24 @@ export class PlaylistsRepository {
     id: string,
     data: { name?: string; description?: string | null; visibility?: 'public' | 'private' },
   ): Promise<void> {
-    await tx.playlist.update({ where: { id }, data });
+    // an absent field stays as it is; a description may be set to null
+    await tx.execute(
+      `UPDATE playlists SET name = COALESCE($2, name),
+         description = CASE WHEN $3::boolean THEN $4 ELSE description END,
+         visibility = COALESCE($5::playlist_visibility, visibility)
+       WHERE id = $1`,
+      [
+        id,
+        data.name ?? null,
+        data.description !== undefined,
+        data.description ?? null,
+        data.visibility ?? null,
+      ],
+    );
   }
 
   async delete(tx: Tx, id: string): Promise<void> {
-    await tx.$executeRaw`DELETE FROM playlists WHERE id = ${id}`;
+    await tx.execute(`DELETE FROM playlists WHERE id = $1`, [id]);
   }
 
   // ---- moves: one statement ---------------------------------------------------------------------
@@ -296,7 +313,7 @@ export class PlaylistsRepository {
     trackId: string,
     beforeId: string | null,
   ): Promise<{ current: string | null; before: string | null; prev: string | null }> {
-    const [row] = await this.prisma.sql<{
+    const [row] = await this.db.query<{
       current: string | null;
       before: string | null;
       prev: string | null;
@@ -320,7 +337,7 @@ export class PlaylistsRepository {
    * track. Returns the new version, or null when it did nothing.
    */
   async moveOne(id: string, trackId: string, key: string, version: number, at: Date): Promise<number | null> {
-    const [row] = await this.prisma.sql<{ version: number }>(
+    const [row] = await this.db.query<{ version: number }>(
       `WITH v AS (
          UPDATE playlists SET version = version + 1, updated_at = $5
          WHERE id = $1 AND version = $4
@@ -348,18 +365,24 @@ export class PlaylistsRepository {
     limit: number,
     copyFrom?: { playlistId: string; trackIds: string[] },
   ): Promise<boolean> {
-    return this.prisma.$transaction(async (tx) => {
-      await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${p.ownerId}, 1002))`;
-      const created = await tx.$executeRaw`
+    return this.db.transaction(async (tx) => {
+      await tx.execute(`SELECT pg_advisory_xact_lock(hashtextextended($1, 1002))`, [p.ownerId]);
+      const created = await tx.execute(
+        `
         INSERT INTO playlists (id, owner_id, name, description, visibility, version, created_at, updated_at)
-        SELECT ${p.id}, ${p.ownerId}, ${p.name}, ${p.description}, ${p.visibility}::playlist_visibility, 1, ${p.at}, ${p.at}
-        WHERE (SELECT count(*) FROM playlists WHERE owner_id = ${p.ownerId}) < ${limit}::int`;
+        SELECT $1, $2, $3, $4, $5::playlist_visibility, 1, $6, $6
+        WHERE (SELECT count(*) FROM playlists WHERE owner_id = $2) < $7::int`,
+        [p.id, p.ownerId, p.name, p.description, p.visibility, p.at, limit],
+      );
       if (created === 0) return false;
       if (copyFrom && copyFrom.trackIds.length) {
-        await tx.$executeRaw`
+        await tx.execute(
+          `
           INSERT INTO playlist_tracks (playlist_id, track_id, position, added_by, added_at)
-          SELECT ${p.id}, track_id, position, ${p.ownerId}, ${p.at}
-          FROM playlist_tracks WHERE playlist_id = ${copyFrom.playlistId} AND track_id = ANY(${copyFrom.trackIds}::text[])`;
+          SELECT $1, track_id, position, $2, $3
+          FROM playlist_tracks WHERE playlist_id = $4 AND track_id = ANY($5::text[])`,
+          [p.id, p.ownerId, p.at, copyFrom.playlistId, copyFrom.trackIds],
+        );
       }
       return true;
     });
@@ -380,25 +403,26 @@ export class PlaylistsRepository {
     cooldownUntil: Date | null;
     seats: number;
   }> {
-    const [row] = await tx.$queryRaw<
-      {
-        editor: boolean;
-        pending: boolean;
-        expiredAt: Date | null;
-        cooldownUntil: Date | null;
-        seats: number;
-      }[]
-    >`
+    const [row] = await tx.query<{
+      editor: boolean;
+      pending: boolean;
+      expiredAt: Date | null;
+      cooldownUntil: Date | null;
+      seats: number;
+    }>(
+      `
       SELECT
-        EXISTS (SELECT 1 FROM playlist_editors WHERE playlist_id = ${playlistId} AND user_id = ${userId}) AS editor,
-        EXISTS (SELECT 1 FROM playlist_invitations WHERE playlist_id = ${playlistId} AND invitee_id = ${userId}
-                  AND status = 'pending' AND expires_at > ${now}) AS pending,
-        (SELECT max(expires_at) FROM playlist_invitations WHERE playlist_id = ${playlistId} AND invitee_id = ${userId}
-                  AND status IN ('pending', 'expired') AND expires_at <= ${now}) AS "expiredAt",
-        (SELECT until FROM playlist_invite_cooldowns WHERE playlist_id = ${playlistId} AND user_id = ${userId}) AS "cooldownUntil",
-        ((SELECT count(*) FROM playlist_editors WHERE playlist_id = ${playlistId})
-          + (SELECT count(*) FROM playlist_invitations WHERE playlist_id = ${playlistId}
-               AND status = 'pending' AND expires_at > ${now}))::int AS seats`;
+        EXISTS (SELECT 1 FROM playlist_editors WHERE playlist_id = $1 AND user_id = $2) AS editor,
+        EXISTS (SELECT 1 FROM playlist_invitations WHERE playlist_id = $1 AND invitee_id = $2
+                  AND status = 'pending' AND expires_at > $3) AS pending,
+        (SELECT max(expires_at) FROM playlist_invitations WHERE playlist_id = $1 AND invitee_id = $2
+                  AND status IN ('pending', 'expired') AND expires_at <= $3) AS "expiredAt",
+        (SELECT until FROM playlist_invite_cooldowns WHERE playlist_id = $1 AND user_id = $2) AS "cooldownUntil",
+        ((SELECT count(*) FROM playlist_editors WHERE playlist_id = $1)
+          + (SELECT count(*) FROM playlist_invitations WHERE playlist_id = $1
+               AND status = 'pending' AND expires_at > $3))::int AS seats`,
+      [playlistId, userId, now],
+    );
     return row;
   }
 
@@ -407,12 +431,18 @@ export class PlaylistsRepository {
     tx: Tx,
     inv: { id: string; playlistId: string; inviteeId: string; inviterId: string; at: Date; expiresAt: Date },
   ): Promise<void> {
-    await tx.$executeRaw`
+    await tx.execute(
+      `
       UPDATE playlist_invitations SET status = 'expired'
-      WHERE playlist_id = ${inv.playlistId} AND invitee_id = ${inv.inviteeId} AND status = 'pending' AND expires_at <= ${inv.at}`;
-    await tx.$executeRaw`
+      WHERE playlist_id = $1 AND invitee_id = $2 AND status = 'pending' AND expires_at <= $3`,
+      [inv.playlistId, inv.inviteeId, inv.at],
+    );
+    await tx.execute(
+      `
       INSERT INTO playlist_invitations (id, playlist_id, invitee_id, inviter_id, status, created_at, expires_at)
-      VALUES (${inv.id}, ${inv.playlistId}, ${inv.inviteeId}, ${inv.inviterId}, 'pending', ${inv.at}, ${inv.expiresAt})`;
+      VALUES ($1, $2, $3, $4, 'pending', $5, $6)`,
+      [inv.id, inv.playlistId, inv.inviteeId, inv.inviterId, inv.at, inv.expiresAt],
+    );
   }
 
   async mailParties(
@@ -420,9 +450,12 @@ export class PlaylistsRepository {
     inviteeId: string,
     inviterId: string,
   ): Promise<{ inviteeEmail: string; inviteeName: string; inviterName: string }> {
-    const [row] = await tx.$queryRaw<{ inviteeEmail: string; inviteeName: string; inviterName: string }[]>`
+    const [row] = await tx.query<{ inviteeEmail: string; inviteeName: string; inviterName: string }>(
+      `
       SELECT i.email AS "inviteeEmail", i.display_name AS "inviteeName", o.display_name AS "inviterName"
-      FROM users i, users o WHERE i.id = ${inviteeId} AND o.id = ${inviterId}`;
+      FROM users i, users o WHERE i.id = $1 AND o.id = $2`,
+      [inviteeId, inviterId],
+    );
     return row;
   }
 
@@ -431,30 +464,39 @@ export class PlaylistsRepository {
   }
 
   lockInvitation(tx: Tx, id: string) {
-    return tx.$queryRaw<
-      {
+    return tx
+      .query<{
         id: string;
         playlistId: string;
         inviteeId: string;
         status: string;
         expiresAt: Date;
         createdAt: Date;
-      }[]
-    >`
+      }>(
+        `
       SELECT id, playlist_id AS "playlistId", invitee_id AS "inviteeId", status::text AS status,
              expires_at AS "expiresAt", created_at AS "createdAt"
-      FROM playlist_invitations WHERE id = ${id} FOR UPDATE`.then((r) => r[0] ?? null);
+      FROM playlist_invitations WHERE id = $1 FOR UPDATE`,
+        [id],
+      )
+      .then((r) => r[0] ?? null);
   }
 
   async setInvitationStatus(tx: Tx, id: string, status: 'accepted' | 'declined', at: Date): Promise<void> {
-    await tx.$executeRaw`
-      UPDATE playlist_invitations SET status = ${status}::playlist_invitation_status, responded_at = ${at} WHERE id = ${id}`;
+    await tx.execute(
+      `
+      UPDATE playlist_invitations SET status = $1::playlist_invitation_status, responded_at = $2 WHERE id = $3`,
+      [status, at, id],
+    );
   }
 
   async addEditor(tx: Tx, playlistId: string, userId: string, at: Date): Promise<void> {
-    await tx.$executeRaw`
-      INSERT INTO playlist_editors (playlist_id, user_id, added_at) VALUES (${playlistId}, ${userId}, ${at})
-      ON CONFLICT DO NOTHING`;
+    await tx.execute(
+      `
+      INSERT INTO playlist_editors (playlist_id, user_id, added_at) VALUES ($1, $2, $3)
+      ON CONFLICT DO NOTHING`,
+      [playlistId, userId, at],
+    );
   }
 
   /** Removes the editor and revokes an open invitation; true when either existed. */
@@ -464,11 +506,17 @@ export class PlaylistsRepository {
     userId: string,
     at: Date,
   ): Promise<{ editor: boolean; invitation: boolean }> {
-    const editor = await tx.$executeRaw`
-      DELETE FROM playlist_editors WHERE playlist_id = ${playlistId} AND user_id = ${userId}`;
-    const invitation = await tx.$executeRaw`
-      UPDATE playlist_invitations SET status = 'revoked', responded_at = ${at}
-      WHERE playlist_id = ${playlistId} AND invitee_id = ${userId} AND status = 'pending' AND expires_at > ${at}`;
+    const editor = await tx.execute(
+      `
+      DELETE FROM playlist_editors WHERE playlist_id = $1 AND user_id = $2`,
+      [playlistId, userId],
+    );
+    const invitation = await tx.execute(
+      `
+      UPDATE playlist_invitations SET status = 'revoked', responded_at = $1
+      WHERE playlist_id = $2 AND invitee_id = $3 AND status = 'pending' AND expires_at > $1`,
+      [at, playlistId, userId],
+    );
     return { editor: editor > 0, invitation: invitation > 0 };
   }
 
@@ -479,26 +527,35 @@ export class PlaylistsRepository {
    * and then the pair's, so taking them the other way round here could deadlock).
    */
   async separate(tx: Tx, a: string, b: string, at: Date): Promise<void> {
-    await tx.$executeRaw`
-      UPDATE playlist_invitations i SET status = 'revoked', responded_at = ${at}
+    await tx.execute(
+      `
+      UPDATE playlist_invitations i SET status = 'revoked', responded_at = $1
       FROM playlists p
       WHERE p.id = i.playlist_id AND i.status = 'pending'
-        AND ((p.owner_id = ${a} AND i.invitee_id = ${b}) OR (p.owner_id = ${b} AND i.invitee_id = ${a}))`;
-    await tx.$executeRaw`
+        AND ((p.owner_id = $2 AND i.invitee_id = $3) OR (p.owner_id = $3 AND i.invitee_id = $2))`,
+      [at, a, b],
+    );
+    await tx.execute(
+      `
       DELETE FROM playlist_editors e USING playlists p
       WHERE p.id = e.playlist_id
-        AND ((p.owner_id = ${a} AND e.user_id = ${b}) OR (p.owner_id = ${b} AND e.user_id = ${a}))`;
+        AND ((p.owner_id = $1 AND e.user_id = $2) OR (p.owner_id = $2 AND e.user_id = $1))`,
+      [a, b],
+    );
   }
 
   async setCooldown(tx: Tx, playlistId: string, userId: string, until: Date): Promise<void> {
-    await tx.$executeRaw`
-      INSERT INTO playlist_invite_cooldowns (playlist_id, user_id, until) VALUES (${playlistId}, ${userId}, ${until})
-      ON CONFLICT (playlist_id, user_id) DO UPDATE SET until = GREATEST(playlist_invite_cooldowns.until, EXCLUDED.until)`;
+    await tx.execute(
+      `
+      INSERT INTO playlist_invite_cooldowns (playlist_id, user_id, until) VALUES ($1, $2, $3)
+      ON CONFLICT (playlist_id, user_id) DO UPDATE SET until = GREATEST(playlist_invite_cooldowns.until, EXCLUDED.until)`,
+      [playlistId, userId, until],
+    );
   }
 
   /** The caller's open invitations, newest first, with the playlist's name and owner. */
   myInvitations(userId: string, now: Date, take: number, after?: Keyset) {
-    return this.prisma.sql<{
+    return this.db.query<{
       id: string;
       playlistId: string;
       playlistName: string;

@@ -180,7 +180,7 @@ export class PlaylistsService {
   ): Promise<AddedTrackDto> {
     const now = this.clock.now();
     // BEGIN, the playlist's lock, one read of its state and the track, the insert, COMMIT
-    return this.repo.withLocked(id, principal.userId, now, 'pg', async (tx, row) => {
+    return this.repo.withLocked(id, principal.userId, now, async (tx, row) => {
       const playlist = playlistAccess.assert(principal, 'editTracks', row);
       const state = await this.repo.addState(tx, id, trackId, principal);
       const track = state.track ? visibleSummary(state.track) : null;

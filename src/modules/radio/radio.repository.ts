@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { notBlockedEitherWaySql } from '../social/blocks.sql';
+import { notBlockedEitherWay } from '../social/blocks.sql';
 import {
   type ArtistSummaryRow,
   artistSummaryColumns,
@@ -9,7 +9,8 @@ import {
 import { trackPlayableSql } from '../tracks/track-visibility';
 import { Prisma } from '@prisma/client';
 import { type Keyset, olderThan } from '../../platform/pagination/pagination';
-import { PrismaService, type SqlTx, type Tx } from '../../platform/prisma/prisma.service';
+import { Database, type Db, type Tx } from '../../platform/database/database';
+import { PrismaService } from '../../platform/prisma/prisma.service';
 import type { StationRule } from './seed-rules';
 
 /**
@@ -47,9 +48,6 @@ export interface SkipState extends SessionRow {
   skipsUsed: number;
   oldestSkipAt: Date | null;
 }
-
-/** One statement on some connection: the shared pool, or an open transaction. */
-type Run = <T>(text: string, params: unknown[], name?: string) => Promise<T[]>;
 
 const SESSION_COLUMNS = `
   s.id, s.user_id AS "userId", s.device_id AS "deviceId", s.station_id AS "stationId", s.rule,
@@ -140,7 +138,7 @@ export function drawStatement(
   const branch = (op: string, lap: number) =>
     `(SELECT t.id, hashtext(t.id) AS h, ${lap} AS lap FROM tracks t
       WHERE ${cell} AND ${PLAYABLE} AND hashtext(t.id) ${op} $1::int AND t.id <> ALL($2::text[]) ${filter}
-        AND ${notBlockedEitherWaySql('$3', 't.owner_id')}
+        AND ${notBlockedEitherWay('$3', 't.owner_id')}
       ORDER BY hashtext(t.id) LIMIT 1)`;
   return {
     text: `SELECT p.id FROM ${cells} CROSS JOIN LATERAL (${branch('>=', 0)} UNION ALL ${branch('<', 1)}) p
@@ -152,19 +150,16 @@ export function drawStatement(
 
 @Injectable()
 export class RadioRepository {
-  constructor(private readonly prisma: PrismaService) {}
-
-  private readonly pool: Run = (text, params, name) => this.prisma.sql(text, params, name);
-  private static inTx =
-    (tx: Tx): Run =>
-    <T>(text: string, params: unknown[]) =>
-      tx.$queryRawUnsafe<T[]>(text, ...params);
+  constructor(
+    private readonly db: Database,
+    private readonly prisma: PrismaService,
+  ) {}
 
   // ---- stations ---------------------------------------------------------------------------------
 
   /** Genres with playable tracks, alphabetically after `after` (a loose index scan). */
   async genres(take: number, after: string): Promise<string[]> {
-    const rows = await this.pool<{ genre: string }>(
+    const rows = await this.db.query<{ genre: string }>(
       `WITH RECURSIVE g AS (
          (SELECT t.genre FROM tracks t WHERE ${PLAYABLE} AND t.genre > $1 ORDER BY t.genre LIMIT 1)
          UNION ALL
@@ -178,7 +173,7 @@ export class RadioRepository {
   }
 
   async genreIsPlayable(genre: string): Promise<boolean> {
-    const rows = await this.pool(`SELECT 1 FROM tracks t WHERE ${PLAYABLE} AND t.genre = $1 LIMIT 1`, [
+    const rows = await this.db.query(`SELECT 1 FROM tracks t WHERE ${PLAYABLE} AND t.genre = $1 LIMIT 1`, [
       genre,
     ]);
     return rows.length > 0;
@@ -190,7 +185,7 @@ export class RadioRepository {
     const keyset = after
       ? `AND (a.created_at, a.id) < ($${params.push(after.at)}, $${params.push(after.id)})`
       : '';
-    return this.pool<{ id: string; name: string; slug: string; createdAt: Date }>(
+    return this.db.query<{ id: string; name: string; slug: string; createdAt: Date }>(
       `SELECT a.id, a.name, a.slug, a.created_at AS "createdAt" FROM artists a
        WHERE EXISTS (SELECT 1 FROM tracks t WHERE t.artist_id = a.id AND ${PLAYABLE}) ${keyset}
        ORDER BY a.created_at DESC, a.id DESC LIMIT $1`,
@@ -202,7 +197,7 @@ export class RadioRepository {
   async artist(
     id: string,
   ): Promise<{ id: string; name: string; slug: string; genres: string[]; playable: boolean } | null> {
-    const rows = await this.pool<{ id: string; name: string; slug: string; genres: string[] }>(
+    const rows = await this.db.query<{ id: string; name: string; slug: string; genres: string[] }>(
       `SELECT a.id, a.name, a.slug,
               ARRAY(SELECT t.genre FROM tracks t WHERE t.artist_id = a.id AND ${PLAYABLE}
                     GROUP BY t.genre ORDER BY count(*) DESC, t.genre LIMIT 3) AS genres
@@ -220,7 +215,7 @@ export class RadioRepository {
    * At most `take`.
    */
   async closeArtists(artistId: string, genres: string[], take: number): Promise<string[]> {
-    const rows = await this.pool<{ artist_id: string }>(
+    const rows = await this.db.query<{ artist_id: string }>(
       `SELECT s.artist_id FROM unnest($1::text[]) c(genre)
        CROSS JOIN LATERAL (
          SELECT t.artist_id FROM tracks t
@@ -239,7 +234,7 @@ export class RadioRepository {
     const keyset = after
       ? `AND (t.created_at, t.id) < ($${params.push(after.at)}, $${params.push(after.id)})`
       : '';
-    return this.pool<RadioTrackRow & { createdAt: Date }>(
+    return this.db.query<RadioTrackRow & { createdAt: Date }>(
       `SELECT ${trackSummaryColumns('t')}, ${artistSummaryColumns('a')}, t.created_at AS "createdAt"
        FROM tracks t LEFT JOIN artists a ON a.id = t.artist_id
        WHERE ${PLAYABLE} ${keyset}
@@ -251,7 +246,7 @@ export class RadioRepository {
   /** Playable tracks among `ids` (others are left out). */
   summaries(ids: string[]): Promise<RadioTrackRow[]> {
     if (!ids.length) return Promise.resolve([]);
-    return this.pool<RadioTrackRow>(SUMMARIES_SQL, [ids], 'radio_summaries');
+    return this.db.query<RadioTrackRow>(SUMMARIES_SQL, [ids], 'radio_summaries');
   }
 
   // ---- selection --------------------------------------------------------------------------------
@@ -268,21 +263,21 @@ export class RadioRepository {
     listener: string,
     from: number,
     exclude: string[],
-    run: Run = this.pool,
+    db: Db = this.db,
   ): Promise<string | null> {
     const q = drawStatement(rule, listener, from, exclude);
-    const rows = await run<{ id: string }>(q.text, q.values, q.name);
+    const rows = await db.query<{ id: string }>(q.text, q.values, q.name);
     return rows[0]?.id ?? null;
   }
 
   /** Up to 64 tracks of the pool, for the small pools where every track was played lately. */
-  async fallbackPool(rule: StationRule, listener: string, run: Run = this.pool): Promise<string[]> {
+  async fallbackPool(rule: StationRule, listener: string, db: Db = this.db): Promise<string[]> {
     const params: unknown[] = [listener];
     const { from: cells, cell, filter } = poolSql(rule, params);
-    const rows = await run<{ id: string }>(
+    const rows = await db.query<{ id: string }>(
       `SELECT p.id FROM ${cells} CROSS JOIN LATERAL (
          SELECT t.id FROM tracks t WHERE ${cell} AND ${PLAYABLE} ${filter}
-           AND ${notBlockedEitherWaySql('$1', 't.owner_id')}
+           AND ${notBlockedEitherWay('$1', 't.owner_id')}
          ORDER BY hashtext(t.id) LIMIT ${FALLBACK_POOL}
        ) p LIMIT ${FALLBACK_POOL}`,
       params,
@@ -293,12 +288,7 @@ export class RadioRepository {
   // ---- sessions ---------------------------------------------------------------------------------
 
   transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
-    return this.prisma.$transaction(fn);
-  }
-
-  /** A session's start runs in a pg transaction on the shared pool (README "Architecture"). */
-  sqlTransaction<T>(fn: (tx: SqlTx) => Promise<T>): Promise<T> {
-    return this.prisma.transaction(fn);
+    return this.db.transaction(fn);
   }
 
   /**
@@ -308,7 +298,7 @@ export class RadioRepository {
    * whether another live one remains.
    */
   async lockUserAndEndReplaceable(
-    tx: SqlTx,
+    tx: Tx,
     userId: string,
     deviceId: string,
     liveSince: Date,
@@ -335,7 +325,7 @@ export class RadioRepository {
 
   /** Inserts the session, its first play and the play's count, in one statement. */
   async insertSession(
-    tx: SqlTx,
+    tx: Tx,
     s: {
       id: string;
       userId: string;
@@ -377,12 +367,12 @@ export class RadioRepository {
 
   /** The user's radio lock: session starts and skips of one user take turns on it. */
   async lockUser(tx: Tx, userId: string): Promise<void> {
-    await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`radio:${userId}`}, 11))`;
+    await tx.execute(`SELECT pg_advisory_xact_lock(hashtextextended($1, 11))`, [`radio:${userId}`]);
   }
 
   /** The open session (ended or unknown: null), whoever's it is. */
   async findOpen(id: string): Promise<SessionRow | null> {
-    const rows = await this.pool<SessionRow>(FIND_OPEN_SQL, [id], 'radio_find_open');
+    const rows = await this.db.query<SessionRow>(FIND_OPEN_SQL, [id], 'radio_find_open');
     return rows[0] ?? null;
   }
 
@@ -392,16 +382,14 @@ export class RadioRepository {
    * `windowStart`.
    */
   async lockForSkip(tx: Tx, id: string, userId: string, windowStart: Date): Promise<SkipState | null> {
-    const rows = await tx.$queryRawUnsafe<SkipState[]>(
+    const rows = await tx.query<SkipState>(
       `SELECT ${SESSION_COLUMNS}, p.radio_skips_per_hour AS "skipLimit",
               (SELECT count(*)::int FROM radio_skips k WHERE k.user_id = s.user_id AND k.created_at > $3) AS "skipsUsed",
               (SELECT min(k.created_at) FROM radio_skips k WHERE k.user_id = s.user_id AND k.created_at > $3) AS "oldestSkipAt"
        FROM radio_sessions s JOIN users u ON u.id = s.user_id JOIN plans p ON p.id = u.plan_id
        WHERE s.id = $1 AND s.user_id = $2 AND s.ended_at IS NULL
        FOR UPDATE OF s`,
-      id,
-      userId,
-      windowStart,
+      [id, userId, windowStart],
     );
     return rows[0] ?? null;
   }
@@ -410,9 +398,12 @@ export class RadioRepository {
     tx: Tx,
     k: { id: string; userId: string; sessionId: string; trackId: string | null; at: Date },
   ) {
-    await tx.$executeRaw`
+    await tx.execute(
+      `
       INSERT INTO radio_skips (id, user_id, session_id, track_id, created_at)
-      VALUES (${k.id}, ${k.userId}, ${k.sessionId}, ${k.trackId}, ${k.at})`;
+      VALUES ($1, $2, $3, $4, $5)`,
+      [k.id, k.userId, k.sessionId, k.trackId, k.at],
+    );
   }
 
   /**
@@ -431,8 +422,7 @@ export class RadioRepository {
     },
     tx?: Tx,
   ): Promise<boolean> {
-    const run = tx ? RadioRepository.inTx(tx) : this.pool;
-    const rows = await run<{ advanced: number }>(
+    const rows = await (tx ?? this.db).query<{ advanced: number }>(
       ADVANCE_SQL,
       [a.sessionId, a.userId, a.current, a.next, a.at, a.expected.current, a.expected.next, a.listenId],
       'radio_advance',
@@ -448,15 +438,15 @@ export class RadioRepository {
     from: number,
     exclude: string[],
   ): Promise<string | null> {
-    return this.draw(rule, listener, from, exclude, RadioRepository.inTx(tx));
+    return this.draw(rule, listener, from, exclude, tx);
   }
 
   fallbackPoolIn(tx: Tx, rule: StationRule, listener: string): Promise<string[]> {
-    return this.fallbackPool(rule, listener, RadioRepository.inTx(tx));
+    return this.fallbackPool(rule, listener, tx);
   }
 
   async heartbeat(id: string, userId: string, at: Date): Promise<boolean> {
-    const rows = await this.pool(
+    const rows = await this.db.query(
       `UPDATE radio_sessions SET last_heartbeat_at = $3, updated_at = $3
        WHERE id = $1 AND user_id = $2 AND ended_at IS NULL RETURNING 1`,
       [id, userId, at],
@@ -465,7 +455,7 @@ export class RadioRepository {
   }
 
   async end(id: string, userId: string, at: Date): Promise<boolean> {
-    const rows = await this.pool(
+    const rows = await this.db.query(
       `UPDATE radio_sessions SET ended_at = $3, updated_at = $3
        WHERE id = $1 AND user_id = $2 AND ended_at IS NULL RETURNING 1`,
       [id, userId, at],
@@ -478,7 +468,11 @@ export class RadioRepository {
     userId: string,
     windowStart: Date,
   ): Promise<{ skipLimit: number | null; skipsUsed: number; oldestSkipAt: Date | null }> {
-    const rows = await this.pool<{ skipLimit: number | null; skipsUsed: number; oldestSkipAt: Date | null }>(
+    const rows = await this.db.query<{
+      skipLimit: number | null;
+      skipsUsed: number;
+      oldestSkipAt: Date | null;
+    }>(
       `SELECT p.radio_skips_per_hour AS "skipLimit",
               (SELECT count(*)::int FROM radio_skips k WHERE k.user_id = u.id AND k.created_at > $2) AS "skipsUsed",
               (SELECT min(k.created_at) FROM radio_skips k WHERE k.user_id = u.id AND k.created_at > $2) AS "oldestSkipAt"

@@ -6,8 +6,8 @@ import { AppError } from '../../platform/errors/app-error';
 import { newId } from '../../platform/ids';
 import { byCreation, decodeCursor, type Page, pageLimit, toPage } from '../../platform/pagination/pagination';
 import type { PageQueryDto } from '../../platform/pagination/page.dto';
-import type { Tx } from '../../platform/prisma/prisma.service';
-import { pgErrorOf } from '../../platform/prisma/db-errors';
+import type { Tx } from '../../platform/database/database';
+import { pgErrorOf } from '../../platform/database/db-errors';
 import type { LibraryEntryDto } from '../library/dto/library.dto';
 import { LibraryService } from '../library/library.service';
 import { trackAccess } from '../tracks/track-access';
@@ -95,7 +95,7 @@ export class RadioService {
       at: now,
     };
     await this.repo
-      .sqlTransaction(async (tx) => {
+      .transaction(async (tx) => {
         if (await this.repo.lockUserAndEndReplaceable(tx, principal.userId, dto.device_id, liveSince, now))
           throw new AppError(RadioErrors.concurrentStreamLimit);
         await this.repo.insertSession(tx, session);

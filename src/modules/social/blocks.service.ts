@@ -5,7 +5,7 @@ import { AppError } from '../../platform/errors/app-error';
 import { GeneralErrors } from '../../platform/errors/general.errors';
 import { decodeCursor, Page, pageLimit, toPage, byCreation } from '../../platform/pagination/pagination';
 import type { PageQueryDto } from '../../platform/pagination/page.dto';
-import type { Tx } from '../../platform/prisma/prisma.service';
+import type { Tx } from '../../platform/database/database';
 import type { UserSummaryDto } from './dto/social.dto';
 import { AccountsErrors } from '../accounts/accounts.errors';
 import { assertNoBlock } from './blocks.errors';

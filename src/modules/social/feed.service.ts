@@ -5,7 +5,7 @@ import { AppError } from '../../platform/errors/app-error';
 import { GeneralErrors } from '../../platform/errors/general.errors';
 import { pageLimit } from '../../platform/pagination/pagination';
 import type { PageQueryDto } from '../../platform/pagination/page.dto';
-import { PrismaService } from '../../platform/prisma/prisma.service';
+import { Database } from '../../platform/database/database';
 import type { TrackSummaryRow } from '../tracks/track-summary';
 import type { FeedEntryDto, FeedPageDto } from './dto/social.dto';
 import { FEED_SQL } from './feed.sql';
@@ -54,12 +54,12 @@ function decode(cursor: string): FeedCursor {
 @Injectable()
 export class FeedService {
   constructor(
-    private readonly prisma: PrismaService,
+    private readonly db: Database,
     private readonly clock: Clock,
   ) {}
 
   private async followingCount(userId: string): Promise<number> {
-    const [row] = await this.prisma.sql<{ following: number }>(
+    const [row] = await this.db.query<{ following: number }>(
       `SELECT following FROM follow_counts WHERE user_id = $1`,
       [userId],
       'feed_following_count',
@@ -74,7 +74,7 @@ export class FeedService {
     let following: number | undefined;
     let rows: FeedRow[];
     for (;;) {
-      rows = await this.prisma.sql<FeedRow>(
+      rows = await this.db.query<FeedRow>(
         FEED_SQL,
         [principal.userId, cursor.asOf, cursor.at ?? 'infinity', cursor.id, k, limit + 1],
         'feed_page',

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { PrismaService, type Tx } from '../../platform/prisma/prisma.service';
+import { Database, type Tx } from '../../platform/database/database';
 import type { Keyset } from '../../platform/pagination/pagination';
 
 export type BlockRelation = 'none' | 'you_blocked_user' | 'user_blocked_you';
@@ -26,27 +26,30 @@ export interface ProfileRow {
  */
 @Injectable()
 export class SocialRepository {
-  constructor(private readonly prisma: PrismaService) {}
+  constructor(private readonly db: Database) {}
 
   transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
-    return this.prisma.$transaction(fn);
+    return this.db.transaction(fn);
   }
 
   /** Serialises every change between two users for the rest of the transaction. */
   async lockPair(tx: Tx, a: string, b: string): Promise<void> {
     const [x, y] = a < b ? [a, b] : [b, a];
-    await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`pair:${x}:${y}`}, 0))`;
+    await tx.execute(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [`pair:${x}:${y}`]);
   }
 
   async userExists(id: string, tx?: Tx): Promise<boolean> {
-    const rows = await (tx ?? this.prisma).$queryRaw<unknown[]>`SELECT 1 FROM users WHERE id = ${id}`;
+    const rows = await (tx ?? this.db).query<unknown>(`SELECT 1 FROM users WHERE id = $1`, [id]);
     return rows.length > 0;
   }
 
   async blockRelation(me: string, other: string, tx?: Tx): Promise<BlockRelation> {
-    const rows = await (tx ?? this.prisma).$queryRaw<{ blockerId: string }[]>`
+    const rows = await (tx ?? this.db).query<{ blockerId: string }>(
+      `
       SELECT blocker_id AS "blockerId" FROM blocks
-      WHERE (blocker_id = ${me} AND blocked_id = ${other}) OR (blocker_id = ${other} AND blocked_id = ${me})`;
+      WHERE (blocker_id = $1 AND blocked_id = $2) OR (blocker_id = $2 AND blocked_id = $1)`,
+      [me, other],
+    );
     if (rows.some((r) => r.blockerId === me)) return 'you_blocked_user';
     return rows.length ? 'user_blocked_you' : 'none';
   }
@@ -63,14 +66,21 @@ export class SocialRepository {
     follower: string,
     followee: string,
   ): Promise<{ exists: boolean; relation: BlockRelation; following: boolean; count: number }> {
-    const [row] = await tx.$queryRaw<
-      { exists: boolean; iBlocked: boolean; blockedMe: boolean; following: boolean; count: number }[]
-    >`
-      SELECT EXISTS (SELECT 1 FROM users WHERE id = ${followee}) AS exists,
-             EXISTS (SELECT 1 FROM blocks WHERE blocker_id = ${follower} AND blocked_id = ${followee}) AS "iBlocked",
-             EXISTS (SELECT 1 FROM blocks WHERE blocker_id = ${followee} AND blocked_id = ${follower}) AS "blockedMe",
-             EXISTS (SELECT 1 FROM follows WHERE follower_id = ${follower} AND followee_id = ${followee}) AS following,
-             COALESCE((SELECT following FROM follow_counts WHERE user_id = ${follower}), 0)::int AS count`;
+    const [row] = await tx.query<{
+      exists: boolean;
+      iBlocked: boolean;
+      blockedMe: boolean;
+      following: boolean;
+      count: number;
+    }>(
+      `
+      SELECT EXISTS (SELECT 1 FROM users WHERE id = $1) AS exists,
+             EXISTS (SELECT 1 FROM blocks WHERE blocker_id = $2 AND blocked_id = $1) AS "iBlocked",
+             EXISTS (SELECT 1 FROM blocks WHERE blocker_id = $1 AND blocked_id = $2) AS "blockedMe",
+             EXISTS (SELECT 1 FROM follows WHERE follower_id = $2 AND followee_id = $1) AS following,
+             COALESCE((SELECT following FROM follow_counts WHERE user_id = $2), 0)::int AS count`,
+      [followee, follower],
+    );
     return {
       exists: row.exists,
       relation: row.iBlocked ? 'you_blocked_user' : row.blockedMe ? 'user_blocked_you' : 'none',
@@ -84,25 +94,31 @@ export class SocialRepository {
    * user-id order, as `adjustCounts` does); returns the followee's follower count.
    */
   async insertFollow(tx: Tx, follower: string, followee: string, at: Date): Promise<number> {
-    const rows = await tx.$queryRaw<{ userId: string; followers: number }[]>`
+    const rows = await tx.query<{ userId: string; followers: number }>(
+      `
       WITH f AS (
-        INSERT INTO follows (follower_id, followee_id, created_at) VALUES (${follower}, ${followee}, ${at})
+        INSERT INTO follows (follower_id, followee_id, created_at) VALUES ($1, $2, $3)
         RETURNING 1
       )
       INSERT INTO follow_counts AS c (user_id, following, followers)
-      SELECT u, CASE WHEN u = ${follower} THEN 1 ELSE 0 END, CASE WHEN u = ${followee} THEN 1 ELSE 0 END
-      FROM f, unnest(ARRAY[${follower}, ${followee}]::text[]) u
+      SELECT u, CASE WHEN u = $1 THEN 1 ELSE 0 END, CASE WHEN u = $2 THEN 1 ELSE 0 END
+      FROM f, unnest(ARRAY[$1, $2]::text[]) u
       ORDER BY u
       ON CONFLICT (user_id) DO UPDATE
         SET following = c.following + EXCLUDED.following, followers = c.followers + EXCLUDED.followers
-      RETURNING c.user_id AS "userId", c.followers`;
+      RETURNING c.user_id AS "userId", c.followers`,
+      [follower, followee, at],
+    );
     return rows.find((r) => r.userId === followee)!.followers;
   }
 
   /** True when there was a follow to remove. */
   async deleteFollow(tx: Tx, follower: string, followee: string): Promise<boolean> {
-    const removed = await tx.$executeRaw`
-      DELETE FROM follows WHERE follower_id = ${follower} AND followee_id = ${followee}`;
+    const removed = await tx.execute(
+      `
+      DELETE FROM follows WHERE follower_id = $1 AND followee_id = $2`,
+      [follower, followee],
+    );
     if (removed) await this.adjustCounts(tx, follower, followee, -1);
     return removed > 0;
   }
@@ -116,13 +132,19 @@ export class SocialRepository {
     changes.sort((a, b) => (a[0] < b[0] ? -1 : 1));
     for (const [userId, column] of changes) {
       if (column === 'following') {
-        await tx.$executeRaw`
-          INSERT INTO follow_counts (user_id, following) VALUES (${userId}, GREATEST(${delta}::int, 0))
-          ON CONFLICT (user_id) DO UPDATE SET following = follow_counts.following + ${delta}::int`;
+        await tx.execute(
+          `
+          INSERT INTO follow_counts (user_id, following) VALUES ($1, GREATEST($2::int, 0))
+          ON CONFLICT (user_id) DO UPDATE SET following = follow_counts.following + $2::int`,
+          [userId, delta],
+        );
       } else {
-        await tx.$executeRaw`
-          INSERT INTO follow_counts (user_id, followers) VALUES (${userId}, GREATEST(${delta}::int, 0))
-          ON CONFLICT (user_id) DO UPDATE SET followers = follow_counts.followers + ${delta}::int`;
+        await tx.execute(
+          `
+          INSERT INTO follow_counts (user_id, followers) VALUES ($1, GREATEST($2::int, 0))
+          ON CONFLICT (user_id) DO UPDATE SET followers = follow_counts.followers + $2::int`,
+          [userId, delta],
+        );
       }
     }
   }
@@ -142,7 +164,7 @@ export class SocialRepository {
     }
     const [mine, theirs] =
       side === 'followers' ? ['followee_id', 'follower_id'] : ['follower_id', 'followee_id'];
-    return this.prisma.sql<UserListRow>(
+    return this.db.query<UserListRow>(
       `SELECT u.id, u.display_name AS "displayName", f.created_at AS "createdAt"
        FROM follows f JOIN users u ON u.id = f.${theirs}
        WHERE f.${mine} = $1 ${keyset}
@@ -152,7 +174,7 @@ export class SocialRepository {
   }
 
   async profile(id: string): Promise<ProfileRow | null> {
-    const [row] = await this.prisma.sql<ProfileRow>(
+    const [row] = await this.db.query<ProfileRow>(
       `SELECT u.id, u.display_name AS "displayName", u.created_at AS "createdAt",
               COALESCE(c.followers, 0) AS followers, COALESCE(c.following, 0) AS following,
               CASE WHEN a.id IS NULL THEN NULL
@@ -167,7 +189,7 @@ export class SocialRepository {
   }
 
   async followsOf(viewer: string, target: string): Promise<{ following: boolean; followedBy: boolean }> {
-    const rows = await this.prisma.sql<{ followerId: string }>(
+    const rows = await this.db.query<{ followerId: string }>(
       `SELECT follower_id AS "followerId" FROM follows
        WHERE (follower_id = $1 AND followee_id = $2) OR (follower_id = $2 AND followee_id = $1)`,
       [viewer, target],
@@ -182,15 +204,17 @@ export class SocialRepository {
 
   /** True when the block is new. */
   async insertBlock(tx: Tx, blocker: string, blocked: string, at: Date): Promise<boolean> {
-    const n = await tx.$executeRaw`
-      INSERT INTO blocks (blocker_id, blocked_id, created_at) VALUES (${blocker}, ${blocked}, ${at})
-      ON CONFLICT DO NOTHING`;
+    const n = await tx.execute(
+      `
+      INSERT INTO blocks (blocker_id, blocked_id, created_at) VALUES ($1, $2, $3)
+      ON CONFLICT DO NOTHING`,
+      [blocker, blocked, at],
+    );
     return n > 0;
   }
 
   async deleteBlock(blocker: string, blocked: string): Promise<void> {
-    await this.prisma
-      .$executeRaw`DELETE FROM blocks WHERE blocker_id = ${blocker} AND blocked_id = ${blocked}`;
+    await this.db.execute(`DELETE FROM blocks WHERE blocker_id = $1 AND blocked_id = $2`, [blocker, blocked]);
   }
 
   blocks(userId: string, take: number, after?: Keyset): Promise<UserListRow[]> {
@@ -200,7 +224,7 @@ export class SocialRepository {
       params.push(after.at, after.id);
       keyset = `AND (b.created_at, u.id) < ($3, $4)`;
     }
-    return this.prisma.sql<UserListRow>(
+    return this.db.query<UserListRow>(
       `SELECT u.id, u.display_name AS "displayName", b.created_at AS "createdAt"
        FROM blocks b JOIN users u ON u.id = b.blocked_id
        WHERE b.blocker_id = $1 ${keyset}
@@ -212,24 +236,33 @@ export class SocialRepository {
   // ---- reposts --------------------------------------------------------------------------------
 
   async hasReposted(tx: Tx, userId: string, trackId: string): Promise<boolean> {
-    const rows = await tx.$queryRaw<unknown[]>`
-      SELECT 1 FROM reposts WHERE user_id = ${userId} AND track_id = ${trackId}`;
+    const rows = await tx.query<unknown>(
+      `
+      SELECT 1 FROM reposts WHERE user_id = $1 AND track_id = $2`,
+      [userId, trackId],
+    );
     return rows.length > 0;
   }
 
   async insertRepost(tx: Tx, userId: string, trackId: string, at: Date): Promise<void> {
-    await tx.$executeRaw`
-      INSERT INTO reposts (user_id, track_id, created_at) VALUES (${userId}, ${trackId}, ${at})`;
+    await tx.execute(
+      `
+      INSERT INTO reposts (user_id, track_id, created_at) VALUES ($1, $2, $3)`,
+      [userId, trackId, at],
+    );
   }
 
   async deleteRepost(userId: string, trackId: string): Promise<boolean> {
-    const n = await this.prisma.$executeRaw`
-      DELETE FROM reposts WHERE user_id = ${userId} AND track_id = ${trackId}`;
+    const n = await this.db.execute(
+      `
+      DELETE FROM reposts WHERE user_id = $1 AND track_id = $2`,
+      [userId, trackId],
+    );
     return n > 0;
   }
 
   async repostCount(trackId: string): Promise<number> {
-    const [row] = await this.prisma.sql<{ n: number }>(
+    const [row] = await this.db.query<{ n: number }>(
       `SELECT count(*)::int AS n FROM reposts WHERE track_id = $1`,
       [trackId],
     );

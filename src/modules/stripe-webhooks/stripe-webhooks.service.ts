@@ -116,11 +116,11 @@ export class StripeWebhooksService {
         if (!purchase) return { kind: 'ignore' }; // a payment of Stripe's that is not a purchase
         if (event.type === 'payment_intent.payment_failed') {
           const code = pi.last_payment_error?.code ?? 'payment_failed';
-          return { kind: 'payment', run: (tx) => this.fulfilment.paymentFailed(tx, pi.id, code) };
+          return { kind: 'apply', run: (tx) => this.fulfilment.paymentFailed(tx, pi.id, code) };
         }
         if (pi.status !== 'succeeded')
           throw unknownObject(`a succeeded PaymentIntent ${pi.id} (it is ${pi.status})`);
-        return { kind: 'payment', run: (tx) => this.fulfilment.paymentSucceeded(tx, pi.id) };
+        return { kind: 'apply', run: (tx) => this.fulfilment.paymentSucceeded(tx, pi.id) };
       }
       case 'charge.refunded': {
         const charge = await this.retrieve(() => this.stripe.api.charges.retrieve(event.object.id));
@@ -128,14 +128,14 @@ export class StripeWebhooksService {
           throw unknownObject(`a refunded charge ${event.object.id}`);
         const pi = idOf(charge.payment_intent);
         if (!pi || !(await this.fulfilment.purchaseOfIntent(pi))) return { kind: 'ignore' };
-        return { kind: 'payment', run: (tx) => this.fulfilment.paymentRefunded(tx, pi) };
+        return { kind: 'apply', run: (tx) => this.fulfilment.paymentRefunded(tx, pi) };
       }
       case 'charge.dispute.created': {
         const dispute = await this.retrieve(() => this.stripe.api.disputes.retrieve(event.object.id));
         if (!dispute) throw unknownObject(`dispute ${event.object.id}`);
         const pi = idOf(dispute.payment_intent);
         if (!pi || !(await this.fulfilment.purchaseOfIntent(pi))) return { kind: 'ignore' };
-        return { kind: 'payment', run: (tx) => this.fulfilment.paymentDisputed(tx, pi) };
+        return { kind: 'apply', run: (tx) => this.fulfilment.paymentDisputed(tx, pi) };
       }
       case 'customer.subscription.created':
       case 'customer.subscription.updated':
@@ -149,7 +149,7 @@ export class StripeWebhooksService {
         if (!subscriptionId) throw unknownObject(`the subscription of invoice ${event.object.id}`);
         const sub = await this.subscriptions.fetch(subscriptionId);
         if (!sub) throw unknownObject(`subscription ${subscriptionId}`);
-        return { kind: 'subscription', run: (tx) => this.subscriptions.applySubscription(tx, sub, readAt) };
+        return { kind: 'apply', run: (tx) => this.subscriptions.applySubscription(tx, sub, readAt) };
       }
       default:
         this.logger.debug(`Stripe event ${event.type} ignored`);

@@ -3,8 +3,9 @@ import { Prisma } from '@prisma/client';
 import { AppError } from '../../platform/errors/app-error';
 import { newId } from '../../platform/ids';
 import { JobsService } from '../../platform/jobs/jobs.service';
-import { pgErrorOf } from '../../platform/prisma/db-errors';
-import { PrismaService, type Tx } from '../../platform/prisma/prisma.service';
+import { pgErrorOf } from '../../platform/database/db-errors';
+import { Database, type Tx } from '../../platform/database/database';
+import { PrismaService } from '../../platform/prisma/prisma.service';
 import { lockObject, StorageKeeper, type StagedObject } from '../../platform/storage/storage-keeper';
 import { TRACK_VIEW_SQL, trackPageSql, type TrackPageFilter } from './track-view.sql';
 import { TracksErrors } from './tracks.errors';
@@ -108,6 +109,44 @@ const toView = (r: ViewRow): TrackView => ({
   updatedAt: r.updated_at,
 });
 
+/**
+ * A track with TRACK_INCLUDE in one statement (`$1` the id): its columns camel-cased as Prisma
+ * returned them, its primary artist, its file's size, its credits in the order they were made and
+ * its repost count (`toTrackRow` gives them Prisma's shape).
+ */
+const TRACK_ROW_SQL = `
+  SELECT t.id, t.owner_id AS "ownerId", t.artist_id AS "artistId", t.title, t.bpm, t.genre,
+    t.musical_key AS "musicalKey", t.mood, t.tags, t.source, t.external_url AS "externalUrl",
+    t.audio_sha256 AS "audioSha256", t.format, t.duration_ms AS "durationMs", t.sample_rate AS "sampleRate",
+    t.channels, t.processing_status AS "processingStatus", t.processing_error AS "processingError",
+    t.processing_attempts AS "processingAttempts", t.offers_version AS "offersVersion", t.version,
+    t.created_at AS "createdAt", t.updated_at AS "updatedAt",
+    CASE WHEN a.id IS NULL THEN NULL
+         ELSE json_build_object('id', a.id, 'name', a.name, 'slug', a.slug, 'verified', a.verified) END AS artist,
+    f.size_bytes::text AS "sizeBytes",
+    COALESCE((SELECT json_agg(json_build_object('userId', c.user_id, 'role', c.role,
+                                                'splitPercent', c.split_percent::text) ORDER BY c.created_at)
+              FROM track_collaborators c WHERE c.track_id = t.id), '[]'::json) AS collaborators,
+    (SELECT count(*)::int FROM reposts r WHERE r.track_id = t.id) AS "repostCount"
+  FROM tracks t
+  LEFT JOIN artists a ON a.id = t.artist_id
+  LEFT JOIN audio_files f ON f.sha256 = t.audio_sha256
+  WHERE t.id = $1`;
+
+/** TRACK_ROW_SQL's row: int8 and numeric as text (pg), the counts flat. */
+type RawTrackRow = Omit<TrackRow, 'audioFile' | 'collaborators' | '_count'> & {
+  sizeBytes: string | null;
+  collaborators: { userId: string; role: string; splitPercent: string }[];
+  repostCount: number;
+};
+
+const toTrackRow = ({ sizeBytes, collaborators, repostCount, ...t }: RawTrackRow): TrackRow => ({
+  ...t,
+  audioFile: sizeBytes === null ? null : { sizeBytes: BigInt(sizeBytes) },
+  collaborators: collaborators.map((c) => ({ ...c, splitPercent: new Prisma.Decimal(c.splitPercent) })),
+  _count: { reposts: repostCount },
+});
+
 export const PROCESS_TRACK_JOB = 'track.process';
 
 export interface TrackMetadata {
@@ -131,13 +170,14 @@ export interface UploadedAudio {
 @Injectable()
 export class TracksRepository {
   constructor(
+    private readonly db: Database,
     private readonly prisma: PrismaService,
     private readonly keeper: StorageKeeper,
     private readonly jobs: JobsService,
   ) {}
 
   transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
-    return this.prisma.$transaction(fn);
+    return this.db.transaction(fn);
   }
 
   /**
@@ -153,32 +193,43 @@ export class TracksRepository {
     at: Date,
   ): Promise<TrackRow> {
     const sha256 = audio.staged.sha256;
-    return this.prisma.$transaction(async (tx) => {
+    return this.db.transaction(async (tx) => {
       await this.keeper.commit(tx, audio.staged);
-      await tx.audioFile.upsert({
-        where: { sha256 },
-        create: { sha256, sizeBytes: audio.size, format: audio.format, createdAt: at },
-        update: {},
-      });
-      const track = await tx.track.create({
-        data: {
-          id: newId('trk'),
+      await tx.execute(
+        `INSERT INTO audio_files (sha256, size_bytes, format, created_at) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (sha256) DO NOTHING`,
+        [sha256, audio.size, audio.format, at],
+      );
+      const id = newId('trk');
+      const m = this.metadata(meta);
+      await tx.execute(
+        `INSERT INTO tracks (id, owner_id, artist_id, title, bpm, genre, musical_key, mood, tags, source, audio_sha256,
+                             format, duration_ms, sample_rate, channels, processing_status, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::text[], 'upload', $10, $11, $12, $13, $14, 'pending', $15, $15)`,
+        [
+          id,
           ownerId,
           artistId,
-          ...this.metadata(meta),
-          source: 'upload',
-          audioSha256: sha256,
-          format: audio.format,
-          durationMs: audio.durationMs,
-          sampleRate: audio.sampleRate,
-          channels: audio.channels,
-          processingStatus: 'pending',
-          createdAt: at,
-          updatedAt: at,
-          collaborators: { create: { userId: ownerId, role: 'owner', splitPercent: 100, createdAt: at } },
-        },
-        include: TRACK_INCLUDE,
-      });
+          m.title,
+          m.bpm,
+          m.genre,
+          m.musicalKey,
+          m.mood,
+          m.tags,
+          sha256,
+          audio.format,
+          audio.durationMs,
+          audio.sampleRate,
+          audio.channels,
+          at,
+        ],
+      );
+      await tx.execute(
+        `INSERT INTO track_collaborators (track_id, user_id, role, split_percent, created_at)
+         VALUES ($1, $2, 'owner', 100, $3)`,
+        [id, ownerId, at],
+      );
+      const track = (await this.findById(id, tx))!;
       await this.jobs.enqueue(PROCESS_TRACK_JOB, { trackId: track.id }, { tx });
       return track;
     });
@@ -218,13 +269,14 @@ export class TracksRepository {
     };
   }
 
-  findById(id: string, tx?: Tx): Promise<TrackRow | null> {
-    return (tx ?? this.prisma).track.findUnique({ where: { id }, include: TRACK_INCLUDE });
+  async findById(id: string, tx?: Tx): Promise<TrackRow | null> {
+    const [row] = await (tx ?? this.db).query<RawTrackRow>(TRACK_ROW_SQL, [id], 'track_row');
+    return row ? toTrackRow(row) : null;
   }
 
   /** GET /tracks/:id: the track with its credits, one prepared statement (track-view.sql.ts). */
   async view(id: string): Promise<TrackView | null> {
-    const [row] = await this.prisma.sql<ViewRow>(TRACK_VIEW_SQL, [id], 'track_view');
+    const [row] = await this.db.query<ViewRow>(TRACK_VIEW_SQL, [id], 'track_view');
     return row ? toView(row) : null;
   }
 
@@ -234,7 +286,7 @@ export class TracksRepository {
    */
   async viewPage(filter: TrackPageFilter, take: number): Promise<TrackView[]> {
     const { name, text, values } = trackPageSql(filter, take);
-    return (await this.prisma.sql<ViewRow>(text, values, name)).map(toView);
+    return (await this.db.query<ViewRow>(text, values, name)).map(toView);
   }
 
   findByIds(ids: string[]): Promise<TrackRow[]> {
@@ -279,28 +331,38 @@ export class TracksRepository {
     let orphan: string | undefined;
     let deleted: boolean;
     try {
-      deleted = await this.prisma.$transaction(async (tx) => {
-        const track = await tx.track.findUnique({ where: { id }, select: { audioSha256: true } });
+      deleted = await this.db.transaction(async (tx) => {
+        const [track] = await tx.query<{ audioSha256: string | null }>(
+          'SELECT audio_sha256 AS "audioSha256" FROM tracks WHERE id = $1',
+          [id],
+        );
         if (!track) return false;
-        await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`sales:${id}`}, 0))`;
-        const [sales] = await tx.$queryRaw<{ licenses: boolean; open: boolean }[]>`
-          SELECT EXISTS (SELECT 1 FROM licenses WHERE track_id = ${id}) AS licenses,
-                 EXISTS (SELECT 1 FROM purchases WHERE track_id = ${id}
+        await tx.execute(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [`sales:${id}`]);
+        const [sales] = await tx.query<{ licenses: boolean; open: boolean }>(
+          `
+          SELECT EXISTS (SELECT 1 FROM licenses WHERE track_id = $1) AS licenses,
+                 EXISTS (SELECT 1 FROM purchases WHERE track_id = $1
                           AND (paid_at IS NOT NULL OR status NOT IN ('requires_payment', 'expired')
-                               OR (status = 'requires_payment' AND expires_at > ${now}))) AS open`;
+                               OR (status = 'requires_payment' AND expires_at > $2))) AS open`,
+          [id, now],
+        );
         if (sales.licenses || sales.open) {
           throw new AppError(TracksErrors.trackHasLicenses, {
             context: { licensed: sales.licenses, checkout_open: !sales.licenses && sales.open },
           });
         }
-        await tx.purchase.deleteMany({ where: { trackId: id } });
+        await tx.execute('DELETE FROM purchases WHERE track_id = $1', [id]);
         if (track.audioSha256) await lockObject(tx, track.audioSha256);
-        await tx.track.delete({ where: { id } });
+        // deleted meanwhile by a concurrent deletion (it held the sales lock first)
+        if (!(await tx.execute('DELETE FROM tracks WHERE id = $1', [id]))) return false;
         const sha = track.audioSha256;
         if (sha) {
-          const orphaned = await tx.$executeRaw`
-            DELETE FROM audio_files f WHERE f.sha256 = ${sha}
-              AND NOT EXISTS (SELECT 1 FROM tracks t WHERE t.audio_sha256 = f.sha256)`;
+          const orphaned = await tx.execute(
+            `
+            DELETE FROM audio_files f WHERE f.sha256 = $1
+              AND NOT EXISTS (SELECT 1 FROM tracks t WHERE t.audio_sha256 = f.sha256)`,
+            [sha],
+          );
           if (orphaned) {
             await this.keeper.scheduleCollect(tx, sha);
             orphan = sha;
@@ -327,22 +389,21 @@ export class TracksRepository {
     expectedVersion: number | undefined,
     at: Date,
   ): Promise<'ok' | 'stale'> {
-    return this.prisma.$transaction(async (tx) => {
-      const { count } = await tx.track.updateMany({
-        where: { id: trackId, ...(expectedVersion !== undefined ? { version: expectedVersion } : {}) },
-        data: { version: { increment: 1 }, updatedAt: at },
-      });
+    return this.db.transaction(async (tx) => {
+      const count = await tx.execute(
+        `UPDATE tracks SET version = version + 1, updated_at = $3
+         WHERE id = $1 AND ($2::int IS NULL OR version = $2)`,
+        [trackId, expectedVersion ?? null, at],
+      );
       if (!count) return 'stale';
-      await tx.trackCollaborator.deleteMany({ where: { trackId } });
-      await tx.trackCollaborator.createMany({
-        data: list.map((c) => ({
-          trackId,
-          userId: c.userId,
-          role: c.role,
-          splitPercent: c.splitPercent,
-          createdAt: at,
-        })),
-      });
+      await tx.execute('DELETE FROM track_collaborators WHERE track_id = $1', [trackId]);
+      await tx.execute(
+        `INSERT INTO track_collaborators (track_id, user_id, role, split_percent, created_at)
+         SELECT $1, c.user_id, c.role, c.split_percent, $5
+         FROM unnest($2::text[], $3::text[], $4::numeric[]) WITH ORDINALITY AS c(user_id, role, split_percent, n)
+         ORDER BY c.n`,
+        [trackId, list.map((c) => c.userId), list.map((c) => c.role), list.map((c) => c.splitPercent), at],
+      );
       return 'ok';
     });
   }
@@ -359,7 +420,7 @@ export class TracksRepository {
    * the track is gone or already finished.
    */
   async claimForProcessing(trackId: string, at: Date): Promise<{ sha256: string } | null> {
-    const rows = await this.prisma.sql<{ audio_sha256: string }>(
+    const rows = await this.db.query<{ audio_sha256: string }>(
       `UPDATE tracks SET processing_status = 'processing', processing_attempts = processing_attempts + 1, updated_at = $2
        WHERE id = $1 AND processing_status IN ('pending', 'processing') RETURNING audio_sha256`,
       [trackId, at],
@@ -368,10 +429,11 @@ export class TracksRepository {
   }
 
   async markReady(tx: Tx, trackId: string, at: Date): Promise<void> {
-    await tx.track.updateMany({
-      where: { id: trackId, processingStatus: 'processing' },
-      data: { processingStatus: 'ready', processingError: null, updatedAt: at },
-    });
+    await tx.execute(
+      `UPDATE tracks SET processing_status = $3::processing_status, processing_error = NULL, updated_at = $2
+       WHERE id = $1 AND processing_status = 'processing'`,
+      [trackId, at, 'ready'],
+    );
   }
 
   async markFailed(trackId: string, reason: string, at: Date): Promise<void> {

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { MultipartFile, Multipart } from '@fastify/multipart';
 import { AppConfig } from '../../config/config';
 import type { Principal } from '../../platform/access/principal';
-import type { Tx } from '../../platform/prisma/prisma.service';
+import type { Tx } from '../../platform/database/database';
 import { Clock } from '../../platform/clock/clock';
 import { AppError, isAppError } from '../../platform/errors/app-error';
 import { GeneralErrors } from '../../platform/errors/general.errors';

@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import { Prisma } from '@prisma/client';
 import { newId } from '../ids';
 import { olderThan } from '../pagination/pagination';
-import { PrismaService, type Tx } from '../prisma/prisma.service';
+import type { Db } from '../database/database';
+import { PrismaService } from '../prisma/prisma.service';
 
 export interface AuditEntry {
   actorId: string | null;
@@ -22,19 +22,22 @@ export interface AuditEntry {
 export class AuditRepository {
   constructor(private readonly prisma: PrismaService) {}
 
-  async record(tx: Tx, e: AuditEntry): Promise<void> {
-    await tx.auditLog.create({
-      data: {
-        id: newId('aud'),
-        actorId: e.actorId,
-        action: e.action,
-        targetType: e.targetType,
-        targetId: e.targetId,
-        reason: e.reason ?? null,
-        data: e.data ? (e.data as Prisma.InputJsonValue) : Prisma.JsonNull,
-        createdAt: e.at,
-      },
-    });
+  async record(tx: Db, e: AuditEntry): Promise<void> {
+    await tx.execute(
+      `INSERT INTO audit_log (id, actor_id, action, target_type, target_id, reason, data, created_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8)`,
+      [
+        newId('aud'),
+        e.actorId,
+        e.action,
+        e.targetType,
+        e.targetId,
+        e.reason ?? null,
+        e.data ? JSON.stringify(e.data) : null,
+        e.at,
+      ],
+      'audit_record',
+    );
   }
 
   list(

@@ -1,7 +1,7 @@
 import { Prisma } from '@prisma/client';
 import { NotFoundException } from '@nestjs/common';
 import { AppError } from './app-error';
-import { isDatabaseUnavailable } from '../prisma/db-errors';
+import { isDatabaseUnavailable } from '../database/db-errors';
 import { toErrorResponse } from './error-response';
 import { GeneralErrors } from './general.errors';
 

@@ -2,7 +2,7 @@ import { HttpException, HttpStatus } from '@nestjs/common';
 import { AppError, ErrorDefinition } from './app-error';
 import { GeneralErrors } from './general.errors';
 import { AccessErrors } from '../access/access.errors';
-import { isDatabaseUnavailable } from '../prisma/db-errors';
+import { isDatabaseUnavailable } from '../database/db-errors';
 
 export interface ErrorResponse {
   status: number;

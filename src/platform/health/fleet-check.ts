@@ -1,6 +1,6 @@
 import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { AppConfig } from '../../config/config';
-import { PrismaService } from '../prisma/prisma.service';
+import { Database } from '../database/database';
 
 /**
  * An instance that was not told it is one of several (INSTANCE_COUNT=1, the default) looks, once
@@ -15,12 +15,12 @@ export class FleetCheck implements OnModuleInit {
 
   constructor(
     private readonly config: AppConfig,
-    private readonly prisma: PrismaService,
+    private readonly db: Database,
   ) {}
 
   async onModuleInit(): Promise<void> {
     if (this.config.instanceCount > 1) return; // declared: the shared settings were checked at boot
-    const [row] = await this.prisma.sql<{ n: number }>(
+    const [row] = await this.db.query<{ n: number }>(
       `SELECT count(*)::int AS n FROM pg_stat_activity
        WHERE datname = current_database() AND application_name = 'beat-platform-jobs'`,
     );

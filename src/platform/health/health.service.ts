@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { AppError } from '../errors/app-error';
 import { GeneralErrors } from '../errors/general.errors';
-import { PrismaService } from '../prisma/prisma.service';
+import { Database } from '../database/database';
 import { RedisService } from '../redis/redis.service';
 import { CheckDto, HealthDto } from './health.dto';
 
@@ -14,13 +14,13 @@ async function timed(probe: () => Promise<boolean>): Promise<CheckDto> {
 @Injectable()
 export class HealthService {
   constructor(
-    private readonly prisma: PrismaService,
+    private readonly db: Database,
     private readonly redis: RedisService,
   ) {}
 
   async check(): Promise<HealthDto> {
     const [db, redis] = await Promise.all([
-      timed(async () => (await this.prisma.sql<{ ok: number }>('SELECT 1 AS ok')).length === 1),
+      timed(async () => (await this.db.query<{ ok: number }>('SELECT 1 AS ok')).length === 1),
       this.redis.client ? timed(() => this.redis.ping()) : Promise.resolve(undefined),
     ]);
     const checks = { db, ...(redis ? { redis } : {}) };

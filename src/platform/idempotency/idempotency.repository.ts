@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Prisma } from '@prisma/client';
+import { Database } from '../database/database';
 import { PrismaService } from '../prisma/prisma.service';
 
 export interface IdempotencyScope {
@@ -15,7 +16,10 @@ export type Claim =
 
 @Injectable()
 export class IdempotencyRepository {
-  constructor(private readonly prisma: PrismaService) {}
+  constructor(
+    private readonly db: Database,
+    private readonly prisma: PrismaService,
+  ) {}
 
   /**
    * Claims the key with one statement: the primary key makes concurrent first requests race on
@@ -30,17 +34,20 @@ export class IdempotencyRepository {
     expiresAt: Date,
   ): Promise<Claim> {
     const { caller, route, key } = scope;
-    const won = await this.prisma.$queryRaw<{ owner: boolean }[]>`
+    const won = await this.db.query<{ owner: boolean }>(
+      `
       INSERT INTO idempotency_keys AS k
         (caller, route, key, body_hash, state, created_at, locked_until, expires_at)
-      VALUES (${caller}, ${route}, ${key}, ${bodyHash}, 'in_progress', ${now}, ${lockedUntil}, ${expiresAt})
+      VALUES ($1, $2, $3, $4, 'in_progress', $5, $6, $7)
       ON CONFLICT (caller, route, key) DO UPDATE
         SET body_hash = EXCLUDED.body_hash, state = 'in_progress', response_status = NULL,
             response_body = NULL, created_at = EXCLUDED.created_at,
             locked_until = EXCLUDED.locked_until, expires_at = EXCLUDED.expires_at
-        WHERE k.expires_at <= ${now}
-           OR (k.state = 'in_progress' AND k.locked_until <= ${now} AND k.body_hash = EXCLUDED.body_hash)
-      RETURNING true AS owner`;
+        WHERE k.expires_at <= $5
+           OR (k.state = 'in_progress' AND k.locked_until <= $5 AND k.body_hash = EXCLUDED.body_hash)
+      RETURNING true AS owner`,
+      [caller, route, key, bodyHash, now, lockedUntil, expiresAt],
+    );
     if (won.length) return { kind: 'owner' };
 
     const row = await this.prisma.idempotencyKey.findUnique({ where: { caller_route_key: scope } });

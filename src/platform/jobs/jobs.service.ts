@@ -1,9 +1,9 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { fromPrisma, PgBoss, type ConstructorOptions } from 'pg-boss';
+import { PgBoss, type ConstructorOptions } from 'pg-boss';
 import { AppConfig } from '../../config/config';
 import { Clock } from '../clock/clock';
-import type { SqlTx, Tx } from '../prisma/prisma.service';
-import { ConnectTaggedClient } from '../prisma/tagged-connections';
+import type { Tx } from '../database/database';
+import { ConnectTaggedClient } from '../database/tagged-connections';
 import { JobClock } from './job-clock';
 
 export interface JobContext {
@@ -30,18 +30,17 @@ export interface JobDefinition<T extends object = object> {
 }
 
 export interface EnqueueOptions {
-  /** enqueue inside this transaction (Prisma's or a pg one): the job exists iff it commits */
-  tx?: Tx | SqlTx;
+  /** enqueue inside this transaction: the job exists iff it commits */
+  tx?: Tx;
   /** at most one queued job with this key */
   singletonKey?: string;
   startAfterSeconds?: number;
 }
 
 /** pg-boss's view of a transaction to write its job row in. */
-const jobDb = (tx: Tx | SqlTx) =>
-  'inTransaction' in tx
-    ? { executeSql: async (text: string, values?: unknown[]) => ({ rows: await tx.query(text, values) }) }
-    : fromPrisma(tx);
+const jobDb = (tx: Tx) => ({
+  executeSql: async (text: string, values?: unknown[]) => ({ rows: await tx.query(text, values) }),
+});
 
 /**
  * How long a queued job waits for a worker before pg-boss deletes it unrun: a year (pg-boss's
@@ -57,7 +56,7 @@ const JOB_SCHEMA = 'pgboss';
 /**
  * Background jobs on pg-boss, in the application's own PostgreSQL. Modules register handlers at
  * init; with JOBS_AUTORUN=1 (default) workers poll for them, with 0 nothing runs until the
- * test hook calls `drain()`. Jobs can be enqueued inside a Prisma transaction (outbox).
+ * test hook calls `drain()`. Jobs can be enqueued inside a transaction (outbox).
  */
 @Injectable()
 export class JobsService implements OnApplicationBootstrap, OnApplicationShutdown {

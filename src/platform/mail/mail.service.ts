@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import nodemailer, { Transporter } from 'nodemailer';
 import { AppConfig } from '../../config/config';
 import { JobsService } from '../jobs/jobs.service';
-import type { Tx } from '../prisma/prisma.service';
+import type { Tx } from '../database/database';
 
 export interface Mail {
   to: string;

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { PrismaService, type Tx } from '../prisma/prisma.service';
+import { Database, type Db } from '../database/database';
 
 export interface MaintenanceState {
   enabled: boolean;
@@ -10,11 +10,11 @@ const KEY = 'maintenance';
 
 @Injectable()
 export class MaintenanceRepository {
-  constructor(private readonly prisma: PrismaService) {}
+  constructor(private readonly db: Database) {}
 
   /** On the request path (at most once a second per instance): a prepared statement, not Prisma. */
   async read(): Promise<MaintenanceState> {
-    const [row] = await this.prisma.sql<{ value: unknown }>(
+    const [row] = await this.db.query<{ value: unknown }>(
       'SELECT value FROM platform_settings WHERE key = $1',
       [KEY],
       'maintenance_read',
@@ -23,12 +23,12 @@ export class MaintenanceRepository {
     return { enabled: value.enabled === true, message: value.message ?? null };
   }
 
-  async write(tx: Tx, state: MaintenanceState, actorId: string, at: Date): Promise<void> {
+  async write(tx: Db, state: MaintenanceState, actorId: string, at: Date): Promise<void> {
     const value = { enabled: state.enabled, message: state.message };
-    await tx.platformSetting.upsert({
-      where: { key: KEY },
-      create: { key: KEY, value, updatedAt: at, updatedBy: actorId },
-      update: { value, updatedAt: at, updatedBy: actorId },
-    });
+    await tx.execute(
+      `INSERT INTO platform_settings (key, value, updated_at, updated_by) VALUES ($1, $2::jsonb, $3, $4)
+       ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, updated_at = EXCLUDED.updated_at, updated_by = EXCLUDED.updated_by`,
+      [KEY, JSON.stringify(value), at, actorId],
+    );
   }
 }

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Clock } from '../clock/clock';
-import type { Tx } from '../prisma/prisma.service';
+import type { Tx } from '../database/database';
 import { AppError } from '../errors/app-error';
 import { GeneralErrors } from '../errors/general.errors';
 import { MaintenanceRepository, MaintenanceState } from './maintenance.repository';

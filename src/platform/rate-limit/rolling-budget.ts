@@ -1,4 +1,4 @@
-import type { Tx } from '../prisma/prisma.service';
+import type { Tx } from '../database/database';
 
 /** A budget over a rolling window by the application clock: at most `limit` actions per `seconds`. */
 export interface RollingWindow {
@@ -19,7 +19,11 @@ export type BudgetOutcome = { ok: true } | { ok: false; retryAfter: number; wind
 export const RollingBudget = {
   /** Serialises the subject's spending for the rest of the transaction (re-entrant). */
   async lock(tx: Tx, kind: string, subject: string): Promise<void> {
-    await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`budget:${kind}:${subject}`}, 0))`;
+    await tx.query(
+      'SELECT pg_advisory_xact_lock(hashtextextended($1, 0))',
+      [`budget:${kind}:${subject}`],
+      'budget_lock',
+    );
   },
 
   /**
@@ -38,10 +42,13 @@ export const RollingBudget = {
     for (const window of windows) {
       const since = new Date(now.getTime() - window.seconds * 1000);
       // the limit-th newest action in the window: while it is in it, the window is full
-      const [blocking] = await tx.$queryRaw<{ at: Date }[]>`
-        SELECT at FROM rate_events
-        WHERE kind = ${kind} AND subject = ${subject} AND at > ${since}
-        ORDER BY at DESC OFFSET ${window.limit - 1}::int LIMIT 1`;
+      const [blocking] = await tx.query<{ at: Date }>(
+        `SELECT at FROM rate_events
+         WHERE kind = $1 AND subject = $2 AND at > $3
+         ORDER BY at DESC OFFSET $4::int LIMIT 1`,
+        [kind, subject, since, window.limit - 1],
+        'budget_blocking',
+      );
       if (blocking) {
         const retryAfter = Math.max(
           1,
@@ -52,10 +59,16 @@ export const RollingBudget = {
     }
     if (worst) return { ok: false, ...worst };
     const longest = Math.max(...windows.map((w) => w.seconds));
-    await tx.$executeRaw`
-      DELETE FROM rate_events
-      WHERE kind = ${kind} AND subject = ${subject} AND at <= ${new Date(now.getTime() - longest * 1000)}`;
-    await tx.$executeRaw`INSERT INTO rate_events (kind, subject, at) VALUES (${kind}, ${subject}, ${now})`;
+    await tx.execute(
+      'DELETE FROM rate_events WHERE kind = $1 AND subject = $2 AND at <= $3',
+      [kind, subject, new Date(now.getTime() - longest * 1000)],
+      'budget_forget',
+    );
+    await tx.execute(
+      'INSERT INTO rate_events (kind, subject, at) VALUES ($1, $2, $3)',
+      [kind, subject, now],
+      'budget_spend',
+    );
     return { ok: true };
   },
 };

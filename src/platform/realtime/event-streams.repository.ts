@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { PrismaService } from '../prisma/prisma.service';
+import { Database } from '../database/database';
 import { CONTROL_CHANNEL } from './realtime.service';
 
 /** the second key of a user's advisory lock for stream places (library: 1001, playlists: 1002) */
@@ -12,7 +12,7 @@ const LOCK_SEED = 1003;
  */
 @Injectable()
 export class EventStreamsRepository {
-  constructor(private readonly prisma: PrismaService) {}
+  constructor(private readonly db: Database) {}
 
   /**
    * Takes a place for a new stream and frees the user's oldest beyond `cap` (this one included),
@@ -21,7 +21,7 @@ export class EventStreamsRepository {
    * expiry (an instance that died) are dropped without counting. Returns the ids pushed out.
    */
   claim(id: string, userId: string, instanceId: string, cap: number, ttlSeconds: number): Promise<string[]> {
-    return this.prisma.transaction(async (tx) => {
+    return this.db.transaction(async (tx) => {
       await tx.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, ${LOCK_SEED}))`, [userId]);
       const gone = await tx.query<{ id: string; live: boolean }>(
         `DELETE FROM event_streams
@@ -50,7 +50,7 @@ export class EventStreamsRepository {
 
   /** Extends a stream's place; false when it is gone (pushed out by a newer stream, or expired). */
   async renew(id: string, ttlSeconds: number): Promise<boolean> {
-    const n = await this.prisma.execute(
+    const n = await this.db.execute(
       `UPDATE event_streams SET expires_at = now() + make_interval(secs => $2) WHERE id = $1`,
       [id, ttlSeconds],
       'event_stream_renew',
@@ -59,11 +59,11 @@ export class EventStreamsRepository {
   }
 
   async release(id: string): Promise<void> {
-    await this.prisma.execute(`DELETE FROM event_streams WHERE id = $1`, [id], 'event_stream_release');
+    await this.db.execute(`DELETE FROM event_streams WHERE id = $1`, [id], 'event_stream_release');
   }
 
   /** Drops the places of instances that died (nobody renewed them). */
   async purgeExpired(): Promise<void> {
-    await this.prisma.execute(`DELETE FROM event_streams WHERE expires_at <= now()`);
+    await this.db.execute(`DELETE FROM event_streams WHERE expires_at <= now()`);
   }
 }

@@ -8,7 +8,7 @@ import { Principal, PrincipalResolver } from '../access/principal';
 import { Clock } from '../clock/clock';
 import { AppError, isAppError } from '../errors/app-error';
 import { newId } from '../ids';
-import type { Tx } from '../prisma/prisma.service';
+import type { Tx } from '../database/database';
 import { EventStreamsRepository } from './event-streams.repository';
 import { RealtimeService, type RealtimeEvent } from './realtime.service';
 

@@ -1,9 +1,8 @@
 import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
-import { Client } from 'pg';
-import { AppConfig } from '../../config/config';
 import { Clock } from '../clock/clock';
 import { idFloor, newId } from '../ids';
-import { PrismaService, type Tx } from '../prisma/prisma.service';
+import { Database, type Db } from '../database/database';
+import type { Listener } from '../database/listener';
 
 /**
  * The events a signed-in client receives on GET /me/events:
@@ -56,27 +55,39 @@ export class RealtimeService implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(RealtimeService.name);
   private readonly subscribers = new Map<string, Set<Subscriber>>();
   private readonly controlHandlers: ((message: unknown) => void)[] = [];
-  private client?: Client;
-  private closed = false;
-  private reconnectTimer?: NodeJS.Timeout;
+  private listener?: Listener;
   /** when the listener was lost (epoch ms) */
   private lostAt = 0;
 
   constructor(
-    private readonly config: AppConfig,
-    private readonly prisma: PrismaService,
+    private readonly db: Database,
     private readonly clock: Clock,
   ) {}
 
   async onModuleInit(): Promise<void> {
-    await this.listen();
+    this.listener = await this.db.listen([CHANNEL, CONTROL_CHANNEL], {
+      notification: (channel, payload) => {
+        if (channel === CONTROL_CHANNEL) this.onControlNotification(payload);
+        else void this.onNotification(payload);
+      },
+      lost: () => (this.lostAt = Date.now()),
+      // after a lost connection: replay to every stream what it missed meanwhile — a stream that
+      // has seen no event yet from when it opened (or shortly before the loss)
+      connected: async (_db, reconnected) => {
+        if (!reconnected) return;
+        for (const set of this.subscribers.values()) {
+          for (const sub of set) {
+            const floor = Math.max(sub.since, this.lostAt) - SKEW_MS;
+            await this.replay(sub, sub.lastId ?? idFloor('evt', floor));
+          }
+        }
+      },
+    });
   }
 
   async onModuleDestroy(): Promise<void> {
-    this.closed = true;
-    clearTimeout(this.reconnectTimer);
     this.closeStreams();
-    await this.client?.end().catch(() => undefined);
+    await this.listener?.close();
   }
 
   /** Ends every open stream (shutdown: they would hold the server open; clients reconnect elsewhere). */
@@ -89,22 +100,26 @@ export class RealtimeService implements OnModuleInit, OnModuleDestroy {
    * Publishes an event to one user. With `tx`, it is delivered when (and only if) that
    * transaction commits. Returns the event id.
    */
-  async publish(userId: string, type: RealtimeEventType, data: unknown, tx?: Tx): Promise<string> {
+  async publish(userId: string, type: RealtimeEventType, data: unknown, tx?: Db): Promise<string> {
     const id = newId('evt');
     const at = this.clock.now();
-    const db = tx ?? this.prisma;
-    await db.$executeRaw`
-      WITH e AS (
-        INSERT INTO realtime_events (id, user_id, type, data, created_at)
-        VALUES (${id}, ${userId}, ${type}, ${JSON.stringify(data)}::jsonb, ${at})
-        RETURNING id
-      )
-      SELECT pg_notify(${CHANNEL}, ${JSON.stringify({ id, u: userId })}) FROM e`;
+    const db = tx ?? this.db;
+    await db.query(
+      `WITH e AS (
+         INSERT INTO realtime_events (id, user_id, type, data, created_at)
+         VALUES ($1, $2, $3, $4::jsonb, $5)
+         RETURNING id
+       )
+       SELECT pg_notify($6, $7) FROM e`,
+      [id, userId, type, JSON.stringify(data), at, CHANNEL, JSON.stringify({ id, u: userId })],
+      'realtime_publish',
+    );
     // old events go a few at a time, by the user who publishes
     if (Math.random() < 0.05) {
-      await db.$executeRaw`
-        DELETE FROM realtime_events
-        WHERE user_id = ${userId} AND created_at < ${new Date(at.getTime() - KEEP_SECONDS * 1000)}`;
+      await db.execute('DELETE FROM realtime_events WHERE user_id = $1 AND created_at < $2', [
+        userId,
+        new Date(at.getTime() - KEEP_SECONDS * 1000),
+      ]);
     }
     return id;
   }
@@ -113,9 +128,8 @@ export class RealtimeService implements OnModuleInit, OnModuleDestroy {
    * Sends a control signal to every instance (this one included). With `tx`, only if and when that
    * transaction commits (NOTIFY is transactional).
    */
-  async signal(message: object, tx?: Tx): Promise<void> {
-    const db = tx ?? this.prisma;
-    await db.$executeRaw`SELECT pg_notify(${CONTROL_CHANNEL}, ${JSON.stringify(message)})`;
+  async signal(message: object, tx?: Db): Promise<void> {
+    await (tx ?? this.db).query('SELECT pg_notify($1, $2)', [CONTROL_CHANNEL, JSON.stringify(message)]);
   }
 
   /** Calls `handler` with each control signal this instance receives (JSON-parsed). */
@@ -169,7 +183,7 @@ export class RealtimeService implements OnModuleInit, OnModuleDestroy {
   }
 
   private async replay(sub: Subscriber, after: string): Promise<void> {
-    const rows = await this.prisma.sql<RealtimeEvent>(
+    const rows = await this.db.query<RealtimeEvent>(
       `SELECT id, type, data, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS created_at
        FROM realtime_events WHERE user_id = $1 AND id > $2 ORDER BY id LIMIT ${REPLAY_MAX}`,
       [sub.userId, after],
@@ -188,7 +202,7 @@ export class RealtimeService implements OnModuleInit, OnModuleDestroy {
     const set = this.subscribers.get(note.u);
     if (!set?.size) return;
     try {
-      const [event] = await this.prisma.sql<RealtimeEvent>(
+      const [event] = await this.db.query<RealtimeEvent>(
         `SELECT id, type, data, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS created_at
          FROM realtime_events WHERE id = $1`,
         [note.id],
@@ -214,52 +228,5 @@ export class RealtimeService implements OnModuleInit, OnModuleDestroy {
         this.logger.warn(`realtime control signal failed: ${(err as Error).message}`);
       }
     }
-  }
-
-  private async listen(): Promise<void> {
-    const client = new Client({ connectionString: this.config.databaseUrl, keepAlive: true });
-    client.on('notification', (msg) => {
-      if (msg.channel === CONTROL_CHANNEL) this.onControlNotification(msg.payload);
-      else void this.onNotification(msg.payload);
-    });
-    const lost = () => {
-      if (this.client !== client) return;
-      this.client = undefined;
-      this.lostAt = Date.now();
-      client.end().catch(() => undefined);
-      this.reconnectLater(1000);
-    };
-    client.on('error', lost);
-    client.on('end', lost);
-    await client.connect();
-    if (this.closed) {
-      await client.end().catch(() => undefined);
-      return;
-    }
-    await client.query(`LISTEN ${CHANNEL}`);
-    await client.query(`LISTEN ${CONTROL_CHANNEL}`);
-    this.client = client;
-  }
-
-  /** After a lost connection: listen again, then replay to every stream what it missed meanwhile. */
-  private reconnectLater(delayMs: number): void {
-    if (this.closed) return;
-    this.reconnectTimer = setTimeout(() => {
-      if (this.closed) return;
-      this.listen()
-        .then(async () => {
-          this.logger.log('realtime listener reconnected');
-          // a stream that has seen no event yet replays from when it opened (or shortly before
-          // the loss): what was published while nobody listened is not lost to it either
-          for (const set of this.subscribers.values()) {
-            for (const sub of set) {
-              const floor = Math.max(sub.since, this.lostAt) - SKEW_MS;
-              await this.replay(sub, sub.lastId ?? idFloor('evt', floor));
-            }
-          }
-        })
-        .catch(() => this.reconnectLater(Math.min(delayMs * 2, 30_000)));
-    }, delayMs);
-    this.reconnectTimer.unref();
   }
 }

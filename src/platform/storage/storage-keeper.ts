@@ -2,7 +2,8 @@ import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { addSeconds, Clock } from '../clock/clock';
 import { newId } from '../ids';
 import { JobsService } from '../jobs/jobs.service';
-import { PrismaService, type Tx } from '../prisma/prisma.service';
+import { Database, type Tx } from '../database/database';
+import { PrismaService } from '../prisma/prisma.service';
 import { StorageService, type ReceivedFile } from './storage.service';
 
 export const COLLECT_OBJECT_JOB = 'storage.collect';
@@ -20,7 +21,7 @@ export interface StagedObject {
 
 /** A transaction-scoped lock on one stored object: uploads and deletions of the same bytes take turns. */
 export const lockObject = (tx: Tx, sha256: string) =>
-  tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${sha256}, 7))`;
+  tx.execute(`SELECT pg_advisory_xact_lock(hashtextextended($1, 7))`, [sha256]);
 
 /**
  * When an object may be written and when it is removed, decided in the database, with the
@@ -42,6 +43,7 @@ export class StorageKeeper implements OnModuleInit {
   private readonly logger = new Logger(StorageKeeper.name);
 
   constructor(
+    private readonly db: Database,
     private readonly prisma: PrismaService,
     private readonly storage: StorageService,
     private readonly jobs: JobsService,
@@ -75,17 +77,22 @@ export class StorageKeeper implements OnModuleInit {
 
   private async pin(sha256: string): Promise<{ pinId: string; present: boolean }> {
     for (;;) {
-      const result = await this.prisma.$transaction(async (tx) => {
+      const result = await this.db.transaction(async (tx) => {
         await lockObject(tx, sha256);
         const now = this.clock.now();
-        const [state] = await tx.$queryRaw<{ deleting: boolean; present: boolean }[]>`
-          SELECT EXISTS (SELECT 1 FROM storage_deletions WHERE sha256 = ${sha256} AND claimed_until > ${now}) AS deleting,
-                 EXISTS (SELECT 1 FROM audio_files WHERE sha256 = ${sha256}) AS present`;
+        const [state] = await tx.query<{ deleting: boolean; present: boolean }>(
+          `
+          SELECT EXISTS (SELECT 1 FROM storage_deletions WHERE sha256 = $1 AND claimed_until > $2) AS deleting,
+                 EXISTS (SELECT 1 FROM audio_files WHERE sha256 = $1) AS present`,
+          [sha256, now],
+        );
         if (state.deleting) return null;
         const pinId = newId('pin');
-        await tx.storageWrite.create({
-          data: { id: pinId, sha256, expiresAt: addSeconds(now, PIN_SECONDS) },
-        });
+        await tx.execute('INSERT INTO storage_writes (id, sha256, expires_at) VALUES ($1, $2, $3)', [
+          pinId,
+          sha256,
+          addSeconds(now, PIN_SECONDS),
+        ]);
         // should this upload die before its commit or abandon, its object is collected later
         await this.jobs.enqueue(COLLECT_OBJECT_JOB, { sha256 }, { tx, startAfterSeconds: PIN_SECONDS + 60 });
         return { pinId, present: state.present };
@@ -102,7 +109,7 @@ export class StorageKeeper implements OnModuleInit {
    */
   async commit(tx: Tx, staged: StagedObject): Promise<void> {
     await lockObject(tx, staged.sha256);
-    const removed = await tx.$executeRaw`DELETE FROM storage_writes WHERE id = ${staged.pinId}`;
+    const removed = await tx.execute(`DELETE FROM storage_writes WHERE id = $1`, [staged.pinId]);
     if (!removed) throw new Error(`upload pin ${staged.pinId} expired before its commit`);
   }
 
@@ -136,20 +143,26 @@ export class StorageKeeper implements OnModuleInit {
 
   /** Removes the object when nothing references it and no upload holds a live pin on it. */
   async collect(sha256: string): Promise<void> {
-    const claimedUntil = await this.prisma.$transaction(async (tx) => {
+    const claimedUntil = await this.db.transaction(async (tx) => {
       await lockObject(tx, sha256);
       const now = this.clock.now();
-      await tx.storageWrite.deleteMany({ where: { sha256, expiresAt: { lte: now } } });
-      const [state] = await tx.$queryRaw<{ used: boolean }[]>`
-        SELECT EXISTS (SELECT 1 FROM audio_files WHERE sha256 = ${sha256})
-            OR EXISTS (SELECT 1 FROM storage_writes WHERE sha256 = ${sha256}) AS used`;
+      await tx.execute('DELETE FROM storage_writes WHERE sha256 = $1 AND expires_at <= $2', [sha256, now]);
+      const [state] = await tx.query<{ used: boolean }>(
+        `
+        SELECT EXISTS (SELECT 1 FROM audio_files WHERE sha256 = $1)
+            OR EXISTS (SELECT 1 FROM storage_writes WHERE sha256 = $1) AS used`,
+        [sha256],
+      );
       if (state.used) return null;
       const until = addSeconds(now, DELETION_LEASE_SECONDS);
       // one deletion at a time: another one's live claim means it is being done
-      const claimed = await tx.$executeRaw`
-        INSERT INTO storage_deletions (sha256, claimed_until) VALUES (${sha256}, ${until})
+      const claimed = await tx.execute(
+        `
+        INSERT INTO storage_deletions (sha256, claimed_until) VALUES ($1, $2)
         ON CONFLICT (sha256) DO UPDATE SET claimed_until = EXCLUDED.claimed_until
-          WHERE storage_deletions.claimed_until <= ${now}`;
+          WHERE storage_deletions.claimed_until <= $3`,
+        [sha256, until, now],
+      );
       return claimed ? until : null;
     });
     if (!claimedUntil) return;

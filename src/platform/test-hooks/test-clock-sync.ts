@@ -1,9 +1,8 @@
-import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
-import { Client } from 'pg';
-import { AppConfig } from '../../config/config';
+import { Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { Clock } from '../clock/clock';
 import { JobsService } from '../jobs/jobs.service';
-import { PrismaService } from '../prisma/prisma.service';
+import { Database } from '../database/database';
+import type { Listener } from '../database/listener';
 
 const CHANNEL = 'test_hooks_clock';
 
@@ -17,47 +16,50 @@ const CHANNEL = 'test_hooks_clock';
  */
 @Injectable()
 export class TestClockSync implements OnModuleInit, OnModuleDestroy {
-  private readonly logger = new Logger(TestClockSync.name);
-  private client?: Client;
-  private closed = false;
-  private retry?: NodeJS.Timeout;
+  private listener?: Listener;
   private adopting: Promise<void> = Promise.resolve();
   /** The offset job time last received; undefined until the first adopt. */
   private synced?: number;
 
   constructor(
-    private readonly config: AppConfig,
-    private readonly prisma: PrismaService,
+    private readonly db: Database,
     private readonly clock: Clock,
     private readonly jobs: JobsService,
   ) {}
 
   async onModuleInit(): Promise<void> {
-    await this.prisma.$transaction(async (tx) => {
+    await this.db.transaction(async (tx) => {
       // instances booting together: one creates, the others wait and find it
-      await tx.$executeRawUnsafe(`SELECT pg_advisory_xact_lock(hashtext('test_hooks.clock'))`);
-      await tx.$executeRawUnsafe(`CREATE SCHEMA IF NOT EXISTS test_hooks`);
-      await tx.$executeRawUnsafe(`
+      await tx.execute(`SELECT pg_advisory_xact_lock(hashtext('test_hooks.clock'))`);
+      await tx.execute(`CREATE SCHEMA IF NOT EXISTS test_hooks`);
+      await tx.execute(`
         CREATE TABLE IF NOT EXISTS test_hooks.clock (
           id boolean PRIMARY KEY DEFAULT true CHECK (id),
           offset_ms bigint NOT NULL
         )`);
-      await tx.$executeRawUnsafe(
+      await tx.execute(
         `INSERT INTO test_hooks.clock (id, offset_ms) VALUES (true, 0) ON CONFLICT (id) DO NOTHING`,
       );
     });
-    await this.listen();
+    this.listener = await this.db.listen([CHANNEL], {
+      notification: (_channel, payload) => {
+        if (payload) void this.adopt(Number(payload)).catch(() => undefined);
+      },
+      // after LISTEN: a move committed meanwhile is either read here or notified
+      connected: async (db) => {
+        const [row] = await db.query<{ offset_ms: string }>('SELECT offset_ms::text FROM test_hooks.clock');
+        await this.adopt(Number(row?.offset_ms ?? 0));
+      },
+    });
   }
 
   async onModuleDestroy(): Promise<void> {
-    this.closed = true;
-    clearTimeout(this.retry);
-    await this.client?.end().catch(() => undefined);
+    await this.listener?.close();
   }
 
   /** Moves the fleet's clock forward; answers this instance's new time (already applied). */
   async advance(seconds: number): Promise<Date> {
-    const [row] = await this.prisma.sql<{ offset_ms: string }>(
+    const [row] = await this.db.query<{ offset_ms: string }>(
       `WITH c AS (UPDATE test_hooks.clock SET offset_ms = offset_ms + $1 RETURNING offset_ms)
        SELECT offset_ms::text, pg_notify('${CHANNEL}', offset_ms::text) FROM c`,
       [Math.round(seconds * 1000)],
@@ -81,40 +83,5 @@ export class TestClockSync implements OnModuleInit, OnModuleDestroy {
     });
     this.adopting = applied.catch(() => undefined);
     return applied;
-  }
-
-  private async listen(): Promise<void> {
-    const client = new Client({ connectionString: this.config.databaseUrl, keepAlive: true });
-    client.on('notification', (msg) => {
-      if (msg.payload) void this.adopt(Number(msg.payload)).catch(() => undefined);
-    });
-    const lost = () => {
-      if (this.client !== client) return;
-      this.client = undefined;
-      client.end().catch(() => undefined);
-      this.reconnectLater();
-    };
-    client.on('error', lost);
-    client.on('end', lost);
-    await client.connect();
-    await client.query(`LISTEN ${CHANNEL}`);
-    // after LISTEN: a move committed meanwhile is either read here or notified
-    const { rows } = await client.query<{ offset_ms: string }>(
-      `SELECT offset_ms::text FROM test_hooks.clock`,
-    );
-    this.client = client;
-    if (this.closed) await client.end().catch(() => undefined);
-    else await this.adopt(Number(rows[0]?.offset_ms ?? 0));
-  }
-
-  private reconnectLater(): void {
-    if (this.closed) return;
-    this.retry = setTimeout(() => {
-      this.listen().catch((err: Error) => {
-        this.logger.warn(`test clock listener: ${err.message}`);
-        this.reconnectLater();
-      });
-    }, 1000);
-    this.retry.unref();
   }
 }

@@ -4,7 +4,8 @@ import { DatabaseError, Pool } from 'pg';
 import { PgBoss, type ConstructorOptions } from 'pg-boss';
 import type { AppConfig } from '../../config/config';
 import { isDatabaseUnavailable, markConnectFailure, pgErrorOf } from './db-errors';
-import { PrismaService } from './prisma.service';
+import { PrismaService } from '../prisma/prisma.service';
+import { Database } from './database';
 import { ConnectTaggedClient, ConnectTaggedPool } from './tagged-connections';
 
 const prismaError = (code: string, originalCode: string, index: string) =>
@@ -158,16 +159,18 @@ describe('connect failures are marked where they happen', () => {
     await boss.stop({ graceful: false }).catch(() => undefined);
   });
 
-  it("PrismaService: model queries, raw queries, interactive transactions and the pool's sql()", async () => {
-    const prisma = new PrismaService({ databaseUrl: server.url, requestTimeoutMs: 5_000 } as AppConfig);
+  it("Database's statements and transactions, and Prisma's model, raw and transaction queries on its pool", async () => {
+    const database = new Database({ databaseUrl: server.url, requestTimeoutMs: 5_000 } as AppConfig);
+    const prisma = new PrismaService(database);
     try {
       await expectUnavailable(prisma.user.findFirst());
       await expectUnavailable(prisma.$queryRaw`SELECT 1`);
       await expectUnavailable(prisma.$transaction(async (tx) => tx.user.findFirst()));
-      await expectUnavailable(prisma.sql('SELECT 1'));
-      await expectUnavailable(prisma.transaction(async (tx) => tx.query('SELECT 1')));
+      await expectUnavailable(database.query('SELECT 1'));
+      await expectUnavailable(database.transaction(async (tx) => tx.query('SELECT 1')));
     } finally {
       await prisma.onModuleDestroy();
+      await database.onApplicationShutdown();
     }
   });
 });
