@@ -18,6 +18,7 @@ import { SocialModule } from './modules/social/social.module';
 import { StripeWebhooksModule } from './modules/stripe-webhooks/stripe-webhooks.module';
 import { TracksModule } from './modules/tracks/tracks.module';
 import { RadioModule } from './modules/radio/radio.module';
+import { ListeningModule } from './modules/listening/listening.module';
 import { AccessGuard } from './platform/access/access.guard';
 import { PlatformModule } from './platform/platform.module';
 import { RateLimitGuard } from './platform/rate-limit/rate-limit.guard';
@@ -48,6 +49,7 @@ export class AppModule {
         SocialModule,
         MessagingModule,
         RadioModule,
+        ListeningModule,
       ],
       providers: [
         { provide: APP_GUARD, useClass: AccessGuard },

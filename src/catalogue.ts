@@ -19,6 +19,7 @@ import { SocialErrors } from './modules/social/social.errors';
 import { MessagingErrors } from './modules/messaging/messaging.errors';
 import { BlockErrors } from './modules/social/blocks.errors';
 import { RadioErrors } from './modules/radio/radio.errors';
+import { ListeningErrors } from './modules/listening/listening.errors';
 
 /**
  * The error catalogue: every code the API answers, gathered from the modules that raise them.
@@ -54,6 +55,7 @@ export const CATALOGUE: readonly ErrorDefinition[] = (() => {
     BlockErrors,
     messaging,
     RadioErrors,
+    ListeningErrors,
   ].flatMap((set) => Object.values(set) as ErrorDefinition[]);
   const seen = new Set<string>();
   for (const e of all) {

@@ -51,6 +51,12 @@ export interface Limits {
   eventStreamsPerUser: number;
   /** how often an event stream sends its keep-alive and re-checks the credential that opened it */
   eventStreamHeartbeatSeconds: number;
+  /** how long a signed media URL (GET /tracks/:id/stream's redirect) is valid */
+  streamLinkSeconds: number;
+  /** the longest voice tag a producer may upload */
+  voiceTagSeconds: number;
+  /** a voice tag is mixed in at 0 s and every this many seconds of the tagged rendition */
+  voiceTagIntervalSeconds: number;
 }
 
 /** Injection token and type of the validated configuration. */
@@ -284,6 +290,9 @@ const LIMITS: { [K in keyof Limits]: [env: string, fallback: number, parser: Par
   processingTimeoutSeconds: ['LIMIT_PROCESSING_TIMEOUT_SECONDS', 900, int(1, 86_400)],
   eventStreamsPerUser: ['LIMIT_EVENT_STREAMS_PER_USER', 5, int(1, 1000)],
   eventStreamHeartbeatSeconds: ['LIMIT_EVENT_STREAM_HEARTBEAT_SECONDS', 25, int(1, 3600)],
+  streamLinkSeconds: ['LIMIT_STREAM_LINK_SECONDS', 300, int(10, 86_400)],
+  voiceTagSeconds: ['LIMIT_VOICE_TAG_SECONDS', 10, int(1, 60)],
+  voiceTagIntervalSeconds: ['LIMIT_VOICE_TAG_INTERVAL_SECONDS', 30, int(5, 3600)],
 };
 
 /** Every variable the application reads, for the README and for typo detection in tests. */

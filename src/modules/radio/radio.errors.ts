@@ -20,7 +20,7 @@ export const RadioErrors = defineErrors('radio', {
     status: 429,
     message: 'Already streaming elsewhere.',
     description:
-      "Starting a stream while another of the user's radio sessions is live on a different device (heartbeat within LIMIT_STREAM_HEARTBEAT_SECONDS, 60). Holds under concurrent starts on several instances.",
+      'Starting a stream — a radio session, or on-demand playback (GET /tracks/:id/stream or POST /tracks/:id/plays with a device_id) — while another device of the user is live (a radio heartbeat, stream link or play report within LIMIT_STREAM_HEARTBEAT_SECONDS, 60). The same device takes over. Holds under concurrent starts on several instances.',
   },
   radioSessionNotFound: {
     code: 'radio_session_not_found',

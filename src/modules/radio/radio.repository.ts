@@ -445,19 +445,32 @@ export class RadioRepository {
     return this.fallbackPool(rule, listener, tx);
   }
 
+  /** The session's heartbeat, which keeps its device's live stream (live-streams.ts) too. */
   async heartbeat(id: string, userId: string, at: Date): Promise<boolean> {
     const rows = await this.db.query(
-      `UPDATE radio_sessions SET last_heartbeat_at = $3, updated_at = $3
-       WHERE id = $1 AND user_id = $2 AND ended_at IS NULL RETURNING 1`,
+      `WITH s AS (
+         UPDATE radio_sessions SET last_heartbeat_at = $3, updated_at = $3
+         WHERE id = $1 AND user_id = $2 AND ended_at IS NULL RETURNING user_id, device_id
+       ), live AS (
+         UPDATE live_streams l SET last_seen_at = $3 FROM s WHERE l.user_id = s.user_id AND l.device_id = s.device_id
+       )
+       SELECT 1 FROM s`,
       [id, userId, at],
+      'radio_heartbeat',
     );
     return rows.length === 1;
   }
 
+  /** Ends the session and frees its device's live stream. */
   async end(id: string, userId: string, at: Date): Promise<boolean> {
     const rows = await this.db.query(
-      `UPDATE radio_sessions SET ended_at = $3, updated_at = $3
-       WHERE id = $1 AND user_id = $2 AND ended_at IS NULL RETURNING 1`,
+      `WITH s AS (
+         UPDATE radio_sessions SET ended_at = $3, updated_at = $3
+         WHERE id = $1 AND user_id = $2 AND ended_at IS NULL RETURNING user_id, device_id
+       ), live AS (
+         DELETE FROM live_streams l USING s WHERE l.user_id = s.user_id AND l.device_id = s.device_id
+       )
+       SELECT 1 FROM s`,
       [id, userId, at],
     );
     return rows.length === 1;

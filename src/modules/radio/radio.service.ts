@@ -23,6 +23,7 @@ import type {
   TrackPlaysDto,
 } from './dto/radio.dto';
 import { radioSessionAccess } from './radio-session-access';
+import { LiveStreams } from './live-streams';
 import { RadioErrors } from './radio.errors';
 import { type ListenRow, RadioRepository, type SessionRow } from './radio.repository';
 import { parseStationId, type StationRule } from './seed-rules';
@@ -65,6 +66,7 @@ export class RadioService {
     private readonly library: LibraryService,
     private readonly clock: Clock,
     private readonly config: AppConfig,
+    private readonly live: LiveStreams,
   ) {}
 
   // ---- sessions ---------------------------------------------------------------------------------
@@ -97,6 +99,9 @@ export class RadioService {
     await this.repo
       .transaction(async (tx) => {
         if (await this.repo.lockUserAndEndReplaceable(tx, principal.userId, dto.device_id, liveSince, now))
+          throw new AppError(RadioErrors.concurrentStreamLimit);
+        // on-demand playback on another device counts too (the listening module's streams)
+        if (!(await this.live.claim(tx, principal.userId, dto.device_id, now)))
           throw new AppError(RadioErrors.concurrentStreamLimit);
         await this.repo.insertSession(tx, session);
       })

@@ -9,7 +9,8 @@ import { trackVisibleSql } from './track-visibility';
 const COLUMNS = `
   t.id, t.owner_id, t.title, t.bpm, t.genre, t.musical_key, t.mood, t.tags, t.source::text AS source,
   t.external_url, t.format, t.duration_ms, t.sample_rate, t.channels,
-  t.processing_status::text AS processing_status, t.processing_error, t.version, t.created_at, t.updated_at,
+  t.processing_status::text AS processing_status, t.processing_error, t.loudness_lufs, t.true_peak_dbtp,
+  t.version, t.created_at, t.updated_at,
   a.id AS artist_id, a.name AS artist_name, a.slug AS artist_slug, a.verified AS artist_verified,
   f.size_bytes, (SELECT count(*)::int FROM reposts r WHERE r.track_id = t.id) AS repost_count`;
 

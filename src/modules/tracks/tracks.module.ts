@@ -10,6 +10,6 @@ import { TracksService } from './tracks.service';
   imports: [ArtistsModule, AudioModule],
   controllers: [TracksController],
   providers: [TracksRepository, TracksService, TrackProcessing],
-  exports: [TracksService],
+  exports: [TracksService, TracksRepository, TrackProcessing],
 })
 export class TracksModule {}

@@ -41,6 +41,8 @@ export interface TrackView {
   audioFile: { sizeBytes: bigint | number | string } | null;
   processingStatus: 'pending' | 'processing' | 'ready' | 'failed' | null;
   processingError: string | null;
+  loudnessLufs: number | null;
+  truePeakDbtp: number | null;
   collaborators: { userId: string; role: string; splitPercent: Prisma.Decimal | number }[];
   _count: { reposts: number };
   version: number;
@@ -65,6 +67,8 @@ interface ViewRow {
   channels: number | null;
   processing_status: TrackView['processingStatus'];
   processing_error: string | null;
+  loudness_lufs: number | null;
+  true_peak_dbtp: number | null;
   version: number;
   created_at: Date;
   updated_at: Date;
@@ -98,6 +102,8 @@ const toView = (r: ViewRow): TrackView => ({
   audioFile: r.size_bytes === null ? null : { sizeBytes: r.size_bytes },
   processingStatus: r.processing_status,
   processingError: r.processing_error,
+  loudnessLufs: r.loudness_lufs,
+  truePeakDbtp: r.true_peak_dbtp,
   collaborators: (r.collaborators ?? []).map((c) => ({
     userId: c.user_id,
     role: c.role,
@@ -120,6 +126,7 @@ const TRACK_ROW_SQL = `
     t.audio_sha256 AS "audioSha256", t.format, t.duration_ms AS "durationMs", t.sample_rate AS "sampleRate",
     t.channels, t.processing_status AS "processingStatus", t.processing_error AS "processingError",
     t.processing_attempts AS "processingAttempts", t.offers_version AS "offersVersion", t.version,
+    t.loudness_lufs AS "loudnessLufs", t.true_peak_dbtp AS "truePeakDbtp",
     t.created_at AS "createdAt", t.updated_at AS "updatedAt",
     CASE WHEN a.id IS NULL THEN NULL
          ELSE json_build_object('id', a.id, 'name', a.name, 'slug', a.slug, 'verified', a.verified) END AS artist,
@@ -169,6 +176,8 @@ export interface UploadedAudio {
 
 @Injectable()
 export class TracksRepository {
+  private readonly deletionHooks: ((tx: Tx, trackId: string) => Promise<string[]>)[] = [];
+
   constructor(
     private readonly db: Database,
     private readonly prisma: PrismaService,
@@ -327,8 +336,17 @@ export class TracksRepository {
    * failed and past their window, never paid) go with the track. Under the track's sales lock,
    * so a license being issued and the deletion take turns.
    */
+  /**
+   * Another module's objects that a track's deletion leaves unreferenced (the listening module's
+   * renditions): `hook` names them inside the deleting transaction, before the row goes; they are
+   * collected like the original file.
+   */
+  addDeletionHook(hook: (tx: Tx, trackId: string) => Promise<string[]>): void {
+    this.deletionHooks.push(hook);
+  }
+
   async delete(id: string, now: Date): Promise<boolean> {
-    let orphan: string | undefined;
+    const orphans: string[] = [];
     let deleted: boolean;
     try {
       deleted = await this.db.transaction(async (tx) => {
@@ -353,8 +371,15 @@ export class TracksRepository {
         }
         await tx.execute('DELETE FROM purchases WHERE track_id = $1', [id]);
         if (track.audioSha256) await lockObject(tx, track.audioSha256);
+        const others: string[] = [];
+        for (const hook of this.deletionHooks) others.push(...(await hook(tx, id)));
         // deleted meanwhile by a concurrent deletion (it held the sales lock first)
         if (!(await tx.execute('DELETE FROM tracks WHERE id = $1', [id]))) return false;
+        for (const sha of new Set(others)) {
+          await lockObject(tx, sha);
+          await this.keeper.scheduleCollect(tx, sha);
+          orphans.push(sha);
+        }
         const sha = track.audioSha256;
         if (sha) {
           const orphaned = await tx.execute(
@@ -365,7 +390,7 @@ export class TracksRepository {
           );
           if (orphaned) {
             await this.keeper.scheduleCollect(tx, sha);
-            orphan = sha;
+            orphans.push(sha);
           }
         }
         return true;
@@ -378,7 +403,7 @@ export class TracksRepository {
       }
       throw err;
     }
-    if (orphan) await this.keeper.collectNow(orphan);
+    for (const sha of orphans) await this.keeper.collectNow(sha);
     return deleted;
   }
 
@@ -419,13 +444,14 @@ export class TracksRepository {
    * Takes the track into processing (also again after a crash left it "processing"); null when
    * the track is gone or already finished.
    */
-  async claimForProcessing(trackId: string, at: Date): Promise<{ sha256: string } | null> {
-    const rows = await this.db.query<{ audio_sha256: string }>(
+  async claimForProcessing(trackId: string, at: Date): Promise<{ sha256: string; ownerId: string } | null> {
+    const rows = await this.db.query<{ sha256: string; ownerId: string }>(
       `UPDATE tracks SET processing_status = 'processing', processing_attempts = processing_attempts + 1, updated_at = $2
-       WHERE id = $1 AND processing_status IN ('pending', 'processing') RETURNING audio_sha256`,
+       WHERE id = $1 AND processing_status IN ('pending', 'processing')
+       RETURNING audio_sha256 AS sha256, owner_id AS "ownerId"`,
       [trackId, at],
     );
-    return rows[0] ? { sha256: rows[0].audio_sha256 } : null;
+    return rows[0] ?? null;
   }
 
   async markReady(tx: Tx, trackId: string, at: Date): Promise<void> {

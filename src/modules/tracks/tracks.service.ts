@@ -31,6 +31,9 @@ import { TracksErrors } from './tracks.errors';
 import { TrackRow, TracksRepository, type TrackView } from './tracks.repository';
 
 const MIN_DURATION_MS = 1000;
+/** the loudness players normalise to (Spotify, YouTube): replay_gain_db = this − loudness_lufs */
+const REFERENCE_LUFS = -14;
+const round2 = (x: number): number => Math.round(x * 100) / 100;
 
 export function toTrackDto(t: TrackView, withCredits = true): TrackDto {
   return {
@@ -57,6 +60,9 @@ export function toTrackDto(t: TrackView, withCredits = true): TrackDto {
         : null,
     processing_status: t.processingStatus,
     processing_error: t.processingError as TrackDto['processing_error'],
+    loudness_lufs: t.loudnessLufs === null ? null : round2(t.loudnessLufs),
+    true_peak_dbtp: t.truePeakDbtp === null ? null : round2(t.truePeakDbtp),
+    replay_gain_db: t.loudnessLufs === null ? null : round2(REFERENCE_LUFS - t.loudnessLufs),
     ...(withCredits ? { collaborators: t.collaborators.map(toCollaboratorDto) } : {}),
     repost_count: t._count.reposts,
     version: t.version,

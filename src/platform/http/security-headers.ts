@@ -38,8 +38,18 @@ export async function registerSecurityHeaders(app: NestFastifyApplication, confi
   if (config.corsOrigins.length) {
     await app.register(fastifyCors, {
       origin: config.corsOrigins,
-      methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
-      allowedHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key', 'If-Match', 'X-Request-Id'],
+      methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
+      allowedHeaders: [
+        'Authorization',
+        'Content-Type',
+        'Idempotency-Key',
+        'If-Match',
+        'If-None-Match',
+        'X-Request-Id',
+        // a web player on another origin fetching media by byte range
+        'Range',
+        'If-Range',
+      ],
       exposedHeaders: [
         'ETag',
         'X-Request-Id',
@@ -49,6 +59,9 @@ export async function registerSecurityHeaders(app: NestFastifyApplication, confi
         'Retry-After',
         'Idempotent-Replayed',
         'Location',
+        'Accept-Ranges',
+        'Content-Range',
+        'Content-Length',
       ],
       maxAge: 600,
       strictPreflight: true,

@@ -42,6 +42,12 @@ export class LocalStorage extends StorageService implements OnModuleInit {
     return createReadStream(path);
   }
 
+  async readRange(sha256: string, start: number, endInclusive: number): Promise<Readable> {
+    const path = this.objectPath(sha256);
+    await stat(path); // as in read: a missing file fails before any header is sent
+    return createReadStream(path, { start, end: endInclusive });
+  }
+
   withLocalFile<T>(sha256: string, fn: (path: string) => Promise<T>): Promise<T> {
     return fn(this.objectPath(sha256));
   }

@@ -145,6 +145,26 @@ export class S3Storage extends StorageService implements OnModuleInit, OnApplica
     return object.Body as Readable;
   }
 
+  async readRange(sha256: string, start: number, endInclusive: number): Promise<Readable> {
+    const object: GetObjectCommandOutput = await this.client.send(
+      new GetObjectCommand({
+        Bucket: this.s3.bucket,
+        Key: this.key(sha256),
+        Range: `bytes=${start}-${endInclusive}`,
+      }),
+    );
+    const body = object.Body as Readable;
+    // a server that ignores or widens the Range (S3-compatible ones differ) would have us send
+    // other bytes than the 206 announces: refuse before any header is sent
+    if (!object.ContentRange?.startsWith(`bytes ${start}-${endInclusive}/`)) {
+      body.destroy();
+      throw new Error(
+        `S3 answered ${object.ContentRange ?? 'no Content-Range'} to Range bytes=${start}-${endInclusive}`,
+      );
+    }
+    return body;
+  }
+
   async withLocalFile<T>(sha256: string, fn: (path: string) => Promise<T>): Promise<T> {
     const path = this.spoolPath();
     try {

@@ -41,6 +41,8 @@ export const lockObject = (tx: Tx, sha256: string) =>
 @Injectable()
 export class StorageKeeper implements OnModuleInit {
   private readonly logger = new Logger(StorageKeeper.name);
+  /** the tables whose `sha256` column references stored objects (`addReferences`) */
+  private readonly referencing = ['audio_files'];
 
   constructor(
     private readonly db: Database,
@@ -49,6 +51,21 @@ export class StorageKeeper implements OnModuleInit {
     private readonly jobs: JobsService,
     private readonly clock: Clock,
   ) {}
+
+  /**
+   * Declares another table whose `sha256` column references stored objects (the listening
+   * module's renditions and voice tags): an object is present, and never collected, while any
+   * of them references it.
+   */
+  addReferences(table: string): void {
+    if (!/^[a-z_][a-z0-9_]*$/.test(table)) throw new Error(`not a table name: ${table}`);
+    if (!this.referencing.includes(table)) this.referencing.push(table);
+  }
+
+  /** SQL: whether any referencing table holds the object `$1` */
+  private referenced(): string {
+    return `(${this.referencing.map((t) => `EXISTS (SELECT 1 FROM ${t} WHERE sha256 = $1)`).join(' OR ')})`;
+  }
 
   onModuleInit(): void {
     this.jobs.register<{ sha256: string }>({
@@ -83,7 +100,7 @@ export class StorageKeeper implements OnModuleInit {
         const [state] = await tx.query<{ deleting: boolean; present: boolean }>(
           `
           SELECT EXISTS (SELECT 1 FROM storage_deletions WHERE sha256 = $1 AND claimed_until > $2) AS deleting,
-                 EXISTS (SELECT 1 FROM audio_files WHERE sha256 = $1) AS present`,
+                 ${this.referenced()} AS present`,
           [sha256, now],
         );
         if (state.deleting) return null;
@@ -149,7 +166,7 @@ export class StorageKeeper implements OnModuleInit {
       await tx.execute('DELETE FROM storage_writes WHERE sha256 = $1 AND expires_at <= $2', [sha256, now]);
       const [state] = await tx.query<{ used: boolean }>(
         `
-        SELECT EXISTS (SELECT 1 FROM audio_files WHERE sha256 = $1)
+        SELECT ${this.referenced()}
             OR EXISTS (SELECT 1 FROM storage_writes WHERE sha256 = $1) AS used`,
         [sha256],
       );

@@ -39,8 +39,11 @@ export abstract class StorageService {
     await mkdir(this.spoolDir, { recursive: true });
   }
 
-  /** A fresh path in the spool (for a received upload or a copy to read locally). */
-  protected spoolPath(): string {
+  /**
+   * A fresh path in the spool (for a received upload or a copy to read locally, or a file made
+   * here — a stream rendition — that `put` then stores: the spool is on the storage's filesystem).
+   */
+  spoolPath(): string {
     return join(this.spoolDir, randomUUID());
   }
 
@@ -82,6 +85,13 @@ export abstract class StorageService {
 
   /** The object as a stream (the download proxy). */
   abstract read(sha256: string): Promise<Readable>;
+
+  /**
+   * The bytes `start`..`endInclusive` of the object as a stream (a `Range` request's answer,
+   * never the whole object in memory). The caller has checked the range against the object's
+   * size: 0 ≤ start ≤ endInclusive < size.
+   */
+  abstract readRange(sha256: string, start: number, endInclusive: number): Promise<Readable>;
 
   /** Runs `fn` with a local file holding the object (a spool copy for S3, removed afterwards). */
   abstract withLocalFile<T>(sha256: string, fn: (path: string) => Promise<T>): Promise<T>;

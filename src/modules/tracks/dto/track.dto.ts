@@ -245,6 +245,12 @@ export class TrackDto {
    * null unless `processing_status` is `failed`.
    */
   processing_error!: 'corrupt_audio' | 'unsupported_audio' | 'internal_error' | null;
+  /** integrated loudness (ITU-R BS.1770 / EBU R128) in LUFS; null until measured or for an external link */
+  loudness_lufs!: number | null;
+  /** true peak (4× oversampled) in dBTP; null until measured */
+  true_peak_dbtp!: number | null;
+  /** the gain a player applies to play the track at −14 LUFS (Spotify's and YouTube's reference): −14 − loudness_lufs; renditions are not altered */
+  replay_gain_db!: number | null;
   collaborators?: CollaboratorDto[];
   /** how many users reposted the track */
   repost_count!: number;
