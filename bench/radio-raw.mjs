@@ -52,7 +52,7 @@ async function advance(s) {
   try {
     const [row] = await sql(
       ADVANCE_SQL,
-      [s.id, s.userId, current, next, at, s.currentTrackId, s.nextTrackId, id('lsn')],
+      [s.id, s.userId, current, next, at, s.currentTrackId, s.nextTrackId, id('lsn'), s.currentStartedAt],
       'radio_advance',
     );
     if (row?.advanced !== 1) return null;

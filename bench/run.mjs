@@ -52,6 +52,7 @@ const WORKLOADS = {
   playlists: () => import('./workloads/playlists.mjs'),
   feed: () => import('./workloads/feed.mjs'),
   radio: () => import('./workloads/radio.mjs'),
+  listening: () => import('./workloads/listening.mjs'),
   memory: () => import('./workloads/memory.mjs'),
 };
 /** Left out of --quick unless named (a 60 s load is the point of it). */

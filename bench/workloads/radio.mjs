@@ -266,7 +266,8 @@ export default async function radio() {
                   (SELECT COALESCE(sum(plays), 0) FROM track_play_counts)::int AS counted`,
         )
       ).rows[0];
-      check(plays === counted, `${s.size} tracks: play counts add up to the listens (${counted} / ${plays})`);
+      // a play counts only once heard 30 s (the listening rule): never more counts than listens
+      check(counted <= plays, `${s.size} tracks: no more play counts than listens (${counted} / ${plays})`);
     }
   } finally {
     for (const s of sizes) {

@@ -227,11 +227,16 @@ export async function checkInvariants(
     (extra.storageDir ? () => Promise.resolve(localObjects(extra.storageDir!)) : undefined);
   if (list) {
     const objects = new Set(await list());
+    // every row that references a stored object: originals, stream renditions, voice tags
     const rows = new Set(
-      (await db.query<{ sha256: string }>('SELECT sha256 FROM audio_files')).rows.map((r) => r.sha256),
+      (
+        await db.query<{ sha256: string }>(
+          `SELECT sha256 FROM audio_files UNION SELECT sha256 FROM track_renditions UNION SELECT sha256 FROM voice_tags`,
+        )
+      ).rows.map((r) => r.sha256),
     );
     results.push({
-      name: 'storage: every audio row has its object',
+      name: 'storage: every audio row (original, rendition, voice tag) has its object',
       examined: rows.size,
       violations: [...rows].filter((s) => !objects.has(s)),
     });

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Database, type Db, type Tx } from '../../platform/database/database';
 import { lockObject, StorageKeeper } from '../../platform/storage/storage-keeper';
+import { countPlaySql } from '../radio/play-counts';
 import { notBlockedEitherWay } from '../social/blocks.sql';
 import type { TrackVisibilityFacts } from '../tracks/track-visibility';
 
@@ -265,10 +266,10 @@ export class ListeningRepository {
   // ---- plays ----------------------------------------------------------------------------------
 
   /**
-   * Records a listen and, when it qualifies (`countable`), counts it — at most once per listener
-   * and track per `windowSeconds`: one statement, whose conditional upsert of the listener's
-   * window row decides under concurrency (the row's lock makes concurrent reports take turns,
-   * and only the first finds the window open). Returns whether it counted and the play count.
+   * Records a listen (the history keeps what was started) and counts it by the one play-count
+   * rule (radio/play-counts.ts: ≥ 30 s or the whole track, once per listener and track per 10
+   * minutes, never the owner's or a collaborator's) — one statement, so concurrent reports of one
+   * listen count once. Returns whether it counted and the track's play count.
    */
   async recordPlay(p: {
     id: string;
@@ -276,28 +277,17 @@ export class ListeningRepository {
     trackId: string;
     source: string;
     playedSeconds: number;
-    countable: boolean;
-    windowSeconds: number;
     at: Date;
   }): Promise<{ counted: boolean; plays: number }> {
     const [row] = await this.db.query<{ counted: boolean; plays: string | null }>(
-      `WITH w AS (
-         INSERT INTO play_windows AS pw (user_id, track_id, counted_at)
-         SELECT $2, $3, $6 WHERE $7::boolean
-         ON CONFLICT (user_id, track_id) DO UPDATE SET counted_at = EXCLUDED.counted_at
-           WHERE pw.counted_at <= EXCLUDED.counted_at - make_interval(secs => $8)
-         RETURNING 1
-       ), c AS (
-         INSERT INTO track_play_counts AS pc (track_id, plays) SELECT $3, 1 FROM w
-         ON CONFLICT (track_id) DO UPDATE SET plays = pc.plays + 1
-         RETURNING plays
-       ), l AS (
+      `WITH ${countPlaySql({ user: '$2', track: '$3', heardSeconds: '$5::int', at: '$6' })},
+       l AS (
          INSERT INTO listens (id, user_id, track_id, created_at, source, played_seconds, counted)
-         VALUES ($1, $2, $3, $6, $4, $5, EXISTS (SELECT 1 FROM w))
+         VALUES ($1, $2, $3, $6, $4, $5, EXISTS (SELECT 1 FROM play_w))
        )
-       SELECT EXISTS (SELECT 1 FROM w) AS counted,
-              COALESCE((SELECT plays FROM c), (SELECT plays FROM track_play_counts WHERE track_id = $3), 0)::text AS plays`,
-      [p.id, p.userId, p.trackId, p.source, p.playedSeconds, p.at, p.countable, p.windowSeconds],
+       SELECT EXISTS (SELECT 1 FROM play_w) AS counted,
+              COALESCE((SELECT plays FROM play_c), (SELECT plays FROM track_play_counts WHERE track_id = $3), 0)::text AS plays`,
+      [p.id, p.userId, p.trackId, p.source, p.playedSeconds, p.at],
       'listening_record_play',
     );
     return { counted: row.counted, plays: Number(row.plays ?? 0) };

@@ -27,10 +27,6 @@ import { probeVoiceTag } from './media/voice-tag';
 import { playerPage } from './player-page';
 import { RENDER_TAGGED_JOB, taggedJobKey } from './renditions';
 
-/** A play counts when at least this much was heard (or the whole track, if shorter)… */
-const QUALIFYING_SECONDS = 30;
-/** …at most once per listener and track in this window. */
-const PLAY_WINDOW_SECONDS = 600;
 /** the device of a signed-in caller who names none */
 const DEFAULT_DEVICE = 'default';
 /** a voice tag file is refused beyond this many bytes before it is decoded (10 s of 192 kHz 32-bit stereo) */
@@ -152,16 +148,12 @@ export class ListeningService {
     if (!(await this.live.claim(this.db, principal.userId, dto.device_id, now))) {
       throw new AppError(RadioErrors.concurrentStreamLimit);
     }
-    const needed = Math.min(QUALIFYING_SECONDS, Math.floor((track.durationMs ?? 0) / 1000));
-    const countable = !trackAccess.can(principal, 'credited', track) && dto.played_seconds >= needed;
     const result = await this.repo.recordPlay({
       id: newId('lsn'),
       userId: principal.userId,
       trackId,
       source: dto.source,
       playedSeconds: dto.played_seconds,
-      countable,
-      windowSeconds: PLAY_WINDOW_SECONDS,
       at: now,
     });
     return { counted: result.counted, play_count: result.plays };

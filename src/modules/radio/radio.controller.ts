@@ -61,7 +61,7 @@ export class RadioController {
   @Idempotent()
   @ApiOperation({
     summary: 'Start listening to a station on a device',
-    description: `201 with the session, its current track and the upcoming one. One live stream per user: when another of the caller’s sessions is live on a different device (a heartbeat within LIMIT_STREAM_HEARTBEAT_SECONDS, 60 s by the server’s clock) → concurrent_stream_limit; a session on the same device is taken over (ended), and one whose heartbeat lapsed is replaced. Holds under concurrent starts on any number of instances. Each track that starts playing is recorded in the listening history (GET /me/listens) and in the track’s play count. ${PLAYABLE_NOTE}`,
+    description: `201 with the session, its current track and the upcoming one. One live stream per user, across radio and on-demand playback: when another device of the caller is live (a radio heartbeat, a stream link or a play report within LIMIT_STREAM_HEARTBEAT_SECONDS, 60 s by the server’s clock) → concurrent_stream_limit; a session on the same device is taken over (ended), and one whose heartbeat lapsed is replaced. Holds under concurrent starts on any number of instances. Each track that starts playing is recorded in the listening history (GET /me/listens); it counts toward the track’s play count when it played at least 30 s (or to its end) before next or skip, once per listener and track per 10 minutes, never for its owner or a credited collaborator — the rule of POST /tracks/{id}/plays. ${PLAYABLE_NOTE}`,
   })
   @ApiErrors(RadioErrors.stationNotFound, RadioErrors.concurrentStreamLimit)
   start(@CurrentPrincipal() principal: Principal, @Body() dto: StartSessionDto): Promise<RadioSessionDto> {

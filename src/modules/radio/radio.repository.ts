@@ -11,6 +11,7 @@ import { Prisma } from '@prisma/client';
 import { type Keyset, olderThan } from '../../platform/pagination/pagination';
 import { Database, type Db, type Tx } from '../../platform/database/database';
 import { PrismaService } from '../../platform/prisma/prisma.service';
+import { countPlaySql } from './play-counts';
 import type { StationRule } from './seed-rules';
 
 /**
@@ -114,11 +115,13 @@ export const ADVANCE_SQL = `WITH adv AS (
     INSERT INTO listens (id, user_id, track_id, session_id, created_at)
     SELECT $8, user_id, current_track_id, $1, $5 FROM adv WHERE current_track_id IS NOT NULL
     RETURNING track_id
-  ), counted AS (
-    INSERT INTO track_play_counts (track_id, plays) SELECT track_id, 1 FROM listen
-    ON CONFLICT (track_id) DO UPDATE SET plays = track_play_counts.plays + 1
-    RETURNING 1
-  )
+  ), ${countPlaySql({
+    user: '$2',
+    track: '$6::text',
+    heardSeconds: 'floor(extract(epoch FROM ($5::timestamptz - $9::timestamptz)))',
+    at: '$5',
+    gate: 'adv',
+  })}
   SELECT (SELECT count(*) FROM adv)::int AS advanced`;
 
 /**
@@ -344,12 +347,9 @@ export class RadioRepository {
                                      next_track_id, last_heartbeat_at, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5::jsonb, $6, $9, $7, $9, $9, $9)
          RETURNING id, user_id, current_track_id
-       ), listen AS (
-         INSERT INTO listens (id, user_id, track_id, session_id, created_at)
-         SELECT $8, user_id, current_track_id, id, $9 FROM session RETURNING track_id
        )
-       INSERT INTO track_play_counts (track_id, plays) SELECT track_id, 1 FROM listen
-       ON CONFLICT (track_id) DO UPDATE SET plays = track_play_counts.plays + 1`,
+       INSERT INTO listens (id, user_id, track_id, session_id, created_at)
+       SELECT $8, user_id, current_track_id, id, $9 FROM session`,
       [
         s.id,
         s.userId,
@@ -414,7 +414,8 @@ export class RadioRepository {
     a: {
       sessionId: string;
       userId: string;
-      expected: { current: string | null; next: string | null };
+      /** what the session plays now, and since when (the play of `current` counts by how long it was heard) */
+      expected: { current: string | null; next: string | null; startedAt: Date };
       current: string | null;
       next: string | null;
       listenId: string;
@@ -424,7 +425,17 @@ export class RadioRepository {
   ): Promise<boolean> {
     const rows = await (tx ?? this.db).query<{ advanced: number }>(
       ADVANCE_SQL,
-      [a.sessionId, a.userId, a.current, a.next, a.at, a.expected.current, a.expected.next, a.listenId],
+      [
+        a.sessionId,
+        a.userId,
+        a.current,
+        a.next,
+        a.at,
+        a.expected.current,
+        a.expected.next,
+        a.listenId,
+        a.expected.startedAt,
+      ],
       'radio_advance',
     );
     return rows[0]?.advanced === 1;

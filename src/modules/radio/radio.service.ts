@@ -253,7 +253,7 @@ export class RadioService {
         {
           sessionId: s.id,
           userId: s.userId,
-          expected: { current: s.currentTrackId, next: s.nextTrackId },
+          expected: { current: s.currentTrackId, next: s.nextTrackId, startedAt: s.currentStartedAt },
           current,
           next,
           listenId: newId('lsn'),

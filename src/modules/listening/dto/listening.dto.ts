@@ -35,11 +35,14 @@ export class PeaksQueryDto {
 
 /** BBC audiowaveform's JSON (version 2), which peaks.js and wavesurfer.js draw as it is. */
 export class PeaksDto {
-  version!: 2;
-  channels!: 1;
+  /** always 2 */
+  version!: number;
+  /** always 1: min and max over the audio's channels */
+  channels!: number;
   sample_rate!: number;
   samples_per_pixel!: number;
-  bits!: 8;
+  /** always 8: values −128..127 */
+  bits!: number;
   /** how many pixels: `data` holds `length` min,max pairs (−128..127) */
   length!: number;
   data!: number[];
