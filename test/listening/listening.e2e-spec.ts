@@ -5,6 +5,7 @@ import { piece, wav } from '../support/audio';
 import { expectError } from '../support/expect-error';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { registerUser, type TestUser } from '../support/users';
+import { Renditions } from '../../src/modules/listening/renditions';
 
 const API = '/api/v1';
 
@@ -263,6 +264,25 @@ describe('listening', () => {
     expect((await db.query('SELECT 1 FROM track_peaks WHERE track_id = $1', [doomed.id])).rows).toHaveLength(
       0,
     );
+  });
+
+  it('uploads made before listening existed get their renditions from the backfill job', async () => {
+    const old = await readyTrack(t, owner, wav(piece(31, 3)));
+    // as the listening migration leaves them: pending, without renditions or peaks, untouched for a while
+    await db.query('DELETE FROM track_renditions WHERE track_id = $1', [old.id]);
+    await db.query('DELETE FROM track_peaks WHERE track_id = $1', [old.id]);
+    await db.query(
+      `UPDATE tracks SET processing_status = 'pending', loudness_lufs = NULL, updated_at = now() - interval '1 day' WHERE id = $1`,
+      [old.id],
+    );
+    expectError(await stream(fan, old.id, 'fan-phone'), 404, 'track_not_found');
+    expectError(await stream(owner, old.id, 'studio'), 409, 'stream_not_ready');
+    await t.app.get(Renditions).backfill();
+    await t.drain();
+    const after = await t.http.get(`${API}/tracks/${old.id}`).expect(200);
+    expect(after.body).toMatchObject({ processing_status: 'ready', loudness_lufs: expect.any(Number) });
+    await stream(fan, old.id, 'fan-phone').expect(302);
+    await t.http.get(`${API}/tracks/${old.id}/peaks`).expect(200);
   });
 
   async function playCount(trackId: string): Promise<number> {

@@ -109,13 +109,16 @@ const SQL: SqlCheck[] = [
           WHERE p.status = 'refunded' AND l.status = 'active'`,
   },
   {
-    // the counter is kept by the statement that records a play (no constraint ties them)
-    name: 'radio: play counts = listens',
+    // the counter is kept by the statement that records or ends a play (no constraint ties them):
+    // a play counts only once heard 30 s (radio/play-counts.ts), so never more counts than listens,
+    // and never fewer than the on-demand listens recorded as counted
+    name: 'plays: counted on-demand listens ≤ play count ≤ listens',
     examined: `SELECT count(*)::int AS n FROM listens`,
-    sql: `SELECT COALESCE(c.track_id, l.track_id) AS track_id, c.plays, l.n AS listens
+    sql: `SELECT COALESCE(c.track_id, l.track_id) AS track_id, c.plays, l.n AS listens, l.counted
           FROM track_play_counts c
-          FULL JOIN (SELECT track_id, count(*)::int AS n FROM listens GROUP BY track_id) l ON l.track_id = c.track_id
-          WHERE COALESCE(c.plays, 0) <> COALESCE(l.n, 0)`,
+          FULL JOIN (SELECT track_id, count(*)::int AS n, count(*) FILTER (WHERE counted)::int AS counted
+                     FROM listens GROUP BY track_id) l ON l.track_id = c.track_id
+          WHERE COALESCE(c.plays, 0) > COALESCE(l.n, 0) OR COALESCE(c.plays, 0) < COALESCE(l.counted, 0)`,
   },
   {
     name: 'radio: every session has its first play, every play is its session listener’s',

@@ -227,7 +227,7 @@ export class ListeningRepository {
   /** The producer's uploaded tracks that have a clean rendition (the ones a tag change re-renders). */
   async renderedTracksOf(ownerId: string, db: Db = this.db): Promise<string[]> {
     const rows = await db.query<{ id: string }>(
-      `SELECT t.id FROM tracks t WHERE t.owner_id = $1 AND t.source = 'upload'
+      `SELECT t.id FROM tracks t WHERE t.owner_id = $1
          AND EXISTS (SELECT 1 FROM track_renditions r WHERE r.track_id = t.id AND r.kind = 'clean')`,
       [ownerId],
     );
@@ -254,7 +254,7 @@ export class ListeningRepository {
    */
   async unrendered(limit: number, before: Date): Promise<string[]> {
     const rows = await this.db.query<{ id: string }>(
-      `SELECT t.id FROM tracks t WHERE t.source = 'upload' AND t.processing_status = 'pending'
+      `SELECT t.id FROM tracks t WHERE t.audio_sha256 IS NOT NULL AND t.processing_status = 'pending'
          AND t.updated_at < $2
          AND NOT EXISTS (SELECT 1 FROM track_renditions r WHERE r.track_id = t.id)
        ORDER BY t.created_at LIMIT $1`,
