@@ -135,8 +135,14 @@ describe('invariants of the chaos run and the fleet spec', () => {
     );
     // fewer counts than the listens recorded as counted
     await db.query(`INSERT INTO track_play_counts (track_id, plays) VALUES ('trk_1', 1)`);
-    let r = check(await checkInvariants(db, LIMITS), 'plays: counted on-demand listens ≤ play count ≤ listens');
-    expect(r).toMatchObject({ examined: 2, violations: [{ track_id: 'trk_1', plays: '1', listens: 2, counted: 2 }] });
+    let r = check(
+      await checkInvariants(db, LIMITS),
+      'plays: counted on-demand listens ≤ play count ≤ listens',
+    );
+    expect(r).toMatchObject({
+      examined: 2,
+      violations: [{ track_id: 'trk_1', plays: '1', listens: 2, counted: 2 }],
+    });
     // more counts than listens
     await db.query(`UPDATE track_play_counts SET plays = 3`);
     r = check(await checkInvariants(db, LIMITS), 'plays: counted on-demand listens ≤ play count ≤ listens');
