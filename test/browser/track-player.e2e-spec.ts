@@ -1,5 +1,5 @@
 import type { Browser, Page } from 'playwright-core';
-import { piece, wav } from '../support/audio';
+import { piece, toneWav, wav } from '../support/audio';
 import { readyTrack } from '../support/catalog';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { registerUser, type TestUser } from '../support/users';
@@ -12,18 +12,6 @@ interface AudioLike {
   duration: number;
 }
 declare const document: { getElementById(id: string): unknown };
-
-/** A short 3 kHz tone: a voice tag. */
-function toneWav(seconds: number): Buffer {
-  const rate = 44100;
-  const samples = new Int16Array(Math.round(seconds * rate) * 2);
-  for (let i = 0; i < samples.length / 2; i++) {
-    const v = Math.round(Math.sin((2 * Math.PI * 3000 * i) / rate) * 12000);
-    samples[2 * i] = v;
-    samples[2 * i + 1] = v;
-  }
-  return wav({ sampleRate: rate, channels: 2, samples });
-}
 
 /**
  * Playback in a real browser (Debian's Chromium): the app's track page plays GET /tracks/:id/stream

@@ -1,26 +1,13 @@
 import { Client } from 'pg';
 import type { Response } from 'superagent';
 import { readyTrack, upload } from '../support/catalog';
-import { piece, wav } from '../support/audio';
+import { piece, toneWav, wav } from '../support/audio';
 import { expectError } from '../support/expect-error';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { registerUser, type TestUser } from '../support/users';
 import { Renditions } from '../../src/modules/listening/renditions';
 
 const API = '/api/v1';
-
-/** A 2-second 3 kHz tone as a WAV: a voice tag that is easy to find in the tagged rendition. */
-function toneWav(seconds: number, hz = 3000): Buffer {
-  const rate = 44100;
-  const n = Math.round(seconds * rate);
-  const samples = new Int16Array(n * 2);
-  for (let i = 0; i < n; i++) {
-    const v = Math.round(Math.sin((2 * Math.PI * hz * i) / rate) * 12000);
-    samples[2 * i] = v;
-    samples[2 * i + 1] = v;
-  }
-  return wav({ sampleRate: rate, channels: 2, samples });
-}
 
 describe('listening', () => {
   let t: TestApp;

@@ -6,6 +6,19 @@
 
 import type { Pcm } from '../../src/seed/generated-audio';
 export { piece, wav, type Pcm } from '../../src/seed/generated-audio';
+import { wav as wavOf } from '../../src/seed/generated-audio';
+
+/** A stereo sine at `hz` as a WAV: a voice tag that is easy to find in a tagged rendition. */
+export function toneWav(seconds: number, hz = 3000): Buffer {
+  const rate = 44100;
+  const samples = new Int16Array(Math.round(seconds * rate) * 2);
+  for (let i = 0; i < samples.length / 2; i++) {
+    const v = Math.round(Math.sin((2 * Math.PI * hz * i) / rate) * 12000);
+    samples[2 * i] = v;
+    samples[2 * i + 1] = v;
+  }
+  return wavOf({ sampleRate: rate, channels: 2, samples });
+}
 
 /** IEEE 754 80-bit extended, as AIFF stores its sample rate. */
 function extended80(value: number): Buffer {

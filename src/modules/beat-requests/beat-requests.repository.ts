@@ -29,6 +29,11 @@ export type BeatRequestRow = BeatRequest & { _count: { submissions: number } };
 export type LockedRequest = Pick<BeatRequest, 'id' | 'ownerId' | 'expiresAt' | 'tokenCost'>;
 const WITH_COUNT = { _count: { select: { submissions: true } } } as const;
 
+/** The head of a new request's insert: plain (`create`) or after the debit (`createPaid`). */
+// the text stays as bench/requests-raw.mjs sends it (the baseline's statements are compared)
+const INSERT_REQUEST = `INSERT INTO beat_requests (id, owner_id, title, description, reference_track_url, genres, bpm_min, bpm_max,
+                                  musical_key, mood, duration_hours, token_cost, renewals, expires_at, created_at, updated_at)`;
+
 @Injectable()
 export class BeatRequestsRepository {
   constructor(
@@ -42,8 +47,7 @@ export class BeatRequestsRepository {
 
   async create(tx: Tx, r: BeatRequest): Promise<void> {
     await tx.execute(
-      `INSERT INTO beat_requests (id, owner_id, title, description, reference_track_url, genres, bpm_min, bpm_max,
-                                  musical_key, mood, duration_hours, token_cost, renewals, expires_at, created_at, updated_at)
+      `${INSERT_REQUEST}
        VALUES ($1, $2, $3, $4, $5, $6::text[], $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
       [
         r.id,
@@ -74,8 +78,7 @@ export class BeatRequestsRepository {
   async createPaid(r: BeatRequest, debit: { period: string; note: string }): Promise<boolean> {
     const inserted = await this.db.execute(
       `WITH ${DEBIT_SQL}
-       INSERT INTO beat_requests (id, owner_id, title, description, reference_track_url, genres, bpm_min, bpm_max,
-                                  musical_key, mood, duration_hours, token_cost, renewals, expires_at, created_at, updated_at)
+       ${INSERT_REQUEST}
        SELECT $6, $1, $8, $9, $10, $11::text[], $12::int, $13::int, $14, $15, $16::int, $3, 0, $17, $4, $4
        FROM debited`,
       [

@@ -16,6 +16,7 @@ export interface RenditionRef {
 /** What deciding who hears which rendition of a track reads, in one statement. */
 export interface StreamFacts extends TrackVisibilityFacts {
   id: string;
+  title: string;
   durationMs: number | null;
   /** the owner and the caller blocked each other (either way) */
   blocked: boolean;
@@ -40,7 +41,7 @@ const RENDITION_JSON = (kind: string) => `(SELECT json_build_object('sha256', r.
 
 /** `$1` the track, `$2` the caller ('' when anonymous). */
 const STREAM_FACTS_SQL = `
-  SELECT t.id, t.owner_id AS "ownerId", t.source::text AS source, t.processing_status::text AS "processingStatus",
+  SELECT t.id, t.title, t.owner_id AS "ownerId", t.source::text AS source, t.processing_status::text AS "processingStatus",
     t.duration_ms AS "durationMs",
     COALESCE((SELECT json_agg(json_build_object('userId', c.user_id)) FROM track_collaborators c
               WHERE c.track_id = t.id), '[]'::json) AS collaborators,
@@ -97,11 +98,6 @@ export class ListeningRepository {
       'listening_rendition',
     );
     return row ?? null;
-  }
-
-  async title(trackId: string): Promise<string | null> {
-    const [row] = await this.db.query<{ title: string }>('SELECT title FROM tracks WHERE id = $1', [trackId]);
-    return row?.title ?? null;
   }
 
   /** Whether a media link's caller may still use it: the account exists and is not suspended. */

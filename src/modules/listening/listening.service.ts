@@ -161,9 +161,8 @@ export class ListeningService {
 
   /** The track page: what GET /tracks/:id shows anyone who may see it. */
   async playerPage(principal: Principal | undefined, trackId: string): Promise<string> {
-    hearable(principal, await this.repo.streamFacts(trackId, principal?.userId));
-    const title = await this.repo.title(trackId);
-    return playerPage({ id: trackId, title: title ?? 'Track' });
+    const track = hearable(principal, await this.repo.streamFacts(trackId, principal?.userId));
+    return playerPage(track);
   }
 
   // ---- voice tags -----------------------------------------------------------------------------

@@ -28,9 +28,4 @@ export class LiveStreams {
     );
     return rows.length > 0;
   }
-
-  /** The device stopped streaming (a radio session ended): another device may start at once. */
-  async release(db: Db, userId: string, deviceId: string): Promise<void> {
-    await db.execute('DELETE FROM live_streams WHERE user_id = $1 AND device_id = $2', [userId, deviceId]);
-  }
 }

@@ -22,6 +22,18 @@ export const MAX_PIXELS = 4_000;
 /** 16-bit sample to 8 bits as audiowaveform does (`>> 8`): −32768..32767 → −128..127, monotonic. */
 const to8 = (sample16: number) => sample16 >> 8;
 
+/** Output pixel `at` ← the min of mins and max of maxes of pixels [start, end) of `from`. */
+function foldSpan(from: ArrayLike<number>, start: number, end: number, to: number[], at: number): void {
+  let min = 127;
+  let max = -128;
+  for (let j = start; j < end; j++) {
+    min = Math.min(min, from[2 * j]);
+    max = Math.max(max, from[2 * j + 1]);
+  }
+  to[2 * at] = min;
+  to[2 * at + 1] = max;
+}
+
 /**
  * Builds peaks from interleaved signed 16-bit little-endian PCM fed in chunks of any size (a chunk
  * may end inside a sample or a frame). Memory is two bytes per pixel, never the audio.
@@ -123,14 +135,7 @@ export class PeaksBuilder {
     const length = Math.ceil(this.length / factor);
     const data = new Array<number>(2 * length);
     for (let i = 0; i < length; i++) {
-      let min = 127;
-      let max = -128;
-      for (let j = i * factor; j < Math.min(this.length, (i + 1) * factor); j++) {
-        min = Math.min(min, this.pixels[2 * j]);
-        max = Math.max(max, this.pixels[2 * j + 1]);
-      }
-      data[2 * i] = min;
-      data[2 * i + 1] = max;
+      foldSpan(this.pixels, i * factor, Math.min(this.length, (i + 1) * factor), data, i);
     }
     return {
       version: 2,
@@ -161,15 +166,7 @@ export function resamplePeaks(peaks: Peaks, pixels: number): Peaks {
   if (L > 0) {
     for (let i = 0; i < pixels; i++) {
       const start = Math.floor((i * L) / pixels);
-      const end = Math.max(start + 1, Math.floor(((i + 1) * L) / pixels));
-      let min = 127;
-      let max = -128;
-      for (let j = start; j < end; j++) {
-        min = Math.min(min, peaks.data[2 * j]);
-        max = Math.max(max, peaks.data[2 * j + 1]);
-      }
-      data[2 * i] = min;
-      data[2 * i + 1] = max;
+      foldSpan(peaks.data, start, Math.max(start + 1, Math.floor(((i + 1) * L) / pixels)), data, i);
     }
   }
   return {
