@@ -124,8 +124,18 @@ export class ListeningRepository {
 
   /**
    * Replaces the track's rendition of `kind` (the object it replaces is collected once this
-   * commits, if nothing else references it). Returns the replaced object, if any.
+   * commits, if nothing else references it).
    */
+  /**
+   * The track's row lock, taken first by every transaction that writes its renditions (its
+   * processing, a re-render, a tag's removal) — before any object lock, as a deletion takes them:
+   * they take turns, so the one that replaces an object always reads it and has it collected.
+   */
+  async lockTrack(tx: Tx, trackId: string): Promise<void> {
+    await tx.query('SELECT 1 FROM tracks WHERE id = $1 FOR UPDATE', [trackId]);
+  }
+
+  /** Under lockTrack. */
   async putRendition(tx: Tx, trackId: string, r: NewRendition, at: Date): Promise<void> {
     const [old] = await tx.query<{ sha256: string }>(
       `SELECT sha256 FROM track_renditions WHERE track_id = $1 AND kind = $2 FOR UPDATE`,
@@ -144,6 +154,7 @@ export class ListeningRepository {
 
   /** Removes the track's tagged rendition (its producer removed the tag). */
   async dropTagged(tx: Tx, trackId: string): Promise<void> {
+    await this.lockTrack(tx, trackId);
     const [old] = await tx.query<{ sha256: string }>(
       `DELETE FROM track_renditions WHERE track_id = $1 AND kind = 'tagged' RETURNING sha256`,
       [trackId],

@@ -171,6 +171,7 @@ export class Renditions implements OnModuleInit, OnApplicationBootstrap {
 
   private async store(tx: Tx, trackId: string, r: Rendered): Promise<void> {
     const at = this.clock.now();
+    await this.repo.lockTrack(tx, trackId);
     for (const rendition of r.renditions) {
       await this.keeper.commit(tx, rendition.staged);
       await this.repo.putRendition(tx, trackId, rendition, at);
@@ -217,6 +218,7 @@ export class Renditions implements OnModuleInit, OnApplicationBootstrap {
     const tagged = rendered.renditions.find((r) => r.kind === 'tagged');
     try {
       const stored = await this.repo.transaction(async (tx) => {
+        await this.repo.lockTrack(tx, trackId);
         const current = await this.repo.voiceTag(source.ownerId, tx);
         if (!tagged || current?.sha256 !== tagged.voiceTag) return false;
         await this.keeper.commit(tx, tagged.staged);
