@@ -7,7 +7,12 @@ const { StripeFake } = loadTs(join(ROOT, 'test/support/stripe-fake.ts'));
 const fake = new StripeFake();
 const url = await fake.start();
 process.stdout.write(
-  JSON.stringify({ url, secretKey: fake.secretKey, webhookSecret: fake.webhookSecret }) + '\n',
+  JSON.stringify({
+    url,
+    secretKey: fake.secretKey,
+    webhookSecret: fake.webhookSecret,
+    connectWebhookSecret: fake.connectWebhookSecret,
+  }) + '\n',
 );
 // keep its memory flat over long runs: the benchmark builds its own events
 setInterval(() => fake.events.splice(0), 1000).unref();

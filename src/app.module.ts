@@ -19,6 +19,7 @@ import { StripeWebhooksModule } from './modules/stripe-webhooks/stripe-webhooks.
 import { TracksModule } from './modules/tracks/tracks.module';
 import { RadioModule } from './modules/radio/radio.module';
 import { ListeningModule } from './modules/listening/listening.module';
+import { EarningsModule } from './modules/earnings/earnings.module';
 import { AccessGuard } from './platform/access/access.guard';
 import { PlatformModule } from './platform/platform.module';
 import { RateLimitGuard } from './platform/rate-limit/rate-limit.guard';
@@ -50,6 +51,7 @@ export class AppModule {
         MessagingModule,
         RadioModule,
         ListeningModule,
+        EarningsModule,
       ],
       providers: [
         { provide: APP_GUARD, useClass: AccessGuard },

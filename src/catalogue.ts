@@ -8,7 +8,8 @@ import { AdminErrors } from './modules/admin/admin.errors';
 import { AuthErrors } from './modules/auth/auth.errors';
 import { BillingErrors } from './modules/billing/billing.errors';
 import { TracksErrors } from './modules/tracks/tracks.errors';
-import { LicenseErrors, PurchaseErrors } from './modules/licensing/licensing.errors';
+import { LicenseErrors, PurchaseErrors, RefundErrors } from './modules/licensing/licensing.errors';
+import { EarningsErrors } from './modules/earnings/earnings.errors';
 import { StripeWebhookErrors } from './modules/stripe-webhooks/stripe-webhooks.errors';
 import { PaymentErrors } from './platform/payments/payments.errors';
 import { BeatRequestErrors, SubmissionErrors } from './modules/beat-requests/beat-requests.errors';
@@ -56,6 +57,8 @@ export const CATALOGUE: readonly ErrorDefinition[] = (() => {
     messaging,
     RadioErrors,
     ListeningErrors,
+    EarningsErrors,
+    RefundErrors,
   ].flatMap((set) => Object.values(set) as ErrorDefinition[]);
   const seen = new Set<string>();
   for (const e of all) {

@@ -61,6 +61,7 @@ export default async function commerce() {
   const env = appEnv(url, join(ROOT, '.data', 'bench-commerce'), {
     STRIPE_SECRET_KEY: stripe.secretKey,
     STRIPE_WEBHOOK_SECRET: stripe.webhookSecret,
+    STRIPE_CONNECT_WEBHOOK_SECRET: stripe.connectWebhookSecret,
     STRIPE_API_BASE_URL: stripe.url,
   });
   const app = await startServer('app', `${ROOT}/dist/main.js`, env, '/api/v1/health');

@@ -57,6 +57,13 @@ export interface Limits {
   voiceTagSeconds: number;
   /** a voice tag is mixed in at 0 s and every this many seconds of the tagged rendition */
   voiceTagIntervalSeconds: number;
+  /** a sale's legs are pending this long, then available for transfer */
+  earningsHoldDays: number;
+  transferMinimumCents: number;
+  /** a buyer may ask for a refund this long after paying, before any download */
+  refundWindowHours: number;
+  /** people credited on a track, the owner included */
+  trackCollaborators: number;
 }
 
 /** Injection token and type of the validated configuration. */
@@ -82,6 +89,8 @@ export abstract class AppConfig {
   stripeSecretKey?: string;
   /** unset → every webhook is refused (only allowed while no secret key is set either) */
   stripeWebhookSecret?: string;
+  /** signing secret of the Connect webhook endpoint (account.updated of connected accounts) */
+  stripeConnectWebhookSecret?: string;
   stripeApiBaseUrl?: string;
   /** per attempt; with the retries, a Stripe call gives up well within REQUEST_TIMEOUT_MS */
   stripeTimeoutMs!: number;
@@ -293,6 +302,10 @@ const LIMITS: { [K in keyof Limits]: [env: string, fallback: number, parser: Par
   streamLinkSeconds: ['LIMIT_STREAM_LINK_SECONDS', 300, int(10, 86_400)],
   voiceTagSeconds: ['LIMIT_VOICE_TAG_SECONDS', 10, int(1, 60)],
   voiceTagIntervalSeconds: ['LIMIT_VOICE_TAG_INTERVAL_SECONDS', 30, int(5, 3600)],
+  earningsHoldDays: ['LIMIT_EARNINGS_HOLD_DAYS', 7, int(0, 365)],
+  transferMinimumCents: ['LIMIT_TRANSFER_MINIMUM_CENTS', 1000, int(1, 1e9)],
+  refundWindowHours: ['LIMIT_REFUND_WINDOW_HOURS', 24, int(0, 24 * 365)],
+  trackCollaborators: ['LIMIT_TRACK_COLLABORATORS', 10, int(1, 1000)],
 };
 
 /** Every variable the application reads, for the README and for typo detection in tests. */
@@ -319,6 +332,7 @@ export const CONFIG_VARIABLES = [
   'JWT_SECRET',
   'STRIPE_SECRET_KEY',
   'STRIPE_WEBHOOK_SECRET',
+  'STRIPE_CONNECT_WEBHOOK_SECRET',
   'STRIPE_API_BASE_URL',
   'STRIPE_TIMEOUT_MS',
   'STRIPE_MAX_NETWORK_RETRIES',
@@ -413,6 +427,13 @@ export function loadConfig(env: Env): AppConfig {
       'STRIPE_WEBHOOK_SECRET must be set when STRIPE_SECRET_KEY is (the whsec_… signing secret of your Stripe webhook endpoint)',
     );
   }
+  const stripeConnectWebhookSecret = read(env, 'STRIPE_CONNECT_WEBHOOK_SECRET', str);
+  // the same for Connect: payout accounts whose readiness never arrives would hold money forever
+  if (stripeSecretKey !== undefined && stripeConnectWebhookSecret === undefined) {
+    throw new ConfigError(
+      'STRIPE_CONNECT_WEBHOOK_SECRET must be set when STRIPE_SECRET_KEY is (the whsec_… signing secret of your Stripe Connect webhook endpoint)',
+    );
+  }
   if (stripeSecretKey === 'sk_test_placeholder' || stripeWebhookSecret === 'whsec_placeholder') {
     throw new ConfigError(
       'STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET must be real Stripe credentials, not placeholders',
@@ -446,6 +467,7 @@ export function loadConfig(env: Env): AppConfig {
     jwtSecret,
     stripeSecretKey,
     stripeWebhookSecret,
+    stripeConnectWebhookSecret,
     stripeApiBaseUrl: read(env, 'STRIPE_API_BASE_URL', url('http:', 'https:')),
     stripeTimeoutMs: read(env, 'STRIPE_TIMEOUT_MS', int(100, 120_000), 8_000),
     stripeMaxNetworkRetries: read(env, 'STRIPE_MAX_NETWORK_RETRIES', int(0, 5), 2),

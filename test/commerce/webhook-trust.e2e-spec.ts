@@ -215,8 +215,22 @@ describe('Stripe configuration fails closed', () => {
       expect((error as Error).message).toMatch(/STRIPE_WEBHOOK_SECRET/);
       expect((error as Error).message).not.toMatch(/\n/);
     }
+    // and Connect's: a payout account whose readiness never arrives would hold money forever
+    let connect: unknown;
+    try {
+      loadConfig({ STRIPE_SECRET_KEY: 'sk_test_abc', STRIPE_WEBHOOK_SECRET: 'whsec_abc' });
+    } catch (err) {
+      connect = err;
+    }
+    expect(connect).toBeInstanceOf(ConfigError);
+    expect((connect as Error).message).toMatch(/^STRIPE_CONNECT_WEBHOOK_SECRET must be set/);
+    expect((connect as Error).message).not.toMatch(/\n/);
     expect(() =>
-      loadConfig({ STRIPE_SECRET_KEY: 'sk_test_abc', STRIPE_WEBHOOK_SECRET: 'whsec_placeholder' }),
+      loadConfig({
+        STRIPE_SECRET_KEY: 'sk_test_abc',
+        STRIPE_WEBHOOK_SECRET: 'whsec_placeholder',
+        STRIPE_CONNECT_WEBHOOK_SECRET: 'whsec_connect',
+      }),
     ).toThrow(/placeholders/);
     expect(loadConfig({})).toMatchObject({ stripeSecretKey: undefined, stripeWebhookSecret: undefined });
   });

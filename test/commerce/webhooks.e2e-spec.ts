@@ -123,7 +123,7 @@ describe('Stripe webhooks', () => {
     ).toBe('1');
   });
 
-  it('revokes on refund and on dispute; the license then answers license_revoked', async () => {
+  it('revokes on refund, freezes on dispute; a lost dispute revokes like a refund', async () => {
     const refunded = await paidOutsideTheApi();
     await deliver(
       c.stripe.eventsFor(refunded.paymentIntentId).find((e) => e.type === 'payment_intent.succeeded')!,
@@ -145,10 +145,24 @@ describe('Stripe webhooks', () => {
     await deliver(
       c.stripe.eventsFor(disputed.paymentIntentId).find((e) => e.type === 'payment_intent.succeeded')!,
     );
-    expect((await deliver(c.stripe.dispute(disputed.paymentIntentId))).status).toBe(200);
+    const opened = c.stripe.dispute(disputed.paymentIntentId);
+    expect((await deliver(opened)).status).toBe(200);
+    // an open dispute freezes (license_frozen on downloads), it does not revoke
     expect((await state(disputed.purchaseId)).licenses).toEqual([
-      { type: 'basic', status: 'revoked', revoked_reason: 'disputed' },
+      { type: 'basic', status: 'active', revoked_reason: null },
     ]);
+    const [frozen] = (await c.t.http.get('/api/v1/licenses').set(disputed.buyer.auth)).body.data;
+    expectError(
+      await c.t.http.post(`/api/v1/licenses/${frozen.id}/download-links`).set(disputed.buyer.auth),
+      403,
+      'license_frozen',
+    );
+    const lost = c.stripe.closeDispute((opened.data.object as { id: string }).id, 'lost');
+    expect((await deliver(lost)).status).toBe(200);
+    expect(await state(disputed.purchaseId)).toEqual({
+      purchase: { status: 'refunded', paid: true, refunded: false },
+      licenses: [{ type: 'basic', status: 'revoked', revoked_reason: 'dispute_lost' }],
+    });
   });
 
   it('converges to the same final state whatever the order and number of deliveries', async () => {

@@ -16,6 +16,8 @@ export interface CommerceApp {
   webhook: string;
   /** delivers an event signed at the application's clock time (tests move that clock) */
   deliver(event: Stripe.Event): Promise<{ status: number; body: string }>;
+  /** the same, to the Connect endpoint, signed with the Connect secret */
+  deliverConnect(event: Stripe.Event): Promise<{ status: number; body: string }>;
   close(): Promise<void>;
 }
 
@@ -30,6 +32,7 @@ export async function startCommerceApp(
     {
       STRIPE_SECRET_KEY: stripe.secretKey,
       STRIPE_WEBHOOK_SECRET: stripe.webhookSecret,
+      STRIPE_CONNECT_WEBHOOK_SECRET: stripe.connectWebhookSecret,
       STRIPE_API_BASE_URL: url,
       ...env,
     },
@@ -49,6 +52,10 @@ export async function startCommerceApp(
     deliver: async (event) => {
       const now = Date.parse(((await t.http.get('/api/v1/__test/clock')).body as { now: string }).now);
       return stripe.deliver(webhook, event, Math.floor(now / 1000));
+    },
+    deliverConnect: async (event) => {
+      const now = Date.parse(((await t.http.get('/api/v1/__test/clock')).body as { now: string }).now);
+      return stripe.deliver(`${webhook}/connect`, event, Math.floor(now / 1000), stripe.connectWebhookSecret);
     },
     close: async () => {
       await db.end();

@@ -335,13 +335,14 @@ export const FLEET_LIMITS = {
  * `FLEET_LIMITS`.
  */
 export function fleetEnv(
-  stripe: { secretKey: string; webhookSecret: string },
+  stripe: { secretKey: string; webhookSecret: string; connectWebhookSecret: string },
   stripeUrl: string,
 ): Record<string, string> {
   return {
     HOST: '127.0.0.1',
     STRIPE_SECRET_KEY: stripe.secretKey,
     STRIPE_WEBHOOK_SECRET: stripe.webhookSecret,
+    STRIPE_CONNECT_WEBHOOK_SECRET: stripe.connectWebhookSecret,
     STRIPE_API_BASE_URL: stripeUrl,
     TEST_HOOKS: '1',
     JWT_SECRET: TEST_JWT_SECRET,

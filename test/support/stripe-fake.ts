@@ -85,12 +85,19 @@ export function parseForm(body: string): Obj {
 export class StripeFake {
   readonly secretKey = 'sk_test_fake_' + randomBytes(8).toString('hex');
   readonly webhookSecret = 'whsec_fake_' + randomBytes(16).toString('hex');
+  readonly connectWebhookSecret = 'whsec_fake_connect_' + randomBytes(16).toString('hex');
   readonly paymentIntents = new Map<string, Obj>();
   readonly charges = new Map<string, Obj>();
   readonly refunds: Obj[] = [];
   readonly customers = new Map<string, Obj>();
   readonly subscriptions = new Map<string, Obj>();
   readonly disputes = new Map<string, Obj>();
+  /** Connect: connected accounts, transfers to them and reversals of those */
+  readonly accounts = new Map<string, Obj>();
+  readonly transfers = new Map<string, Obj>();
+  readonly reversals: Obj[] = [];
+  /** a connected account's balance is what was transferred to it less reversals, plus this */
+  readonly accountBalanceAdjust = new Map<string, number>();
   /** every request: method, path, idempotency key (the call log) */
   readonly requests: { method: string; path: string; idempotencyKey?: string }[] = [];
   /** events Stripe would send, oldest first */
@@ -179,13 +186,14 @@ export class StripeFake {
     endpoint: string,
     event: Stripe.Event,
     timestamp?: number,
+    secret = this.webhookSecret,
   ): Promise<{ status: number; body: string }> {
     const payload = JSON.stringify(event);
     const res = await fetch(endpoint, {
       method: 'POST',
       headers: {
         'content-type': 'application/json',
-        'stripe-signature': this.sign(payload, undefined, timestamp),
+        'stripe-signature': this.sign(payload, secret, timestamp),
       },
       body: payload,
     });
@@ -227,7 +235,7 @@ export class StripeFake {
       await outage.cleared;
       return void req.socket.destroy();
     }
-    const route = `${method} ${url.pathname.replace(/\/(pi|ch|cus|sub|re|dp)_[0-9a-f]+/g, '/:id')}`;
+    const route = `${method} ${url.pathname.replace(/\/(pi|ch|cus|sub|re|dp|acct|tr)_[0-9a-f]+/g, '/:id')}`;
     const faultAt = this.faults.findIndex((f) => f.route === route);
     const fault = faultAt >= 0 ? this.faults.splice(faultAt, 1)[0].mode : undefined;
     if (fault === 'drop') {
@@ -325,6 +333,29 @@ export class StripeFake {
       return dp;
     }
     if (resource === 'refunds' && method === 'POST') return this.refund(p);
+    if (resource === 'accounts') {
+      if (method === 'POST' && !rid) return this.createAccount(p);
+      const a = this.accounts.get(rid);
+      if (!a) throw this.missing('account', rid);
+      if (method === 'GET') return a;
+    }
+    if (resource === 'account_links' && method === 'POST') {
+      const a = this.accounts.get(String(p.account));
+      if (!a) throw this.missing('account', String(p.account));
+      return {
+        object: 'account_link',
+        url: `https://connect.stripe.test/setup/e/${String(a.id)}/${randomBytes(6).toString('hex')}`,
+        expires_at: Math.floor(Date.now() / 1000) + 300,
+        created: Math.floor(Date.now() / 1000),
+      };
+    }
+    if (resource === 'transfers') {
+      if (method === 'POST' && !rid) return this.createTransfer(p);
+      const tr = this.transfers.get(rid);
+      if (!tr) throw this.missing('transfer', rid);
+      if (method === 'GET' && !action) return tr;
+      if (method === 'POST' && action === 'reversals') return this.reverseTransfer(tr, p);
+    }
     if (resource === 'customers') {
       if (method === 'POST' && !rid) {
         const c = { id: id('cus'), object: 'customer', email: p.email ?? null, metadata: p.metadata ?? {} };
@@ -521,6 +552,129 @@ export class StripeFake {
     if (p.cancel_at_period_end !== undefined) sub.cancel_at_period_end = p.cancel_at_period_end === 'true';
     this.emit('customer.subscription.updated', sub);
     return sub;
+  }
+
+  private createAccount(p: Obj): Obj {
+    const acct: Obj = {
+      id: id('acct'),
+      object: 'account',
+      type: p.type ?? 'express',
+      country: p.country ?? 'US',
+      charges_enabled: false,
+      payouts_enabled: false,
+      details_submitted: false,
+      capabilities: { transfers: 'inactive' },
+      requirements: {
+        currently_due: ['external_account', 'tos_acceptance.date'],
+        disabled_reason: 'requirements.past_due',
+      },
+      metadata: p.metadata ?? {},
+    };
+    this.accounts.set(String(acct.id), acct);
+    return acct;
+  }
+
+  /**
+   * What Stripe does when a connected account finishes onboarding (`ready`), or is restricted:
+   * the account changes, then account.updated (sent to the Connect endpoint).
+   */
+  setAccountReady(accountId: string, ready: boolean): Stripe.Event {
+    const acct = this.accounts.get(accountId)!;
+    Object.assign(acct, {
+      charges_enabled: ready,
+      payouts_enabled: ready,
+      details_submitted: true,
+      capabilities: { transfers: ready ? 'active' : 'inactive' },
+      requirements: ready
+        ? { currently_due: [], disabled_reason: null }
+        : { currently_due: ['individual.verification.document'], disabled_reason: 'requirements.past_due' },
+    });
+    return this.emit('account.updated', acct);
+  }
+
+  /** A connected account's balance: transfers in, reversals out, and any adjustment (payouts made). */
+  accountBalance(accountId: string): number {
+    let sum = this.accountBalanceAdjust.get(accountId) ?? 0;
+    for (const t of this.transfers.values()) {
+      if (t.destination === accountId) sum += Number(t.amount) - Number(t.amount_reversed);
+    }
+    return sum;
+  }
+
+  private createTransfer(p: Obj): Obj {
+    const acct = this.accounts.get(String(p.destination));
+    if (!acct) throw this.missing('account', String(p.destination));
+    if ((acct.capabilities as Obj).transfers !== 'active') {
+      throw new StripeHttpError(400, {
+        type: 'invalid_request_error',
+        code: 'insufficient_capabilities_for_transfer',
+        message:
+          'Your destination account needs to have at least one of the following capabilities enabled: transfers, crypto_transfers, legacy_payments',
+      });
+    }
+    if (typeof p.source_transaction === 'string') {
+      const charge = this.charges.get(p.source_transaction);
+      if (!charge) throw this.missing('charge', p.source_transaction);
+      if (Number(p.amount) > Number(charge.amount)) {
+        throw new StripeHttpError(400, {
+          type: 'invalid_request_error',
+          code: 'transfer_source_balance_parameters_mismatch',
+          message: 'The amount exceeds the source transaction.',
+        });
+      }
+    }
+    const tr: Obj = {
+      id: id('tr'),
+      object: 'transfer',
+      amount: Number(p.amount),
+      amount_reversed: 0,
+      currency: p.currency,
+      destination: acct.id,
+      source_transaction: p.source_transaction ?? null,
+      transfer_group: p.transfer_group ?? null,
+      metadata: p.metadata ?? {},
+      reversed: false,
+      created: Math.floor(Date.now() / 1000),
+    };
+    this.transfers.set(String(tr.id), tr);
+    return tr;
+  }
+
+  /** Stripe refuses a reversal the connected account's balance cannot cover. */
+  private reverseTransfer(tr: Obj, p: Obj): Obj {
+    const amount = p.amount === undefined ? Number(tr.amount) - Number(tr.amount_reversed) : Number(p.amount);
+    if (amount > Number(tr.amount) - Number(tr.amount_reversed)) {
+      throw new StripeHttpError(400, {
+        type: 'invalid_request_error',
+        code: 'transfer_reversal_amount_too_large',
+        message: 'The reversal amount exceeds what is left of the transfer.',
+      });
+    }
+    if (amount > this.accountBalance(String(tr.destination))) {
+      throw new StripeHttpError(400, {
+        type: 'invalid_request_error',
+        code: 'balance_insufficient',
+        message: 'The connected account has insufficient funds to cover this reversal.',
+      });
+    }
+    const rev = {
+      id: id('trr'),
+      object: 'transfer_reversal',
+      amount,
+      transfer: tr.id,
+      metadata: p.metadata ?? {},
+    };
+    tr.amount_reversed = Number(tr.amount_reversed) + amount;
+    tr.reversed = tr.amount_reversed === tr.amount;
+    this.reversals.push(rev);
+    return rev;
+  }
+
+  /** What Stripe does when a dispute ends: its status (won or lost), then charge.dispute.closed. */
+  closeDispute(disputeId: string, status: 'won' | 'lost'): Stripe.Event {
+    const dp = this.disputes.get(disputeId)!;
+    dp.status = status;
+    return this.emit('charge.dispute.closed', dp);
   }
 
   /** What Stripe does when the card holder disputes a payment: the dispute, then its event. */

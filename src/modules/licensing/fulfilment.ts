@@ -8,6 +8,10 @@ import { JobsService } from '../../platform/jobs/jobs.service';
 import { StripeClient } from '../../platform/payments/stripe.client';
 import type { Tx } from '../../platform/database/database';
 import { LicensingRepository, type PaymentFact, type PurchaseRow } from './licensing.repository';
+import { PurchaseErrors, RefundErrors } from './licensing.errors';
+import { EarningsLedger } from '../earnings/ledger';
+import { AuditRepository } from '../../platform/audit/audit.repository';
+import { AppConfig } from '../../config/config';
 
 const REFUND_JOB = 'purchase.refund';
 /** a checkout's window ended: claim the expiry, then cancel its PaymentIntent at Stripe */
@@ -21,11 +25,13 @@ const ORPHAN_REFUND_JOB = 'purchase.refund-orphan';
  * number of times. Each fact is recorded on the purchase (under its row lock), then `settle`
  * derives the state from all facts known so far, so every order of arrival ends the same:
  *
- * - paid, no conflict → a license (revoked if the payment was refunded or disputed);
+ * - paid, no conflict → a license (revoked if the payment was refunded or its dispute lost;
+ *   frozen while a dispute is open) and the sale's earnings legs;
  * - paid, but the track's exclusive is sold or the buyer already holds that license → no
  *   license; a refund is queued (job, Stripe idempotency key per purchase: refunded once);
  * - paid after the checkout expired → no license, refunded once (same refund job);
- * - refunded → purchase `refunded`.
+ * - refunded, or a dispute lost → purchase `refunded`, license revoked, legs voided (reversed
+ *   where already transferred).
  *
  * A checkout that expires is claimed `expired` in the database first; then its PaymentIntent is
  * canceled at Stripe (job), so the client_secret the buyer holds can no longer pay it. A checkout
@@ -42,6 +48,9 @@ export class Fulfilment implements OnModuleInit {
     private readonly jobs: JobsService,
     private readonly stripe: StripeClient,
     private readonly clock: Clock,
+    private readonly ledger: EarningsLedger,
+    private readonly audit: AuditRepository,
+    private readonly config: AppConfig,
   ) {}
 
   onModuleInit(): void {
@@ -162,8 +171,14 @@ export class Fulfilment implements OnModuleInit {
     return this.record(tx, paymentIntentId, 'refunded');
   }
 
+  /** A dispute opened: the license and the sale's legs are frozen until it closes. */
   paymentDisputed(tx: Tx, paymentIntentId: string): Promise<PurchaseRow | null> {
     return this.record(tx, paymentIntentId, 'disputed');
+  }
+
+  /** A dispute closed: won unfreezes; lost acts as a refund (license revoked, legs voided). */
+  disputeClosed(tx: Tx, paymentIntentId: string, outcome: 'won' | 'lost'): Promise<PurchaseRow | null> {
+    return this.record(tx, paymentIntentId, outcome === 'won' ? 'dispute_won' : 'dispute_lost');
   }
 
   async paymentFailed(tx: Tx, paymentIntentId: string, message: string): Promise<void> {
@@ -180,23 +195,35 @@ export class Fulfilment implements OnModuleInit {
 
   private async settle(tx: Tx, p: PurchaseRow): Promise<void> {
     const now = this.clock.now();
-    const revoked = p.refundedAt ? 'refunded' : p.disputedAt ? 'disputed' : null;
+    const lost = p.disputeOutcome === 'lost';
+    // a lost dispute acts as a refund; an open one only freezes the license and the sale's legs
+    const revoked = p.refundedAt ? 'refunded' : lost ? 'dispute_lost' : null;
+    const frozen = !!p.disputedAt && !p.disputeClosedAt;
     // a license seen by recordFact exists; none seen may be one a concurrent holder of the lock
     // issued, so the sales lock's statement reads it again
     const licenseId = p.license?.id ?? (await this.repo.lockSalesAndReadLicense(tx, p.id, p.trackId));
     if (licenseId) {
       p.license = { id: licenseId };
-      if (revoked) await this.repo.revokeLicense(tx, licenseId, revoked, now);
-      await this.setStatus(tx, p, p.refundedAt ? 'refunded' : 'succeeded');
+      if (revoked) {
+        await this.repo.revokeLicense(tx, licenseId, revoked, now);
+        await this.ledger.voidSale(tx, p.id, now);
+      } else {
+        await this.ledger.setFrozen(tx, p.id, frozen, now);
+      }
+      await this.setStatus(
+        tx,
+        p,
+        revoked ? 'refunded' : p.status === 'refunding' ? 'refunding' : 'succeeded',
+      );
       return;
     }
     if (!p.paidAt || p.status === 'refunding' || p.status === 'refunded') {
-      if (p.status === 'refunding' && p.refundedAt) await this.setStatus(tx, p, 'refunded');
+      if (p.status === 'refunding' && (p.refundedAt || lost)) await this.setStatus(tx, p, 'refunded');
       return;
     }
     if (p.status === 'expired') {
       // paid after its checkout expired (the PaymentIntent was not canceled in time): no license
-      if (p.refundedAt) {
+      if (p.refundedAt || lost) {
         await this.setStatus(tx, p, 'refunded');
       } else {
         await this.setStatus(tx, p, 'refunding');
@@ -213,13 +240,60 @@ export class Fulfilment implements OnModuleInit {
     );
     if (issued) {
       p.license = { id: issued };
-      await this.setStatus(tx, p, p.refundedAt ? 'refunded' : 'succeeded');
-    } else if (p.refundedAt) {
+      if (!revoked) {
+        // the producer's and collaborators' shares, in the license's transaction
+        await this.ledger.recordSale(tx, p.id, now);
+        if (frozen) await this.ledger.setFrozen(tx, p.id, true, now);
+      }
+      await this.setStatus(tx, p, revoked ? 'refunded' : 'succeeded');
+    } else if (p.refundedAt || lost) {
       await this.setStatus(tx, p, 'refunded');
     } else {
       await this.setStatus(tx, p, 'refunding');
       await this.jobs.enqueue(REFUND_JOB, { purchaseId: p.id }, { tx, singletonKey: p.id });
     }
+  }
+
+  /**
+   * A refund asked for by the buyer (within LIMIT_REFUND_WINDOW_HOURS of paying, before any
+   * download) or by an admin (any time, audited): claimed in the database (status `refunding`)
+   * with its job, which makes the refund at Stripe (idempotency key per purchase); Stripe's
+   * charge.refunded then revokes the license and voids the sale's legs. Checked in order:
+   * purchase_not_found (not the buyer's), already_refunded, charge_disputed, refund_not_eligible
+   * (never paid or no license), refund_window_expired, refund_not_eligible (downloaded).
+   */
+  async requestRefund(
+    purchaseId: string,
+    by: { buyerId: string } | { adminId: string; reason: string },
+  ): Promise<PurchaseRow> {
+    const now = this.clock.now();
+    return this.repo.transaction(async (tx) => {
+      const claim = await this.repo.claimRefund(
+        tx,
+        purchaseId,
+        by,
+        this.config.limits.refundWindowHours,
+        now,
+      );
+      if (claim === 'not_found') throw new AppError(PurchaseErrors.purchaseNotFound);
+      if (claim === 'already_refunded') throw new AppError(RefundErrors.alreadyRefunded);
+      if (claim === 'disputed') throw new AppError(RefundErrors.chargeDisputed);
+      if (claim === 'window_expired') throw new AppError(RefundErrors.refundWindowExpired);
+      if (claim === 'not_eligible' || claim === 'downloaded')
+        throw new AppError(RefundErrors.refundNotEligible);
+      await this.jobs.enqueue(REFUND_JOB, { purchaseId }, { tx, singletonKey: purchaseId });
+      if ('adminId' in by) {
+        await this.audit.record(tx, {
+          actorId: by.adminId,
+          action: 'purchase.refund',
+          targetType: 'purchase',
+          targetId: purchaseId,
+          reason: by.reason,
+          at: now,
+        });
+      }
+      return claim.purchase;
+    });
   }
 
   private async setStatus(tx: Tx, p: Purchase, status: Purchase['status']): Promise<void> {

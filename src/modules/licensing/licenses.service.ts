@@ -18,7 +18,7 @@ import { TracksService } from '../tracks/tracks.service';
 import type { CertificateDto, DownloadLinkDto, LicenseDto, PlanDownloadDto } from './dto/licensing.dto';
 import { LICENSE_TERMS } from './license-terms';
 import { licenseAccess } from './license-access';
-import { LicenseErrors, PurchaseErrors } from './licensing.errors';
+import { LicenseErrors, PurchaseErrors, RefundErrors } from './licensing.errors';
 import { LicenseRow, LicensingRepository } from './licensing.repository';
 
 const toLicenseDto = (l: LicenseRow): LicenseDto => ({
@@ -100,9 +100,9 @@ export class LicensesService {
 
   /** A signed link to the file, valid LIMIT_DOWNLOAD_LINK_SECONDS (15 min). */
   async downloadLink(principal: Principal, id: string): Promise<DownloadLinkDto> {
-    return this.link(
-      this.usable(licenseAccess.assert(principal, 'download', await this.repo.license(id))).id,
-    );
+    const license = this.usable(licenseAccess.assert(principal, 'download', await this.repo.license(id)));
+    if (await this.repo.licenseFrozen(license.id)) throw new AppError(RefundErrors.licenseFrozen);
+    return this.link(license.id);
   }
 
   private link(licenseId: string): DownloadLinkDto {
@@ -118,7 +118,8 @@ export class LicensesService {
   /**
    * Redeems a signed link: forbidden for a signature that is not ours, download_expired past its
    * expiry, account_suspended when its holder is suspended, license_revoked for a revoked
-   * license; otherwise the file.
+   * license (or one being refunded), license_frozen while its payment is disputed; otherwise the
+   * file, its first download recorded.
    */
   async download(licenseId: string, expires: number, signature: string): Promise<Download> {
     if (!safeEqual(signature, hmac(this.secret.value, `download:${licenseId}:${expires}`))) {
@@ -130,6 +131,10 @@ export class LicensesService {
     // a link signed before its holder was suspended stops working with the suspension
     if (license.holder.status === 'suspended') throw new AppError(AccessErrors.accountSuspended);
     this.usable(license);
+    // the first download ends the buyer's own refund; a refund claimed or a dispute open stops it
+    const recorded = await this.repo.recordDownload(licenseId, this.clock.now());
+    if (recorded === 'frozen') throw new AppError(RefundErrors.licenseFrozen);
+    if (recorded !== 'ok') throw new AppError(LicenseErrors.licenseRevoked);
     // a license reaches its track's file whatever the track's visibility
     const track = await this.tracks.find(license.trackId);
     if (!track?.audioSha256) throw new AppError(LicenseErrors.licenseNotFound);

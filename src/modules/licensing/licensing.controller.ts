@@ -26,10 +26,11 @@ import {
   PurchaseDto,
   PurchaseListDto,
   RevokeLicenseDto,
+  AdminRefundDto,
   SetOffersDto,
 } from './dto/licensing.dto';
 import { LicensesService } from './licenses.service';
-import { LicenseErrors, PurchaseErrors } from './licensing.errors';
+import { LicenseErrors, PurchaseErrors, RefundErrors } from './licensing.errors';
 import { OffersService } from './offers.service';
 import { PurchaseReplay } from './purchase-replay';
 import { PurchasesService } from './purchases.service';
@@ -101,6 +102,9 @@ export class TrackSalesController {
   }
 }
 
+const REFUND_FLOW =
+  '202 with the purchase `refunding`: the refund is claimed in the database, then made at Stripe by a job (idempotency key per purchase: one refund, however many requests). Stripe’s charge.refunded revokes the license (links and certificate say revoked), puts an exclusive back on sale, cancels the sale’s untransferred earnings and reverses transferred ones (a reversal Stripe refuses leaves the producer a negative balance, recovered from later earnings).';
+
 @ApiTags('licensing')
 @Controller('purchases')
 export class PurchasesController {
@@ -163,6 +167,51 @@ export class PurchasesController {
   get(@CurrentPrincipal() principal: Principal, @Param('id', IdPipe) id: string): Promise<PurchaseDto> {
     return this.purchases.get(principal, id);
   }
+
+  @Post(':id/refund')
+  @HttpCode(HttpStatus.ACCEPTED)
+  @Access.user('commerce:write')
+  @ApiOperation({
+    summary: 'Ask for a refund: within 24 hours of paying, before the license was downloaded',
+    description: `${REFUND_FLOW} Checked in order: purchase_not_found (not the caller’s), already_refunded (refunded or being refunded), charge_disputed (a dispute is open), refund_not_eligible (never paid, or no license was issued), refund_window_expired (more than LIMIT_REFUND_WINDOW_HOURS = 24 after payment), refund_not_eligible (the file was downloaded). A download racing the request: whichever the database takes first wins, and the other is refused.`,
+  })
+  @ApiErrors(
+    PurchaseErrors.purchaseNotFound,
+    RefundErrors.alreadyRefunded,
+    RefundErrors.chargeDisputed,
+    RefundErrors.refundWindowExpired,
+    RefundErrors.refundNotEligible,
+  )
+  refund(@CurrentPrincipal() principal: Principal, @Param('id', IdPipe) id: string): Promise<PurchaseDto> {
+    return this.purchases.requestRefund(principal, id);
+  }
+}
+
+@ApiTags('admin')
+@Controller('admin/purchases')
+@Access.admin()
+export class PurchasesAdminController {
+  constructor(private readonly purchases: PurchasesService) {}
+
+  @Post(':id/refund')
+  @HttpCode(HttpStatus.ACCEPTED)
+  @ApiOperation({
+    summary: 'Refund any purchase, any time, with a reason (audit-logged)',
+    description: `${REFUND_FLOW} Checked in order: purchase_not_found, already_refunded, charge_disputed (the dispute decides), refund_not_eligible (never paid, or no license was issued).`,
+  })
+  @ApiErrors(
+    PurchaseErrors.purchaseNotFound,
+    RefundErrors.alreadyRefunded,
+    RefundErrors.chargeDisputed,
+    RefundErrors.refundNotEligible,
+  )
+  refund(
+    @CurrentPrincipal() actor: Principal,
+    @Param('id', IdPipe) id: string,
+    @Body() dto: AdminRefundDto,
+  ): Promise<PurchaseDto> {
+    return this.purchases.adminRefund(actor, id, dto.reason);
+  }
 }
 
 @ApiTags('licensing')
@@ -199,7 +248,7 @@ export class LicensesController {
   @Post('licenses/:id/download-links')
   @Access.user('commerce:write')
   @ApiOperation({ summary: 'A signed download link, valid 15 minutes' })
-  @ApiErrors(LicenseErrors.licenseNotFound, LicenseErrors.licenseRevoked)
+  @ApiErrors(LicenseErrors.licenseNotFound, LicenseErrors.licenseRevoked, RefundErrors.licenseFrozen)
   downloadLink(
     @CurrentPrincipal() principal: Principal,
     @Param('id', IdPipe) id: string,
@@ -223,6 +272,7 @@ export class LicensesController {
     LicenseErrors.downloadExpired,
     AccessErrors.accountSuspended,
     LicenseErrors.licenseRevoked,
+    RefundErrors.licenseFrozen,
     LicenseErrors.licenseNotFound,
   )
   async download(

@@ -67,3 +67,41 @@ export const LicenseErrors = defineErrors('licenses', {
     description: 'A signed download link used after its expiry (15 min, LIMIT_DOWNLOAD_LINK_SECONDS).',
   },
 });
+
+export const RefundErrors = defineErrors('refunds', {
+  refundWindowExpired: {
+    code: 'refund_window_expired',
+    status: 410,
+    message: 'The refund window has closed.',
+    description:
+      'POST /purchases/:id/refund more than LIMIT_REFUND_WINDOW_HOURS (24) after the purchase was paid (application clock). An admin may still refund (POST /admin/purchases/:id/refund).',
+  },
+  refundNotEligible: {
+    code: 'refund_not_eligible',
+    status: 409,
+    message: 'This purchase cannot be refunded.',
+    description:
+      'POST /purchases/:id/refund after the license’s file was downloaded (a download and a refund request racing each other: whichever the database takes first wins), or of a purchase that was never paid or issued no license.',
+  },
+  alreadyRefunded: {
+    code: 'already_refunded',
+    status: 409,
+    message: 'This purchase was already refunded.',
+    description:
+      'A refund request (buyer or admin) for a purchase refunded or being refunded, a lost dispute included.',
+  },
+  chargeDisputed: {
+    code: 'charge_disputed',
+    status: 409,
+    message: 'This payment is under dispute.',
+    description:
+      'A refund request (buyer or admin) while the card holder’s dispute of the payment is open: the dispute decides.',
+  },
+  licenseFrozen: {
+    code: 'license_frozen',
+    status: 403,
+    message: 'This license is frozen while its payment is disputed.',
+    description:
+      'A download, or a new download link, of a license whose payment has an open dispute (charge.dispute.created). A won dispute unfreezes it; a lost one revokes it.',
+  },
+});

@@ -1,11 +1,13 @@
 import { Module } from '@nestjs/common';
 import { BillingModule } from '../billing/billing.module';
+import { EarningsModule } from '../earnings/earnings.module';
 import { TracksModule } from '../tracks/tracks.module';
 import { Fulfilment } from './fulfilment';
 import { LicensesService } from './licenses.service';
 import {
   LicensesAdminController,
   LicensesController,
+  PurchasesAdminController,
   PurchasesController,
   TrackSalesController,
 } from './licensing.controller';
@@ -15,8 +17,14 @@ import { PurchaseReplay } from './purchase-replay';
 import { PurchasesService } from './purchases.service';
 
 @Module({
-  imports: [TracksModule, BillingModule],
-  controllers: [TrackSalesController, PurchasesController, LicensesController, LicensesAdminController],
+  imports: [TracksModule, BillingModule, EarningsModule],
+  controllers: [
+    TrackSalesController,
+    PurchasesController,
+    PurchasesAdminController,
+    LicensesController,
+    LicensesAdminController,
+  ],
   providers: [
     LicensingRepository,
     Fulfilment,

@@ -19,7 +19,10 @@ const PURCHASE_COLUMNS = `p.id, p.buyer_id AS "buyerId", p.track_id AS "trackId"
   p.price_cents AS "priceCents", p.platform_fee_cents AS "platformFeeCents", p.amount_cents AS "amountCents",
   p.currency, p.status, p.stripe_payment_intent_id AS "stripePaymentIntentId", p.client_secret AS "clientSecret",
   p.last_error AS "lastError", p.paid_at AS "paidAt", p.refunded_at AS "refundedAt", p.disputed_at AS "disputedAt",
-  p.expires_at AS "expiresAt", p.created_at AS "createdAt", p.updated_at AS "updatedAt"`;
+  p.expires_at AS "expiresAt", p.created_at AS "createdAt", p.updated_at AS "updatedAt",
+  p.dispute_closed_at AS "disputeClosedAt", p.dispute_outcome AS "disputeOutcome",
+  p.refund_requested_at AS "refundRequestedAt", p.refund_requested_by AS "refundRequestedBy",
+  p.refund_reason AS "refundReason"`;
 const WITH_LICENSE = `(SELECT l.id FROM licenses l WHERE l.purchase_id = p.id) AS "licenseId"`;
 type RawPurchase = Purchase & { licenseId: string | null };
 const toPurchaseRow = ({ licenseId, ...p }: RawPurchase): PurchaseRow => ({
@@ -42,7 +45,7 @@ export interface PurchaseContext {
 }
 
 /** A fact Stripe told us about a payment (Fulfilment). */
-export type PaymentFact = 'paid' | 'refunded' | 'disputed';
+export type PaymentFact = 'paid' | 'refunded' | 'disputed' | 'dispute_won' | 'dispute_lost';
 
 /** Certificate numbers anyone can verify: BP-XXXX-XXXX-XXXX (no look-alike characters). */
 function certificateNumber(): string {
@@ -372,9 +375,14 @@ export class LicensingRepository {
       `UPDATE purchases p SET
          paid_at = COALESCE(p.paid_at, $2),
          refunded_at = CASE WHEN $3 = 'refunded' THEN COALESCE(p.refunded_at, $2) ELSE p.refunded_at END,
-         disputed_at = CASE WHEN $3 = 'disputed' THEN COALESCE(p.disputed_at, $2) ELSE p.disputed_at END,
+         disputed_at = CASE WHEN $3 LIKE 'dispute%' THEN COALESCE(p.disputed_at, $2) ELSE p.disputed_at END,
+         dispute_closed_at = CASE WHEN $3 IN ('dispute_won', 'dispute_lost') THEN COALESCE(p.dispute_closed_at, $2)
+                                  ELSE p.dispute_closed_at END,
+         dispute_outcome = CASE $3 WHEN 'dispute_won' THEN COALESCE(p.dispute_outcome, 'won')
+                                   WHEN 'dispute_lost' THEN COALESCE(p.dispute_outcome, 'lost') ELSE p.dispute_outcome END,
          updated_at = CASE WHEN (CASE $3 WHEN 'paid' THEN p.paid_at WHEN 'refunded' THEN p.refunded_at
-                                 ELSE p.disputed_at END) IS NULL THEN $2 ELSE p.updated_at END
+                                 WHEN 'disputed' THEN p.disputed_at ELSE p.dispute_closed_at END) IS NULL
+                           THEN $2 ELSE p.updated_at END
        WHERE p.stripe_payment_intent_id = $1
        RETURNING ${PURCHASE_COLUMNS}, ${WITH_LICENSE}`,
       [paymentIntentId, at, fact],
@@ -432,6 +440,81 @@ export class LicensingRepository {
       'purchase_issue_license',
     );
     return row?.id ?? null;
+  }
+
+  /**
+   * Claims a refund of the purchase (status `refunding`), under the purchase's row lock, which a
+   * download takes too (FOR SHARE): a download and a refund request racing each other are taken
+   * one after the other, and the later one sees the earlier. Returns why not, or the purchase.
+   */
+  async claimRefund(
+    tx: Tx,
+    id: string,
+    by: { buyerId: string } | { adminId: string; reason: string },
+    windowHours: number,
+    at: Date,
+  ): Promise<
+    | 'not_found'
+    | 'already_refunded'
+    | 'disputed'
+    | 'not_eligible'
+    | 'window_expired'
+    | 'downloaded'
+    | { purchase: PurchaseRow }
+  > {
+    const [p] = await tx.query<RawPurchase & { downloadedAt: Date | null }>(
+      `SELECT ${PURCHASE_COLUMNS}, ${WITH_LICENSE},
+              (SELECT l.downloaded_at FROM licenses l WHERE l.purchase_id = p.id) AS "downloadedAt"
+       FROM purchases p WHERE p.id = $1 FOR UPDATE`,
+      [id],
+    );
+    const buyer = 'buyerId' in by;
+    if (!p || (buyer && p.buyerId !== by.buyerId)) return 'not_found';
+    if (p.refundedAt || p.refundRequestedAt || p.status === 'refunding' || p.status === 'refunded')
+      return 'already_refunded';
+    if (p.disputedAt && !p.disputeClosedAt) return 'disputed';
+    if (!p.paidAt || !p.licenseId || p.status !== 'succeeded') return 'not_eligible';
+    if (buyer && at.getTime() - p.paidAt.getTime() > windowHours * 3_600_000) return 'window_expired';
+    if (buyer && p.downloadedAt) return 'downloaded';
+    const [row] = await tx.query<RawPurchase>(
+      `UPDATE purchases p SET status = 'refunding', refund_requested_at = $2, refund_requested_by = $3,
+         refund_reason = $4, updated_at = $2
+       WHERE p.id = $1 RETURNING ${PURCHASE_COLUMNS}, ${WITH_LICENSE}`,
+      [id, at, buyer ? 'buyer' : 'admin', buyer ? null : by.reason],
+    );
+    return { purchase: toPurchaseRow(row) };
+  }
+
+  /**
+   * A download of the license's file: refused while its purchase is being refunded (`refunding`)
+   * or its payment disputed (`frozen`); else its first download is recorded. Under the purchase's
+   * row lock (FOR SHARE), which a refund claim takes FOR UPDATE.
+   */
+  async recordDownload(licenseId: string, at: Date): Promise<'ok' | 'refunding' | 'frozen' | 'revoked'> {
+    return this.db.transaction(async (tx) => {
+      const [p] = await tx.query<{ status: string; disputedAt: Date | null; disputeClosedAt: Date | null }>(
+        `SELECT p.status, p.disputed_at AS "disputedAt", p.dispute_closed_at AS "disputeClosedAt"
+         FROM purchases p WHERE p.id = (SELECT purchase_id FROM licenses WHERE id = $1) FOR SHARE`,
+        [licenseId],
+      );
+      if (p?.status === 'refunding' || p?.status === 'refunded') return 'refunding';
+      if (p?.disputedAt && !p.disputeClosedAt) return 'frozen';
+      const changed = await tx.execute(
+        `UPDATE licenses SET downloaded_at = COALESCE(downloaded_at, $2) WHERE id = $1 AND status = 'active'`,
+        [licenseId, at],
+      );
+      return changed ? 'ok' : 'revoked';
+    });
+  }
+
+  /** The license's payment is disputed and the dispute still open. */
+  async licenseFrozen(licenseId: string): Promise<boolean> {
+    const [row] = await this.db.query<{ frozen: boolean }>(
+      `SELECT EXISTS (SELECT 1 FROM licenses l JOIN purchases p ON p.id = l.purchase_id
+                      WHERE l.id = $1 AND p.disputed_at IS NOT NULL AND p.dispute_closed_at IS NULL) AS frozen`,
+      [licenseId],
+    );
+    return row.frozen;
   }
 
   async revokeLicense(tx: Tx, id: string, reason: string, at: Date): Promise<void> {

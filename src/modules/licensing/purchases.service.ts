@@ -29,6 +29,8 @@ const toPurchaseDto = (p: PurchaseRow): PurchaseDto => ({
   license_id: p.license?.id ?? null,
   expires_at: p.expiresAt.toISOString(),
   created_at: p.createdAt.toISOString(),
+  refund_requested_at: p.refundRequestedAt?.toISOString() ?? null,
+  dispute_status: p.disputedAt ? (p.disputeOutcome ?? 'open') : null,
 });
 
 @Injectable()
@@ -142,6 +144,16 @@ export class PurchasesService {
     const limit = pageLimit(query);
     const rows = await this.repo.purchases(principal.userId, limit + 1, decodeCursor(query.cursor));
     return toPage(purchaseAccess.filter(principal, 'read', rows), limit, byCreation, toPurchaseDto);
+  }
+
+  /** The buyer asks for their money back (Fulfilment.requestRefund has the rules). */
+  async requestRefund(principal: Principal, id: string): Promise<PurchaseDto> {
+    return toPurchaseDto(await this.fulfilment.requestRefund(id, { buyerId: principal.userId }));
+  }
+
+  /** An admin refunds any purchase, with a reason (audited). */
+  async adminRefund(actor: Principal, id: string, reason: string): Promise<PurchaseDto> {
+    return toPurchaseDto(await this.fulfilment.requestRefund(id, { adminId: actor.userId, reason }));
   }
 
   /** The purchase if the caller may do `action` to it (a checkout still being created is not one yet). */

@@ -34,4 +34,25 @@ export class StripeWebhooksController {
   ): Promise<{ received: true; duplicate: boolean }> {
     return this.webhooks.handle(this.webhooks.verify(req.rawBody, signature));
   }
+
+  @Post('stripe/connect')
+  @HttpCode(HttpStatus.OK)
+  @Access.anonymous({ maintenanceExempt: true })
+  @NoRateLimit()
+  @ApiOperation({
+    summary: 'Stripe Connect events (signed): payout accounts’ readiness (account.updated)',
+    description:
+      'The Connect endpoint’s events, verified like POST /webhooks/stripe but against STRIPE_CONNECT_WEBHOOK_SECRET (a Stripe key without it refuses to start). account.updated re-reads the account from Stripe and records whether it can receive transfers (charges_enabled, payouts_enabled, the transfers capability, requirements due, disabled reason); an account that is not one of ours is acknowledged and ignored. Each event id takes effect once.',
+  })
+  @ApiErrors(
+    StripeWebhookErrors.signatureInvalid,
+    GeneralErrors.badRequest,
+    PaymentErrors.paymentProcessingError,
+  )
+  receiveConnect(
+    @Req() req: FastifyRequest & { rawBody?: Buffer },
+    @Headers('stripe-signature') signature?: string,
+  ): Promise<{ received: true; duplicate: boolean }> {
+    return this.webhooks.handle(this.webhooks.verify(req.rawBody, signature, 'connect'));
+  }
 }

@@ -8,6 +8,7 @@ import { stripeUnreachable } from '../../platform/payments/payment-errors';
 import { idOf, isRecord } from '../../platform/payments/stripe-fields';
 import { StripeClient } from '../../platform/payments/stripe.client';
 import { SubscriptionsService } from '../billing/subscriptions.service';
+import { EarningsService } from '../earnings/earnings.service';
 import { Fulfilment } from '../licensing/fulfilment';
 import { StripeWebhookErrors } from './stripe-webhooks.errors';
 import { type EventEffect, StripeWebhooksRepository } from './stripe-webhooks.repository';
@@ -44,18 +45,27 @@ export class StripeWebhooksService {
     private readonly stripe: StripeClient,
     private readonly fulfilment: Fulfilment,
     private readonly subscriptions: SubscriptionsService,
+    private readonly earnings: EarningsService,
     private readonly clock: Clock,
     private readonly config: AppConfig,
   ) {}
 
   /**
-   * Checks Stripe-Signature against STRIPE_WEBHOOK_SECRET (none configured: every event is
-   * refused), within 300 s of the application clock either way, then the event's shape.
+   * Checks Stripe-Signature against the endpoint's secret (STRIPE_WEBHOOK_SECRET, or
+   * STRIPE_CONNECT_WEBHOOK_SECRET for Connect; none configured: every event is refused), within
+   * 300 s of the application clock either way, then the event's shape.
    */
-  verify(rawBody: Buffer | undefined, signature: string | undefined): VerifiedEvent {
-    const secret = this.config.stripeWebhookSecret;
+  verify(
+    rawBody: Buffer | undefined,
+    signature: string | undefined,
+    endpoint: 'account' | 'connect' = 'account',
+  ): VerifiedEvent {
+    const secret =
+      endpoint === 'connect' ? this.config.stripeConnectWebhookSecret : this.config.stripeWebhookSecret;
     if (!secret) {
-      this.logger.warn('Stripe webhook refused: STRIPE_WEBHOOK_SECRET is not set');
+      this.logger.warn(
+        `Stripe webhook refused: ${endpoint === 'connect' ? 'STRIPE_CONNECT_WEBHOOK_SECRET' : 'STRIPE_WEBHOOK_SECRET'} is not set`,
+      );
       throw new AppError(StripeWebhookErrors.signatureInvalid);
     }
     if (!rawBody || !signature) throw new AppError(StripeWebhookErrors.signatureInvalid);
@@ -136,6 +146,26 @@ export class StripeWebhooksService {
         const pi = idOf(dispute.payment_intent);
         if (!pi || !(await this.fulfilment.purchaseOfIntent(pi))) return { kind: 'ignore' };
         return { kind: 'apply', run: (tx) => this.fulfilment.paymentDisputed(tx, pi) };
+      }
+      case 'charge.dispute.closed': {
+        const dispute = await this.retrieve(() => this.stripe.api.disputes.retrieve(event.object.id));
+        if (!dispute) throw unknownObject(`dispute ${event.object.id}`);
+        // what Stripe says now: won (or closed with a warning) unfreezes, lost acts as a refund
+        const outcome =
+          dispute.status === 'won' || dispute.status === 'warning_closed'
+            ? 'won'
+            : dispute.status === 'lost'
+              ? 'lost'
+              : null;
+        if (!outcome) throw unknownObject(`a closed dispute ${dispute.id} (it is ${dispute.status})`);
+        const pi = idOf(dispute.payment_intent);
+        if (!pi || !(await this.fulfilment.purchaseOfIntent(pi))) return { kind: 'ignore' };
+        return { kind: 'apply', run: (tx) => this.fulfilment.disputeClosed(tx, pi, outcome) };
+      }
+      case 'account.updated': {
+        const account = await this.retrieve(() => this.stripe.api.accounts.retrieve(event.object.id));
+        if (!account) throw unknownObject(`account ${event.object.id}`);
+        return { kind: 'apply', run: (tx) => this.earnings.applyAccount(tx, account) };
       }
       case 'customer.subscription.created':
       case 'customer.subscription.updated':

@@ -234,8 +234,8 @@ export class TracksRepository {
         ],
       );
       await tx.execute(
-        `INSERT INTO track_collaborators (track_id, user_id, role, split_percent, created_at)
-         VALUES ($1, $2, 'owner', 100, $3)`,
+        `INSERT INTO track_collaborators (track_id, user_id, role, split_percent, created_at, credit_status, responded_at)
+         VALUES ($1, $2, 'owner', 100, $3, 'accepted', $3)`,
         [id, ownerId, at],
       );
       const track = (await this.findById(id, tx))!;
@@ -261,7 +261,16 @@ export class TracksRepository {
         externalUrl: url,
         createdAt: at,
         updatedAt: at,
-        collaborators: { create: { userId: ownerId, role: 'owner', splitPercent: 100, createdAt: at } },
+        collaborators: {
+          create: {
+            userId: ownerId,
+            role: 'owner',
+            splitPercent: 100,
+            createdAt: at,
+            creditStatus: 'accepted',
+            respondedAt: at,
+          },
+        },
       },
       include: TRACK_INCLUDE,
     });
@@ -421,13 +430,29 @@ export class TracksRepository {
         [trackId, expectedVersion ?? null, at],
       );
       if (!count) return 'stale';
-      await tx.execute('DELETE FROM track_collaborators WHERE track_id = $1', [trackId]);
+      // a credit that stays keeps its id and its acceptance (only the money waits for it); a new
+      // one is pending, the owner's accepted. Rows are locked by the upsert, so a sale reading the
+      // credits (FOR SHARE) sees either the old set or the new one.
+      await tx.execute('DELETE FROM track_collaborators WHERE track_id = $1 AND user_id <> ALL($2::text[])', [
+        trackId,
+        list.map((c) => c.userId),
+      ]);
       await tx.execute(
-        `INSERT INTO track_collaborators (track_id, user_id, role, split_percent, created_at)
-         SELECT $1, c.user_id, c.role, c.split_percent, $5
-         FROM unnest($2::text[], $3::text[], $4::numeric[]) WITH ORDINALITY AS c(user_id, role, split_percent, n)
-         ORDER BY c.n`,
-        [trackId, list.map((c) => c.userId), list.map((c) => c.role), list.map((c) => c.splitPercent), at],
+        `INSERT INTO track_collaborators (track_id, user_id, role, split_percent, created_at, credit_id, credit_status, responded_at)
+         SELECT $1, c.user_id, c.role, c.split_percent, $5::timestamptz + (c.n - 1) * interval '1 microsecond', c.credit_id,
+                (CASE WHEN c.role = 'owner' THEN 'accepted' ELSE 'pending' END)::credit_status,
+                CASE WHEN c.role = 'owner' THEN $5::timestamptz END
+         FROM unnest($2::text[], $3::text[], $4::numeric[], $6::text[]) WITH ORDINALITY AS c(user_id, role, split_percent, credit_id, n)
+         ORDER BY c.n
+         ON CONFLICT (track_id, user_id) DO UPDATE SET role = EXCLUDED.role, split_percent = EXCLUDED.split_percent`,
+        [
+          trackId,
+          list.map((c) => c.userId),
+          list.map((c) => c.role),
+          list.map((c) => c.splitPercent),
+          at,
+          list.map(() => newId('crd')),
+        ],
       );
       return 'ok';
     });

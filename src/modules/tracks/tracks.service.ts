@@ -277,6 +277,15 @@ export class TracksService {
     }));
     if (!list.some((c) => c.userId === track.ownerId))
       list.unshift({ userId: track.ownerId, role: 'owner', splitPercent: 0 });
+    if (list.length > this.config.limits.trackCollaborators) {
+      throw new AppError(GeneralErrors.validationFailed, {
+        errors: {
+          collaborators: [
+            `at most ${this.config.limits.trackCollaborators} people per track (LIMIT_TRACK_COLLABORATORS), the owner included`,
+          ],
+        },
+      });
+    }
     // in hundredths of a percent, so 33.33 + 66.66 is exactly 9999 (within the 0.01 tolerance)
     const total = list.reduce((sum, c) => sum + Math.round(c.splitPercent * 100), 0);
     if (Math.abs(total - 10_000) > 1) {

@@ -97,6 +97,18 @@ export class PurchaseDto {
   license_id!: string | null;
   expires_at!: string;
   created_at!: string;
+  /** when a refund was asked for (buyer or admin), null if never */
+  refund_requested_at!: string | null;
+  /** `open`, `won` or `lost` when the card holder disputed the payment, else null */
+  dispute_status!: string | null;
+}
+
+export class AdminRefundDto {
+  /** why (kept in the audit log) */
+  @IsString()
+  @MinLength(3)
+  @MaxLength(500)
+  reason!: string;
 }
 
 export class PurchaseListDto {
