@@ -126,6 +126,8 @@ describe('three instances act as one', () => {
       w.playlistEdits(),
       w.radioRush(),
       w.uploadTrack(w.producers[1]).then(() => w.processAll()),
+      w.payoutRush(),
+      w.refundRequest(),
     ]);
     await w.deliverWebhooks();
     await w.download();

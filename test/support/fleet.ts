@@ -355,5 +355,7 @@ export function fleetEnv(
     LIMIT_FOLLOWS_PER_HOUR: String(FLEET_LIMITS.followsPerHour),
     LIMIT_MESSAGES_PER_MINUTE: String(FLEET_LIMITS.messagesPerMinute),
     LIMIT_FOLLOWING: String(FLEET_LIMITS.following),
+    // sales are transferable at once, so transfers happen within a run
+    LIMIT_EARNINGS_HOLD_DAYS: '0',
   };
 }

@@ -153,6 +153,83 @@ describe('invariants of the chaos run and the fleet spec', () => {
     expect(r).toMatchObject({ examined: 2, violations: [] });
   });
 
+  it('checks the earnings ledger: legs + fee = amount, transfers = their legs, refunded sales owe nothing', async () => {
+    const [producer, buyer, writer] = await users(3);
+    await db.query(
+      `INSERT INTO tracks (id, owner_id, title, bpm, genre, source, external_url, created_at, updated_at)
+       VALUES ('trk_e', $1, 'Beat', 90, 'trap', 'external', 'https://example.com/beat', $2, $2)`,
+      [producer, at(0)],
+    );
+    await db.query(
+      `INSERT INTO purchases (id, buyer_id, track_id, license_type, price_cents, platform_fee_cents, amount_cents,
+                              currency, status, stripe_payment_intent_id, paid_at, expires_at, created_at, updated_at)
+       VALUES ('pur_e', $1, 'trk_e', 'basic', 2999, 450, 3449, 'usd', 'succeeded', 'pi_e', $2, $2, $2, $2)`,
+      [buyer, at(1)],
+    );
+    await db.query(
+      `INSERT INTO licenses (id, purchase_id, holder_id, track_id, type, status, certificate_number, price_cents,
+                             currency, source, issued_at)
+       VALUES ('lic_e', 'pur_e', $1, 'trk_e', 'basic', 'active', 'C-E', 2999, 'usd', 'purchase', $2)`,
+      [buyer, at(1)],
+    );
+    const leg = (id: string, user: string, cents: number, status: string, transfer: string | null = null) =>
+      db.query(
+        `INSERT INTO earnings_legs (id, user_id, credited_user_id, purchase_id, track_id, currency, amount_cents,
+                                   share_bps, status, transfer_id, available_at, created_at, updated_at)
+         VALUES ($1, $2, $2, 'pur_e', 'trk_e', 'usd', $3, 5000, $4::leg_status, $5, $6, $6, $6)`,
+        [id, user, cents, status, transfer, at(1)],
+      );
+    // a cent lost by rounding: 1499 + 1499 + 450 ≠ 3449
+    await leg('leg_a', producer, 1499, 'open');
+    await leg('leg_b', writer, 1499, 'held');
+    let results = await checkInvariants(db, LIMITS);
+    expect(check(results, 'earnings: legs + fee = amount')).toMatchObject({
+      examined: 1,
+      violations: [expect.objectContaining({ id: 'pur_e', legs: '2998' })],
+    });
+    await db.query(`UPDATE earnings_legs SET amount_cents = 1500 WHERE id = 'leg_a'`);
+    results = await checkInvariants(db, LIMITS);
+    expect(check(results, 'earnings: legs + fee = amount').violations).toEqual([]);
+
+    // a transfer for more than its legs, and a leg paid by a transfer Stripe refused
+    await db.query(
+      `INSERT INTO transfers (id, user_id, stripe_account_id, currency, amount_cents, status, created_at, updated_at)
+       VALUES ('tr_e', $1, 'acct_e', 'usd', 1600, 'sent', $2, $2), ('tr_f', $1, 'acct_e', 'usd', 100, 'failed', $2, $2)`,
+      [producer, at(2)],
+    );
+    await db.query(`UPDATE earnings_legs SET status = 'paid', transfer_id = 'tr_e' WHERE id = 'leg_a'`);
+    results = await checkInvariants(db, LIMITS);
+    expect(check(results, 'earnings: each transfer is the sum of its legs').violations).toEqual([
+      expect.objectContaining({ id: 'tr_e', amount_cents: 1600, sum: 1500 }),
+    ]);
+    await db.query(`UPDATE transfers SET amount_cents = 1500 WHERE id = 'tr_e'`);
+    await db.query(`UPDATE earnings_legs SET transfer_id = 'tr_f' WHERE id = 'leg_a'`);
+    results = await checkInvariants(db, LIMITS);
+    expect(
+      check(results, 'earnings: each transfer is the sum of its legs').violations.length,
+    ).toBeGreaterThan(0);
+    await db.query(`UPDATE earnings_legs SET transfer_id = 'tr_e' WHERE id = 'leg_a'`);
+
+    // refunded: the held leg still owed, the paid one never reversed
+    await db.query(`UPDATE purchases SET status = 'refunded', refunded_at = $1 WHERE id = 'pur_e'`, [at(3)]);
+    results = await checkInvariants(db, LIMITS);
+    expect(
+      check(results, 'earnings: a refunded sale owes nothing')
+        .violations.map((v) => (v as { id: string }).id)
+        .sort(),
+    ).toEqual(['leg_a', 'leg_b']);
+    await db.query(`UPDATE earnings_legs SET status = 'cancelled', voided_at = $1 WHERE id = 'leg_b'`, [
+      at(3),
+    ]);
+    await db.query(
+      `INSERT INTO reversals (id, leg_id, transfer_id, amount_cents, status, created_at, updated_at)
+       VALUES ('rev_e', 'leg_a', 'tr_e', 1500, 'reversed', $1, $1)`,
+      [at(3)],
+    );
+    results = await checkInvariants(db, LIMITS);
+    expect(check(results, 'earnings: a refunded sale owes nothing').violations).toEqual([]);
+  });
+
   it('compares Stripe’s payments, refunds, events and subscriptions with ours, both ways', async () => {
     const [producer, buyer] = await users(2);
     await db.query(

@@ -109,6 +109,46 @@ const SQL: SqlCheck[] = [
           WHERE p.status = 'refunded' AND l.status = 'active'`,
   },
   {
+    // the ledger: each sale whose license was issued in force has its legs, and they add up with
+    // the platform's fee to what the buyer paid, to the cent (largest remainder)
+    name: 'earnings: legs + fee = amount for every licensed sale',
+    examined: `SELECT count(*)::int AS n FROM purchases p JOIN licenses l ON l.purchase_id = p.id
+               WHERE l.revoked_at IS DISTINCT FROM l.issued_at`,
+    sql: `SELECT p.id, p.amount_cents, p.platform_fee_cents,
+                 (SELECT sum(e.amount_cents) FROM earnings_legs e WHERE e.purchase_id = p.id AND e.kind = 'sale') AS legs
+          FROM purchases p JOIN licenses l ON l.purchase_id = p.id
+          WHERE l.revoked_at IS DISTINCT FROM l.issued_at
+            AND p.amount_cents - p.platform_fee_cents
+                <> COALESCE((SELECT sum(e.amount_cents) FROM earnings_legs e WHERE e.purchase_id = p.id AND e.kind = 'sale'), 0)`,
+  },
+  {
+    // a transfer moves exactly its legs; a leg is in transit or paid only inside a transfer that
+    // is claimed or sent (the legs of a refused one went back)
+    name: 'earnings: each transfer is the sum of its legs, each transferred leg in a live transfer',
+    examined: `SELECT count(*)::int AS n FROM earnings_legs`,
+    sql: `SELECT t.id, t.status::text AS status, t.amount_cents, s.sum FROM transfers t
+            LEFT JOIN (SELECT transfer_id, sum(amount_cents)::int AS sum FROM earnings_legs GROUP BY transfer_id) s
+              ON s.transfer_id = t.id
+          WHERE (t.status IN ('claimed', 'sent') AND t.amount_cents IS DISTINCT FROM s.sum)
+             OR (t.status = 'failed' AND s.sum IS NOT NULL)
+          UNION ALL
+          SELECT e.transfer_id, e.status::text, e.amount_cents, NULL FROM earnings_legs e
+            JOIN transfers t ON t.id = e.transfer_id
+          WHERE (e.status = 'paid' AND t.status <> 'sent') OR (e.status = 'in_transit' AND t.status <> 'claimed')`,
+  },
+  {
+    // a refunded sale (or a lost dispute) owes nobody: its legs are cancelled, or, transferred,
+    // have their reversal claimed (a refused one is owed back by a recovery leg)
+    name: 'earnings: a refunded sale owes nothing',
+    examined: `SELECT count(*)::int AS n FROM purchases WHERE status = 'refunded'`,
+    sql: `SELECT e.id, e.purchase_id, e.status FROM earnings_legs e JOIN purchases p ON p.id = e.purchase_id
+          WHERE p.status = 'refunded' AND e.kind = 'sale'
+            AND (e.status IN ('held', 'open')
+                 OR (e.status = 'paid' AND NOT EXISTS (SELECT 1 FROM reversals r WHERE r.leg_id = e.id))
+                 OR EXISTS (SELECT 1 FROM reversals r WHERE r.leg_id = e.id AND r.status = 'refused'
+                             AND NOT EXISTS (SELECT 1 FROM earnings_legs x WHERE x.recovers_leg_id = e.id)))`,
+  },
+  {
     // the counter is kept by the statement that records or ends a play (no constraint ties them):
     // a play counts only once heard 30 s (radio/play-counts.ts), so never more counts than listens,
     // and never fewer than the on-demand listens recorded as counted
@@ -279,9 +319,11 @@ async function stripeChecks(db: Client, stripe: StripeFake): Promise<InvariantRe
       refunded: boolean;
       license: string | null;
       license_status: string | null;
+      lost: boolean | null;
     }>(
       `SELECT p.id, p.stripe_payment_intent_id AS pi, p.status, p.amount_cents, p.currency,
               p.paid_at IS NOT NULL AS paid, p.refunded_at IS NOT NULL AS refunded,
+              p.dispute_outcome = 'lost' AS lost,
               l.id AS license, l.status AS license_status
        FROM purchases p LEFT JOIN licenses l ON l.purchase_id = p.id
        WHERE p.stripe_payment_intent_id IS NOT NULL`,
@@ -306,7 +348,9 @@ async function stripeChecks(db: Client, stripe: StripeFake): Promise<InvariantRe
           ? 'not recorded as paid'
           : refunds.length > 1
             ? `refunded ${refunds.length} times`
-            : refunds.length === 0 && !(p.status === 'succeeded' && p.license_status === 'active')
+            : refunds.length === 0 &&
+                !(p.status === 'succeeded' && p.license_status === 'active') &&
+                !(p.lost && p.status === 'refunded' && p.license_status !== 'active')
               ? 'kept, but no license in force'
               : refunds.length === 1 &&
                   !(p.status === 'refunded' && p.refunded && p.license_status !== 'active')
@@ -327,7 +371,7 @@ async function stripeChecks(db: Client, stripe: StripeFake): Promise<InvariantRe
     const problem =
       pi?.status !== 'succeeded'
         ? `paid here, ${pi ? String(pi.status) : 'unknown'} at Stripe`
-        : (p.status === 'refunded' || p.refunded) && refunds !== 1
+        : (p.status === 'refunded' || p.refunded) && refunds !== (p.lost && !p.refunded ? 0 : 1)
           ? `refunded here, ${refunds} refunds at Stripe`
           : p.status === 'succeeded' && refunds > 0
             ? 'refunded at Stripe, succeeded here'
@@ -399,7 +443,58 @@ async function stripeChecks(db: Client, stripe: StripeFake): Promise<InvariantRe
     if (!stripe.subscriptions.has(sid))
       subscriptions.push({ subscription: sid, problem: 'unknown to Stripe' });
 
+  // transfers: each one Stripe made is a sent transfer of ours (same amount, same account), each
+  // sent one of ours is one Stripe made; so per account Stripe's sum is the ledger's. Reversals
+  // likewise: each Stripe made is a reversal of ours recorded as made, for its amount.
+  const ourTransfers = (
+    await db.query<{ id: string; stripe_id: string | null; account: string; amount: number; status: string }>(
+      `SELECT id, stripe_transfer_id AS stripe_id, stripe_account_id AS account, amount_cents AS amount, status::text
+       FROM transfers`,
+    )
+  ).rows;
+  const byStripeId = new Map(ourTransfers.filter((t) => t.stripe_id).map((t) => [t.stripe_id!, t]));
+  const transfers: unknown[] = [];
+  for (const [tid, tr] of stripe.transfers) {
+    const ours = byStripeId.get(tid);
+    const problem = !ours
+      ? 'made at Stripe, not recorded (or recorded twice elsewhere)'
+      : ours.status !== 'sent'
+        ? `${ours.status} here`
+        : ours.amount !== tr.amount || ours.account !== tr.destination
+          ? `${String(tr.amount)} to ${String(tr.destination)} at Stripe, ${ours.amount} to ${ours.account} here`
+          : null;
+    if (problem) transfers.push({ transfer: tid, problem });
+  }
+  for (const t of ourTransfers)
+    if (t.status === 'sent' && !stripe.transfers.has(t.stripe_id ?? ''))
+      transfers.push({ transfer: t.id, problem: 'sent here, unknown to Stripe' });
+  const ourReversals = new Map(
+    (
+      await db.query<{ stripe_id: string; amount: number; status: string }>(
+        `SELECT stripe_reversal_id AS stripe_id, amount_cents AS amount, status::text FROM reversals
+         WHERE stripe_reversal_id IS NOT NULL`,
+      )
+    ).rows.map((r) => [r.stripe_id, r]),
+  );
+  for (const rev of stripe.reversals) {
+    const ours = ourReversals.get(String(rev.id));
+    if (!ours || ours.status !== 'reversed' || ours.amount !== rev.amount)
+      transfers.push({
+        reversal: rev.id,
+        problem: ours ? `${ours.status} ${ours.amount} here` : 'not recorded',
+      });
+  }
+  if (ourReversals.size !== stripe.reversals.length)
+    transfers.push({
+      problem: `${ourReversals.size} reversals made here, ${stripe.reversals.length} at Stripe`,
+    });
+
   return [
+    {
+      name: 'Stripe ↔ ours: transfers and reversals (each made once, same amount and account)',
+      examined: stripe.transfers.size + ourTransfers.length,
+      violations: transfers,
+    },
     {
       name: 'Stripe → ours: each payment is a paid purchase, fulfilled or refunded once',
       examined: succeeded,

@@ -239,6 +239,10 @@ export class Workload {
   /** the tour (setup) pays with cards that are accepted */
   private declines = true;
   licenses: { id: string; holder: Actor }[] = [];
+  /** purchases answered `succeeded`, by buyer: what refunds and disputes draw from */
+  paid: { id: string; buyer: Actor }[] = [];
+  /** disputes opened at Stripe and not yet closed */
+  disputes: string[] = [];
   playlists: { id: string; owner: Actor }[] = [];
   /** Stripe events not yet delivered (delivered late, in batches, shuffled, twice) */
   private events: { pending: Stripe.Event[]; seen: number } = { pending: [], seen: 0 };
@@ -263,6 +267,8 @@ export class Workload {
       tracks: this.tracks,
       requests: this.requests,
       licenses: this.licenses,
+      paid: this.paid,
+      disputes: this.disputes,
       playlists: this.playlists,
       following: this.following,
       held: this.held,
@@ -353,6 +359,16 @@ export class Workload {
         json: { plan: 'pro' },
       });
     }
+
+    // every producer opens a payout account, which Stripe then says is ready (account.updated)
+    for (const p of this.producers) {
+      const opened = await this.must('POST', '/api/v1/me/payout-account', {
+        auth: p.auth,
+        json: { country: 'US' },
+      });
+      this.o.stripe.setAccountReady((opened.body.account as { account_id: string }).account_id, true);
+    }
+    this.collectEvents();
 
     // every producer uploads; the first one enough to go past the submission limit
     const limit = this.o.submissionLimit ?? 5;
@@ -565,6 +581,7 @@ export class Workload {
       if (track && kind === 'exclusive.confirm') track.sold = true;
       if (track) this.held.add(`${buyer.id} ${track.id} ${type}`);
       this.acknowledged.purchases.push(purchaseId);
+      this.paid.push({ id: purchaseId, buyer });
       const lic = await this.api.call('GET', `/api/v1/purchases/${purchaseId}`, { auth: buyer.auth });
       const licenseId = lic.body?.license_id ?? lic.body?.license?.id;
       if (typeof licenseId === 'string') this.licenses.push({ id: licenseId, holder: buyer });
@@ -637,13 +654,15 @@ export class Workload {
         const clock = await this.api.call('GET', '/api/v1/__test/clock', { at });
         if (clock.status !== 200) return;
         const payload = JSON.stringify(event);
-        const res = await this.api.call('POST', '/api/v1/webhooks/stripe', {
+        // Connect's events (connected accounts) go to their own endpoint, signed with its secret
+        const connect = event.type.startsWith('account.');
+        const res = await this.api.call('POST', `/api/v1/webhooks/stripe${connect ? '/connect' : ''}`, {
           at,
           headers: {
             'content-type': 'application/json',
             'stripe-signature': this.o.stripe.sign(
               payload,
-              undefined,
+              connect ? this.o.stripe.connectWebhookSecret : undefined,
               Math.floor(Date.parse(clock.body.now as string) / 1000),
             ),
           },
@@ -655,6 +674,58 @@ export class Workload {
     );
     for (const event of batch) if (!acknowledged.has(event.id)) this.events.pending.push(event);
     await this.drain();
+  }
+
+  // ---- earnings, refunds, disputes ------------------------------------------------------------
+
+  /** A producer asks to be paid now three times at once, on different instances: one transfer. */
+  async payoutRush(p = this.pick(this.producers)): Promise<void> {
+    const answers = await Promise.all(
+      [0, 1, 2].map(() => this.api.call('POST', '/api/v1/me/earnings/transfers', { auth: p.auth })),
+    );
+    for (const res of answers) {
+      const code = (res.body as { code?: string } | undefined)?.code;
+      // "nothing to pay" is the rule answering the two that lost the race, not a failure
+      this.count('payout', res, res.status === 201 || code === 'payout_below_minimum');
+    }
+  }
+
+  /** A buyer asks twice at once for a refund of a recent purchase: one refund. */
+  async refundRequest(): Promise<void> {
+    if (!this.paid.length) return;
+    const i = Math.floor(this.o.rng() * this.paid.length);
+    const { id, buyer } = this.paid[i];
+    const answers = await Promise.all(
+      [0, 1].map(() => this.api.call('POST', `/api/v1/purchases/${id}/refund`, { auth: buyer.auth })),
+    );
+    for (const res of answers) {
+      const code = (res.body as { code?: string } | undefined)?.code;
+      // the loser of the pair, and purchases downloaded or disputed meanwhile: the rules answering
+      const rule = ['already_refunded', 'refund_not_eligible', 'charge_disputed', 'refund_window_expired'];
+      this.count('refund', res, res.status === 202 || rule.includes(code ?? ''));
+    }
+    if (answers.some((r) => r.status === 202)) this.paid.splice(i, 1);
+    this.collectEvents();
+  }
+
+  /**
+   * The card holder disputes a paid purchase at Stripe (its event waits for delivery); a dispute
+   * opened before is closed, won or lost.
+   */
+  async disputeOne(): Promise<void> {
+    const open = this.disputes.shift();
+    if (open) this.o.stripe.closeDispute(open, this.o.rng() < 0.5 ? 'won' : 'lost');
+    if (this.paid.length) {
+      const [{ id }] = this.paid.splice(Math.floor(this.o.rng() * this.paid.length), 1);
+      const pi = [...this.o.stripe.paymentIntents.values()].find(
+        (x) => (x.metadata as { purchase_id?: string } | undefined)?.purchase_id === id,
+      );
+      if (pi && pi.status === 'succeeded' && !this.o.stripe.refundsFor(String(pi.id)).length) {
+        const event = this.o.stripe.dispute(String(pi.id));
+        this.disputes.push((event.data.object as { id: string }).id);
+      }
+    }
+    this.collectEvents();
   }
 
   // ---- beat requests -------------------------------------------------------------------------
@@ -902,6 +973,15 @@ export class Workload {
       await this.messageRush();
       await this.playlistEdits();
       await this.radioRush(true);
+      await this.purchase('premium');
+      await this.deliverWebhooks();
+      await this.disputeOne();
+      await this.refundRequest();
+      await this.deliverWebhooks();
+      await this.payoutRush(
+        this.producers.find((p) => this.tracks.some((t) => t.ownerId === p.id && t.offers)),
+      );
+      await this.disputeOne();
     } finally {
       this.declines = true;
     }
@@ -924,6 +1004,9 @@ export class Workload {
       ['playlist', 1, () => this.playlistEdits()],
       ['radio', 1, () => this.radioRush()],
       ['subscription', 0.5, () => this.subscriptionChange()],
+      ['payout', 1, () => this.payoutRush()],
+      ['refund', 0.5, () => this.refundRequest()],
+      ['dispute', 0.3, () => this.disputeOne()],
     ];
     const total = ops.reduce((s, [, w]) => s + w, 0);
     let x = this.o.rng() * total;

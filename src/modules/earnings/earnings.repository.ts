@@ -472,9 +472,7 @@ export class EarningsRepository {
 
   // ---- reversals --------------------------------------------------------------------------------
 
-  async reversal(
-    id: string,
-  ): Promise<{
+  async reversal(id: string): Promise<{
     id: string;
     status: string;
     amountCents: number;
