@@ -9,7 +9,7 @@
 //   Stripe's PaymentIntent, the intent attached, the expiry job;
 // - POST /purchases/:id/confirm (confirm): the guard's, the purchase, Stripe's confirmation, then
 //   the fulfilment in one transaction (the fact recorded under the row lock, the track's sales
-//   lock, the license, the status);
+//   lock, the license, the sale's earnings legs, the status);
 // - POST /webhooks/stripe (StripeWebhooksService): already seen?, the PaymentIntent read again
 //   from Stripe, its purchase, then the event recorded — with the payment's fulfilment in one
 //   transaction when it is a purchase's, alone when it is not.
@@ -19,6 +19,8 @@ import Stripe from 'stripe';
 import { answerRefusal, appModule, execute, principal, Refused, sql, transaction } from './raw-db.mjs';
 
 const { newId } = appModule('platform/ids.js');
+// the split itself is the app's pure function (the same work, not a copy)
+const { saleLegs } = appModule('modules/earnings/splits.js');
 const { JobsService } = appModule('platform/jobs/jobs.service.js');
 const { Clock } = appModule('platform/clock/clock.js');
 
@@ -26,6 +28,8 @@ const { STRIPE_URL, STRIPE_KEY, STRIPE_WEBHOOK_SECRET, PORT, DATABASE_URL } = pr
 /** the app's defaults: LIMIT_PLATFORM_FEE_BPS, LIMIT_CHECKOUT_SECONDS */
 const FEE_BPS = 1500;
 const CHECKOUT_SECONDS = 1800;
+/** LIMIT_EARNINGS_HOLD_DAYS */
+const HOLD_DAYS = 7;
 const webhooks = Stripe.webhooks;
 const app = Fastify();
 app.setErrorHandler(answerRefusal);
@@ -59,7 +63,10 @@ const PURCHASE_COLUMNS = `p.id, p.buyer_id AS "buyerId", p.track_id AS "trackId"
   p.price_cents AS "priceCents", p.platform_fee_cents AS "platformFeeCents", p.amount_cents AS "amountCents",
   p.currency, p.status, p.stripe_payment_intent_id AS "stripePaymentIntentId", p.client_secret AS "clientSecret",
   p.last_error AS "lastError", p.paid_at AS "paidAt", p.refunded_at AS "refundedAt", p.disputed_at AS "disputedAt",
-  p.expires_at AS "expiresAt", p.created_at AS "createdAt", p.updated_at AS "updatedAt"`;
+  p.expires_at AS "expiresAt", p.created_at AS "createdAt", p.updated_at AS "updatedAt",
+  p.dispute_closed_at AS "disputeClosedAt", p.dispute_outcome AS "disputeOutcome",
+  p.refund_requested_at AS "refundRequestedAt", p.refund_requested_by AS "refundRequestedBy",
+  p.refund_reason AS "refundReason"`;
 const WITH_LICENSE = `(SELECT l.id FROM licenses l WHERE l.purchase_id = p.id) AS "licenseId"`;
 
 function certificateNumber() {
@@ -79,9 +86,14 @@ async function paymentSucceeded(tx, paymentIntentId) {
     `UPDATE purchases p SET
          paid_at = COALESCE(p.paid_at, $2),
          refunded_at = CASE WHEN $3 = 'refunded' THEN COALESCE(p.refunded_at, $2) ELSE p.refunded_at END,
-         disputed_at = CASE WHEN $3 = 'disputed' THEN COALESCE(p.disputed_at, $2) ELSE p.disputed_at END,
+         disputed_at = CASE WHEN $3 LIKE 'dispute%' THEN COALESCE(p.disputed_at, $2) ELSE p.disputed_at END,
+         dispute_closed_at = CASE WHEN $3 IN ('dispute_won', 'dispute_lost') THEN COALESCE(p.dispute_closed_at, $2)
+                                  ELSE p.dispute_closed_at END,
+         dispute_outcome = CASE $3 WHEN 'dispute_won' THEN COALESCE(p.dispute_outcome, 'won')
+                                   WHEN 'dispute_lost' THEN COALESCE(p.dispute_outcome, 'lost') ELSE p.dispute_outcome END,
          updated_at = CASE WHEN (CASE $3 WHEN 'paid' THEN p.paid_at WHEN 'refunded' THEN p.refunded_at
-                                 ELSE p.disputed_at END) IS NULL THEN $2 ELSE p.updated_at END
+                                 WHEN 'disputed' THEN p.disputed_at ELSE p.dispute_closed_at END) IS NULL
+                           THEN $2 ELSE p.updated_at END
        WHERE p.stripe_payment_intent_id = $1
        RETURNING ${PURCHASE_COLUMNS}, ${WITH_LICENSE}`,
     [paymentIntentId, now, 'paid'],
@@ -138,6 +150,41 @@ async function paymentSucceeded(tx, paymentIntentId) {
   );
   if (!issued) throw new Error(`purchase ${p.id}: license refused, a refund is not a flow of this benchmark`);
   p.licenseId = issued.id;
+  // EarningsRepository.recordSale: the sale, its credits (FOR SHARE), the legs
+  const [sale] = await tx.query(
+    `SELECT p.amount_cents - p.platform_fee_cents AS net, p.currency, p.track_id AS "trackId", t.owner_id AS "ownerId"
+       FROM purchases p JOIN tracks t ON t.id = p.track_id WHERE p.id = $1`,
+    [p.id],
+    'earnings_sale',
+  );
+  const credits = await tx.query(
+    `SELECT user_id AS "userId", round(split_percent * 100)::int AS bps, credit_status AS status
+       FROM track_collaborators WHERE track_id = $1 ORDER BY (user_id = $2) DESC, created_at, user_id FOR SHARE`,
+    [sale.trackId, sale.ownerId],
+    'earnings_sale_credits',
+  );
+  const legs = saleLegs(sale.net, sale.ownerId, credits);
+  await tx.execute(
+    `INSERT INTO earnings_legs (id, user_id, credited_user_id, purchase_id, track_id, currency, amount_cents,
+                                 share_bps, kind, status, available_at, created_at, updated_at)
+       SELECT l.id, l.user_id, l.user_id, $1, $2, $3, l.cents, l.bps, 'sale', l.status::leg_status,
+              $4::timestamptz + make_interval(days => $5), $4, $4
+       FROM unnest($6::text[], $7::text[], $8::int[], $9::int[], $10::text[]) AS l(id, user_id, cents, bps, status)
+       ON CONFLICT (purchase_id, credited_user_id) WHERE kind = 'sale' DO NOTHING`,
+    [
+      p.id,
+      sale.trackId,
+      sale.currency,
+      now,
+      HOLD_DAYS,
+      legs.map(() => newId('leg')),
+      legs.map((l) => l.userId),
+      legs.map((l) => l.cents),
+      legs.map((l) => l.bps),
+      legs.map((l) => (l.held ? 'held' : 'open')),
+    ],
+    'earnings_record_sale',
+  );
   await setStatus('succeeded');
   return p;
 }

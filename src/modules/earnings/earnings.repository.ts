@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { Database, type Db, type Tx } from '../../platform/database/database';
 import { newId } from '../../platform/ids';
 import type { Keyset } from '../../platform/pagination/pagination';
-import { type Share, splitCents } from './splits';
+import { saleLegs } from './splits';
 
 export interface PayoutAccountRow {
   userId: string;
@@ -165,26 +165,16 @@ export class EarningsRepository {
       `SELECT p.amount_cents - p.platform_fee_cents AS net, p.currency, p.track_id AS "trackId", t.owner_id AS "ownerId"
        FROM purchases p JOIN tracks t ON t.id = p.track_id WHERE p.id = $1`,
       [purchaseId],
+      'earnings_sale',
     );
     if (!sale || sale.net <= 0) return 0;
     const credits = await tx.query<{ userId: string; bps: number; status: string }>(
       `SELECT user_id AS "userId", round(split_percent * 100)::int AS bps, credit_status AS status
        FROM track_collaborators WHERE track_id = $1 ORDER BY (user_id = $2) DESC, created_at, user_id FOR SHARE`,
       [sale.trackId, sale.ownerId],
+      'earnings_sale_credits',
     );
-    const shares = new Map<string, Share & { held: boolean }>();
-    shares.set(sale.ownerId, { userId: sale.ownerId, bps: 0, held: false });
-    for (const c of credits) {
-      const owner = c.userId === sale.ownerId || c.status === 'declined';
-      const to = owner ? sale.ownerId : c.userId;
-      const share = shares.get(to) ?? { userId: to, bps: 0, held: c.status === 'pending' };
-      share.bps += c.bps;
-      shares.set(to, share);
-    }
-    const list = [...shares.values()];
-    if (list.every((s) => s.bps === 0)) list[0].bps = 10_000; // no split recorded: all the owner's
-    const parts = splitCents(sale.net, list).map((p, i) => ({ ...p, ...list[i], cents: p.cents }));
-    const legs = parts.filter((p) => p.cents > 0);
+    const legs = saleLegs(sale.net, sale.ownerId, credits);
     if (!legs.length) return 0;
     await tx.execute(
       `INSERT INTO earnings_legs (id, user_id, credited_user_id, purchase_id, track_id, currency, amount_cents,

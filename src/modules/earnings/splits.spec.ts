@@ -1,4 +1,4 @@
-import { splitCents } from './splits';
+import { saleLegs, splitCents } from './splits';
 
 describe('splitCents (largest remainder)', () => {
   it('adds up to the cent', () => {
@@ -49,5 +49,24 @@ describe('splitCents (largest remainder)', () => {
   it('refuses a fractional amount and empty shares', () => {
     expect(() => splitCents(1.5, [{ userId: 'a', bps: 10_000 }])).toThrow(RangeError);
     expect(() => splitCents(100, [])).toThrow(RangeError);
+  });
+});
+
+describe('saleLegs', () => {
+  it('gives a declined share to the owner, holds a pending one, drops empty legs', () => {
+    const legs = saleLegs(1000, 'own', [
+      { userId: 'own', bps: 5000, status: 'accepted' },
+      { userId: 'a', bps: 2500, status: 'pending' },
+      { userId: 'b', bps: 2500, status: 'declined' },
+      { userId: 'c', bps: 0, status: 'accepted' },
+    ]);
+    expect(legs).toEqual([
+      { userId: 'own', cents: 750, bps: 7500, held: false },
+      { userId: 'a', cents: 250, bps: 2500, held: true },
+    ]);
+  });
+
+  it('gives everything to the owner when no split is recorded', () => {
+    expect(saleLegs(999, 'own', [])).toEqual([{ userId: 'own', cents: 999, bps: 10_000, held: false }]);
   });
 });

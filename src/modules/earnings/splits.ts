@@ -26,3 +26,35 @@ export function splitCents(cents: number, shares: readonly Share[]): { userId: s
   }
   return parts.map(({ userId, cents: c }) => ({ userId, cents: c }));
 }
+
+/** A credit on a track, as a sale reads it (split in basis points, acceptance). */
+export interface SaleCredit {
+  userId: string;
+  bps: number;
+  status: string;
+}
+
+/**
+ * A sale's legs: `net` cents split by the credits in force (the owner first). A declined credit's
+ * share is the owner's; a pending one's leg is held until accepted. No split recorded (all zero):
+ * everything is the owner's. Legs of 0 cents are left out.
+ */
+export function saleLegs(
+  net: number,
+  ownerId: string,
+  credits: readonly SaleCredit[],
+): { userId: string; cents: number; bps: number; held: boolean }[] {
+  const shares = new Map<string, Share & { held: boolean }>();
+  shares.set(ownerId, { userId: ownerId, bps: 0, held: false });
+  for (const c of credits) {
+    const to = c.userId === ownerId || c.status === 'declined' ? ownerId : c.userId;
+    const share = shares.get(to) ?? { userId: to, bps: 0, held: c.status === 'pending' };
+    share.bps += c.bps;
+    shares.set(to, share);
+  }
+  const list = [...shares.values()];
+  if (list.every((s) => s.bps === 0)) list[0].bps = 10_000;
+  return splitCents(net, list)
+    .map((p, i) => ({ userId: p.userId, cents: p.cents, bps: list[i].bps, held: list[i].held }))
+    .filter((l) => l.cents > 0);
+}

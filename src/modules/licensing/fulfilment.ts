@@ -207,7 +207,8 @@ export class Fulfilment implements OnModuleInit {
       if (revoked) {
         await this.repo.revokeLicense(tx, licenseId, revoked, now);
         await this.ledger.voidSale(tx, p.id, now);
-      } else {
+      } else if (frozen || p.disputeOutcome === 'won') {
+        // only a dispute's facts move the freeze: a paid sale's later facts cost no statement
         await this.ledger.setFrozen(tx, p.id, frozen, now);
       }
       await this.setStatus(
