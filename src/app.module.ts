@@ -19,6 +19,8 @@ import { StripeWebhooksModule } from './modules/stripe-webhooks/stripe-webhooks.
 import { TracksModule } from './modules/tracks/tracks.module';
 import { RadioModule } from './modules/radio/radio.module';
 import { ListeningModule } from './modules/listening/listening.module';
+import { PacksModule } from './modules/packs/packs.module';
+import { SplitSheetsModule } from './modules/split-sheets/split-sheets.module';
 import { AccessGuard } from './platform/access/access.guard';
 import { PlatformModule } from './platform/platform.module';
 import { RateLimitGuard } from './platform/rate-limit/rate-limit.guard';
@@ -50,6 +52,8 @@ export class AppModule {
         MessagingModule,
         RadioModule,
         ListeningModule,
+        PacksModule,
+        SplitSheetsModule,
       ],
       providers: [
         { provide: APP_GUARD, useClass: AccessGuard },

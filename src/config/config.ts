@@ -57,6 +57,12 @@ export interface Limits {
   voiceTagSeconds: number;
   /** a voice tag is mixed in at 0 s and every this many seconds of the tagged rendition */
   voiceTagIntervalSeconds: number;
+  /** packs a producer may own */
+  packsPerUser: number;
+  /** tracks in one pack */
+  packTracks: number;
+  /** wrong access codes per pack link and IP in 15 minutes; the next attempt is too_many_requests */
+  accessCodeAttempts: number;
 }
 
 /** Injection token and type of the validated configuration. */
@@ -293,6 +299,9 @@ const LIMITS: { [K in keyof Limits]: [env: string, fallback: number, parser: Par
   streamLinkSeconds: ['LIMIT_STREAM_LINK_SECONDS', 300, int(10, 86_400)],
   voiceTagSeconds: ['LIMIT_VOICE_TAG_SECONDS', 10, int(1, 60)],
   voiceTagIntervalSeconds: ['LIMIT_VOICE_TAG_INTERVAL_SECONDS', 30, int(5, 3600)],
+  packsPerUser: ['LIMIT_PACKS_PER_USER', 100, int(1, 1e6)],
+  packTracks: ['LIMIT_PACK_TRACKS', 50, int(1, 1000)],
+  accessCodeAttempts: ['LIMIT_ACCESS_CODE_ATTEMPTS', 10, int(1, 1e6)],
 };
 
 /** Every variable the application reads, for the README and for typo detection in tests. */

@@ -7,6 +7,7 @@ import { GeneralErrors } from '../../platform/errors/general.errors';
 import { JobsService } from '../../platform/jobs/jobs.service';
 import { StripeClient } from '../../platform/payments/stripe.client';
 import type { Tx } from '../../platform/database/database';
+import { SplitSheetsService } from '../split-sheets/split-sheets.service';
 import { LicensingRepository, type PaymentFact, type PurchaseRow } from './licensing.repository';
 
 const REFUND_JOB = 'purchase.refund';
@@ -42,6 +43,7 @@ export class Fulfilment implements OnModuleInit {
     private readonly jobs: JobsService,
     private readonly stripe: StripeClient,
     private readonly clock: Clock,
+    private readonly splitSheets: SplitSheetsService,
   ) {}
 
   onModuleInit(): void {
@@ -212,6 +214,7 @@ export class Fulfilment implements OnModuleInit {
       now,
     );
     if (issued) {
+      await this.splitSheets.freeze(tx, issued, p.trackId);
       p.license = { id: issued };
       await this.setStatus(tx, p, p.refundedAt ? 'refunded' : 'succeeded');
     } else if (p.refundedAt) {

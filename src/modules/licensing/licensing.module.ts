@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { BillingModule } from '../billing/billing.module';
+import { SplitSheetsModule } from '../split-sheets/split-sheets.module';
 import { TracksModule } from '../tracks/tracks.module';
 import { Fulfilment } from './fulfilment';
 import { LicensesService } from './licenses.service';
@@ -15,7 +16,7 @@ import { PurchaseReplay } from './purchase-replay';
 import { PurchasesService } from './purchases.service';
 
 @Module({
-  imports: [TracksModule, BillingModule],
+  imports: [TracksModule, BillingModule, SplitSheetsModule],
   controllers: [TrackSalesController, PurchasesController, LicensesController, LicensesAdminController],
   providers: [
     LicensingRepository,

@@ -1,4 +1,5 @@
 import { Type } from 'class-transformer';
+import { FrozenSplitSheetDto } from '../../split-sheets/dto/split-sheet.dto';
 import {
   IsObject,
   ArrayMaxSize,
@@ -145,6 +146,8 @@ export class CertificateDto {
   track_title!: string;
   holder_name!: string;
   issued_at!: string;
+  /** the track's split sheet in force when the license was issued (null: it had none) */
+  split_sheet!: FrozenSplitSheetDto | null;
 }
 
 export class DownloadLinkDto {
