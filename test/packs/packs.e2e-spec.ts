@@ -1,11 +1,16 @@
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import type { Response } from 'superagent';
 import { piece, toneWav, wav } from '../support/audio';
 import { readyTrack } from '../support/catalog';
 import { buy, startCommerceApp, type CommerceApp } from '../support/commerce';
 import { expectError } from '../support/expect-error';
 import type { TestApp } from '../support/test-app';
-import { login, registerUser, type TestUser } from '../support/users';
+import { login, loginAdmin, registerUser, type TestUser } from '../support/users';
 
 const API = '/api/v1';
 
@@ -46,6 +51,90 @@ describe('packs', () => {
 
   afterAll(async () => {
     await c?.close();
+  });
+
+  it('GET /errors and the OpenAPI document list the packs codes and every new route with its access', async () => {
+    const errors = (await t.http.get(`${API}/errors`).expect(200)).body.data as {
+      module: string;
+      code: string;
+    }[];
+    expect(errors.filter((e) => e.module === 'packs').map((e) => e.code)).toEqual([
+      'pack_not_found',
+      'pack_name_conflict',
+      'pack_link_not_found',
+      'pack_link_expired',
+      'access_code_required',
+      'access_code_invalid',
+      'downloads_disabled',
+      'split_sheet_structural_validation_failed',
+    ]);
+    const admin = await loginAdmin(t);
+    const doc = (await t.http.get(`${API}/admin/docs/openapi.json`).set(admin.auth).expect(200)).body as {
+      paths: Record<string, Record<string, { 'x-access'?: string; description?: string }>>;
+    };
+    const routes: [string, string][] = [
+      ['/api/v1/packs', 'post'],
+      ['/api/v1/packs', 'get'],
+      ['/api/v1/packs/{id}', 'get'],
+      ['/api/v1/packs/{id}', 'patch'],
+      ['/api/v1/packs/{id}', 'delete'],
+      ['/api/v1/packs/{id}/tracks', 'put'],
+      ['/api/v1/packs/{id}/tracks/order', 'post'],
+      ['/api/v1/packs/{id}/links', 'post'],
+      ['/api/v1/packs/{id}/links', 'get'],
+      ['/api/v1/packs/{id}/links/{link_id}', 'delete'],
+      ['/api/v1/packs/{id}/links/{link_id}/analytics', 'get'],
+      ['/api/v1/pack-links/{slug}', 'get'],
+      ['/api/v1/pack-links/{slug}/tracks/{track_id}/download', 'get'],
+      ['/api/v1/pack-links/{slug}/tracks/{track_id}/plays', 'post'],
+      ['/api/v1/pack-links/{slug}/page', 'get'],
+      ['/api/v1/pack-page.js', 'get'],
+      ['/api/v1/tracks/{id}/split-sheet', 'get'],
+      ['/api/v1/tracks/{id}/split-sheet', 'put'],
+    ];
+    for (const [path, method] of routes) {
+      expect({ path, method, access: typeof doc.paths[path]?.[method]?.['x-access'] }).toEqual({
+        path,
+        method,
+        access: 'string',
+      });
+    }
+  });
+
+  it('the public OpenAPI document with the packs routes passes redocly lint (recommended) with no errors', async () => {
+    const doc = (await t.http.get(`${API}/docs/openapi.json`).expect(200)).body as { paths: object };
+    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/api/v1/pack-links/{slug}']));
+    const dir = mkdtempSync(join(tmpdir(), 'openapi-packs-'));
+    try {
+      const file = join(dir, 'openapi.json');
+      writeFileSync(file, JSON.stringify(doc));
+      const out = await promisify(execFile)(
+        process.execPath,
+        [
+          join(__dirname, '../../node_modules/@redocly/cli/bin/cli.js'),
+          'lint',
+          file,
+          '--extends=recommended',
+          '--format=json',
+        ],
+        {
+          maxBuffer: 64 * 1024 * 1024,
+          env: { ...process.env, REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true' },
+        },
+      ).catch((e: { stdout?: string }) => ({ stdout: e.stdout ?? '' }));
+      const problems = (
+        JSON.parse(out.stdout) as {
+          problems: { severity: string; ruleId: string; message: string; location: { pointer: string }[] }[];
+        }
+      ).problems;
+      expect(
+        problems
+          .filter((p) => p.severity === 'error')
+          .map((e) => `${e.ruleId} ${e.location[0]?.pointer}: ${e.message}`),
+      ).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   describe('packs and their tracks', () => {

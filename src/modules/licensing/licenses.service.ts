@@ -222,6 +222,7 @@ export class LicensesService {
         source: 'plan',
         at: this.clock.now(),
       });
+      if (issued) await this.splitSheets.freeze(tx, issued.id, track.id);
       return issued?.id ?? (await this.repo.activeLicense(principal.userId, track.id, 'basic', tx))!.id;
     });
     return { license: toLicenseDto((await this.repo.license(licenseId))!), download: this.link(licenseId) };
