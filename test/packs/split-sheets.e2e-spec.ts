@@ -1,7 +1,7 @@
 import { buy, startCommerceApp, trackForSale, type CommerceApp } from '../support/commerce';
 import { expectError } from '../support/expect-error';
 import type { TestApp } from '../support/test-app';
-import { registerUser, type TestUser } from '../support/users';
+import { loginAdmin, registerUser, type TestUser } from '../support/users';
 
 const API = '/api/v1';
 
@@ -140,6 +140,19 @@ describe('split sheets', () => {
       master: before.master,
       frozen_at: expect.any(String),
     });
+  });
+
+  it('a plan download’s license freezes the split sheet as well', async () => {
+    const { producer: p, track: sold } = await trackForSale(t, 4444);
+    const sheet = (await put(p, sold.id, SHEET, '"0"').expect(200)).body;
+    const fan = await registerUser(t);
+    const admin = await loginAdmin(t);
+    await t.http.put(`${API}/admin/users/${fan.id}/plan`).set(admin.auth).send({ plan: 'plus' }).expect(200);
+    const got = await t.http.post(`${API}/tracks/${sold.id}/plan-download`).set(fan.auth).expect(201);
+    const cert = await t.http
+      .get(`${API}/licenses/verify/${got.body.license.certificate_number}`)
+      .expect(200);
+    expect(cert.body.split_sheet).toMatchObject({ version: sheet.version, master: sheet.master });
   });
 
   it('a license of a track without a split sheet shows null', async () => {

@@ -109,9 +109,10 @@ export class PackLinksService {
     visitor: Visitor,
   ): Promise<PackPlayResultDto> {
     const link = await this.open(slug, visitor);
-    if (!(await this.repo.shows(link.packId, trackId))) throw new AppError(TracksErrors.trackNotFound);
-    const heard = await this.listening.publicRendition(trackId, DEFAULT_PIXELS);
-    const durationSeconds = Math.floor((heard?.durationMs ?? 0) / 1000);
+    const track = await this.repo.shownTrack(link.packId, trackId);
+    if (!track) throw new AppError(TracksErrors.trackNotFound);
+    // the listening module's rule (radio/play-counts.ts), on whole seconds like its SQL
+    const durationSeconds = Math.floor((track.durationMs ?? 0) / 1000);
     const qualified = playedSeconds >= Math.min(QUALIFYING_SECONDS, durationSeconds);
     await this.count(link, trackId, 'play', visitor, qualified);
     return { qualified };
@@ -126,7 +127,7 @@ export class PackLinksService {
    */
   async download(slug: string, trackId: string, visitor: Visitor): Promise<PackDownload> {
     const link = await this.open(slug, visitor);
-    if (!(await this.repo.shows(link.packId, trackId))) throw new AppError(TracksErrors.trackNotFound);
+    if (!(await this.repo.shownTrack(link.packId, trackId))) throw new AppError(TracksErrors.trackNotFound);
     if (link.downloads === 'none') throw new AppError(PackErrors.downloadsDisabled);
     const file = await this.fileOf(link.downloads, trackId);
     if (!(await this.repo.claimDownload(link.id))) throw new AppError(PackErrors.downloadsDisabled);

@@ -232,14 +232,15 @@ export class PacksRepository {
     return rows.map((r) => r.id);
   }
 
-  /** Whether a link of the pack shows the track (see SHOWN_SQL). */
-  async shows(packId: string, trackId: string): Promise<boolean> {
-    const rows = await this.db.query(
-      `SELECT 1 FROM pack_tracks pt JOIN tracks t ON t.id = pt.track_id
+  /** The track when a link of the pack shows it (see SHOWN_SQL), with its duration; else null. */
+  async shownTrack(packId: string, trackId: string): Promise<{ durationMs: number | null } | null> {
+    const [row] = await this.db.query<{ durationMs: number | null }>(
+      `SELECT t.duration_ms AS "durationMs" FROM pack_tracks pt JOIN tracks t ON t.id = pt.track_id
        WHERE pt.pack_id = $1 AND pt.track_id = $2 AND ${SHOWN_SQL('t')}`,
       [packId, trackId],
+      'pack_shown_track',
     );
-    return rows.length > 0;
+    return row ?? null;
   }
 
   /**
