@@ -1,5 +1,4 @@
 import { Type } from 'class-transformer';
-import { FrozenSplitSheetDto } from '../../split-sheets/dto/split-sheet.dto';
 import {
   IsObject,
   ArrayMaxSize,
@@ -15,6 +14,7 @@ import {
   MinLength,
   ValidateNested,
 } from 'class-validator';
+import { FrozenSplitSheetDto } from '../../split-sheets/dto/split-sheet.dto';
 
 export const LICENSE_TYPES = ['basic', 'premium', 'unlimited', 'exclusive'] as const;
 export type LicenseTypeName = (typeof LICENSE_TYPES)[number];
