@@ -71,7 +71,7 @@ describe('split sheets', () => {
     });
   });
 
-  it('the owner writes it with If-Match (stale_version); collaborators of no kind but the owner may not', async () => {
+  it('the owner writes it with If-Match (stale_version); anyone else is refused', async () => {
     const first = await put(producer, track.id, SHEET, '"0"').expect(200);
     expect(first.body).toMatchObject({ track_id: track.id, version: 1 });
     expect(first.headers.etag).toBe('"1"');
