@@ -20,6 +20,8 @@ import { TracksModule } from './modules/tracks/tracks.module';
 import { RadioModule } from './modules/radio/radio.module';
 import { ListeningModule } from './modules/listening/listening.module';
 import { EarningsModule } from './modules/earnings/earnings.module';
+import { PacksModule } from './modules/packs/packs.module';
+import { SplitSheetsModule } from './modules/split-sheets/split-sheets.module';
 import { AccessGuard } from './platform/access/access.guard';
 import { PlatformModule } from './platform/platform.module';
 import { RateLimitGuard } from './platform/rate-limit/rate-limit.guard';
@@ -52,6 +54,8 @@ export class AppModule {
         RadioModule,
         ListeningModule,
         EarningsModule,
+        PacksModule,
+        SplitSheetsModule,
       ],
       providers: [
         { provide: APP_GUARD, useClass: AccessGuard },

@@ -21,6 +21,8 @@ import { MessagingErrors } from './modules/messaging/messaging.errors';
 import { BlockErrors } from './modules/social/blocks.errors';
 import { RadioErrors } from './modules/radio/radio.errors';
 import { ListeningErrors } from './modules/listening/listening.errors';
+import { PackErrors } from './modules/packs/packs.errors';
+import { SplitSheetErrors } from './modules/split-sheets/split-sheets.errors';
 
 /**
  * The error catalogue: every code the API answers, gathered from the modules that raise them.
@@ -59,6 +61,8 @@ export const CATALOGUE: readonly ErrorDefinition[] = (() => {
     ListeningErrors,
     EarningsErrors,
     RefundErrors,
+    PackErrors,
+    SplitSheetErrors,
   ].flatMap((set) => Object.values(set) as ErrorDefinition[]);
   const seen = new Set<string>();
   for (const e of all) {

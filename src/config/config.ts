@@ -64,6 +64,12 @@ export interface Limits {
   refundWindowHours: number;
   /** people credited on a track, the owner included */
   trackCollaborators: number;
+  /** packs a producer may own */
+  packsPerUser: number;
+  /** tracks in one pack */
+  packTracks: number;
+  /** wrong access codes per pack link and IP in 15 minutes; the next attempt is too_many_requests */
+  accessCodeAttempts: number;
 }
 
 /** Injection token and type of the validated configuration. */
@@ -306,6 +312,9 @@ const LIMITS: { [K in keyof Limits]: [env: string, fallback: number, parser: Par
   transferMinimumCents: ['LIMIT_TRANSFER_MINIMUM_CENTS', 1000, int(1, 1e9)],
   refundWindowHours: ['LIMIT_REFUND_WINDOW_HOURS', 24, int(0, 24 * 365)],
   trackCollaborators: ['LIMIT_TRACK_COLLABORATORS', 10, int(1, 1000)],
+  packsPerUser: ['LIMIT_PACKS_PER_USER', 100, int(1, 1e6)],
+  packTracks: ['LIMIT_PACK_TRACKS', 50, int(1, 1000)],
+  accessCodeAttempts: ['LIMIT_ACCESS_CODE_ATTEMPTS', 10, int(1, 1e6)],
 };
 
 /** Every variable the application reads, for the README and for typo detection in tests. */

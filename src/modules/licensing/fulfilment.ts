@@ -7,6 +7,7 @@ import { GeneralErrors } from '../../platform/errors/general.errors';
 import { JobsService } from '../../platform/jobs/jobs.service';
 import { StripeClient } from '../../platform/payments/stripe.client';
 import type { Tx } from '../../platform/database/database';
+import { SplitSheetsService } from '../split-sheets/split-sheets.service';
 import { LicensingRepository, type PaymentFact, type PurchaseRow } from './licensing.repository';
 import { PurchaseErrors, RefundErrors } from './licensing.errors';
 import { EarningsLedger } from '../earnings/ledger';
@@ -51,6 +52,7 @@ export class Fulfilment implements OnModuleInit {
     private readonly ledger: EarningsLedger,
     private readonly audit: AuditRepository,
     private readonly config: AppConfig,
+    private readonly splitSheets: SplitSheetsService,
   ) {}
 
   onModuleInit(): void {
@@ -240,6 +242,7 @@ export class Fulfilment implements OnModuleInit {
       now,
     );
     if (issued) {
+      await this.splitSheets.freeze(tx, issued, p.trackId);
       p.license = { id: issued };
       if (!revoked) {
         // the producer's and collaborators' shares, in the license's transaction

@@ -13,6 +13,7 @@ import type { PageQueryDto } from '../../platform/pagination/page.dto';
 import { StorageService } from '../../platform/storage/storage.service';
 import { BillingService } from '../billing/billing.service';
 import { BillingErrors } from '../billing/billing.errors';
+import { SplitSheetsService } from '../split-sheets/split-sheets.service';
 import { trackAccess } from '../tracks/track-access';
 import { TracksService } from '../tracks/tracks.service';
 import type { CertificateDto, DownloadLinkDto, LicenseDto, PlanDownloadDto } from './dto/licensing.dto';
@@ -64,6 +65,7 @@ export class LicensesService {
     private readonly secret: AppSecret,
     private readonly clock: Clock,
     private readonly config: AppConfig,
+    private readonly splitSheets: SplitSheetsService,
   ) {}
 
   async list(principal: Principal, query: PageQueryDto): Promise<Page<LicenseDto>> {
@@ -82,7 +84,10 @@ export class LicensesService {
     return toLicenseDto(this.usable(licenseAccess.assert(principal, 'read', await this.repo.license(id))));
   }
 
-  /** Public certificate check: anyone holding a certificate number can verify it. */
+  /**
+   * Public certificate check: anyone holding a certificate number can verify it. It shows the
+   * split sheet the license froze when it was issued (null: the track had none then).
+   */
   async verify(certificateNumber: string): Promise<CertificateDto> {
     const l = await this.repo.licenseByCertificate(certificateNumber.toUpperCase());
     if (!l) throw new AppError(LicenseErrors.licenseNotFound);
@@ -95,6 +100,7 @@ export class LicensesService {
       track_title: l.track.title,
       holder_name: l.holder.displayName,
       issued_at: l.issuedAt.toISOString(),
+      split_sheet: await this.splitSheets.frozen(l.id),
     };
   }
 
@@ -221,6 +227,7 @@ export class LicensesService {
         source: 'plan',
         at: this.clock.now(),
       });
+      if (issued) await this.splitSheets.freeze(tx, issued.id, track.id);
       return issued?.id ?? (await this.repo.activeLicense(principal.userId, track.id, 'basic', tx))!.id;
     });
     return { license: toLicenseDto((await this.repo.license(licenseId))!), download: this.link(licenseId) };

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { BillingModule } from '../billing/billing.module';
 import { EarningsModule } from '../earnings/earnings.module';
+import { SplitSheetsModule } from '../split-sheets/split-sheets.module';
 import { TracksModule } from '../tracks/tracks.module';
 import { Fulfilment } from './fulfilment';
 import { LicensesService } from './licenses.service';
@@ -17,7 +18,7 @@ import { PurchaseReplay } from './purchase-replay';
 import { PurchasesService } from './purchases.service';
 
 @Module({
-  imports: [TracksModule, BillingModule, EarningsModule],
+  imports: [TracksModule, BillingModule, EarningsModule, SplitSheetsModule],
   controllers: [
     TrackSalesController,
     PurchasesController,

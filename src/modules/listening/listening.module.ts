@@ -15,5 +15,6 @@ import { Renditions } from './renditions';
   imports: [TracksModule, RadioModule],
   controllers: [ListeningController],
   providers: [ListeningRepository, ListeningService, Renditions],
+  exports: [ListeningService],
 })
 export class ListeningModule {}

@@ -21,11 +21,36 @@ import { sendMedia } from './delivery/media-response';
 import type { PeaksDto, PlayDto, ReportPlayDto, StreamLinkDto, VoiceTagStateDto } from './dto/listening.dto';
 import { hearable, renditionFor } from './listening-access';
 import { ListeningErrors } from './listening.errors';
-import { ListeningRepository } from './listening.repository';
+import { ListeningRepository, type RenditionRef, type StoredPeaks } from './listening.repository';
 import { resamplePeaks } from './media/peaks';
 import { probeVoiceTag } from './media/voice-tag';
 import { playerPage } from './player-page';
 import { RENDER_TAGGED_JOB, taggedJobKey } from './renditions';
+
+/** What publicRendition answers: a track as a listener with no rights hears it. */
+export interface PublicRendition {
+  trackId: string;
+  title: string;
+  durationMs: number | null;
+  stream: StreamLinkDto;
+  peaks: PeaksDto | null;
+  /** the rendition's object (what a download of the heard version serves) */
+  file: RenditionRef;
+}
+
+const peaksAt = (stored: StoredPeaks, pixels: number): PeaksDto =>
+  resamplePeaks(
+    {
+      version: 2,
+      channels: 1,
+      sample_rate: stored.sampleRate,
+      samples_per_pixel: stored.samplesPerPixel,
+      bits: 8,
+      length: stored.data.length / 2,
+      data: stored.data,
+    },
+    pixels,
+  );
 
 /** the device of a signed-in caller who names none */
 const DEFAULT_DEVICE = 'default';
@@ -69,11 +94,47 @@ export class ListeningService {
     if (principal && !(await this.live.claim(this.db, principal.userId, deviceId ?? DEFAULT_DEVICE, now))) {
       throw new AppError(RadioErrors.concurrentStreamLimit);
     }
+    return this.sign(trackId, rendition, principal?.userId ?? null, now);
+  }
+
+  /**
+   * What a listener with no rights to a track hears (no account, no license): the tagged
+   * rendition when its producer has a voice tag, else the clean one — its signed anonymous stream
+   * link and its peaks at `pixels`. Null when nobody can hear it now (not public, no rendition
+   * yet, a re-render under way). For pack links, which share tracks with whoever holds the link.
+   */
+  async publicRendition(trackId: string, pixels = DEFAULT_PIXELS): Promise<PublicRendition | null> {
+    const facts = await this.repo.streamFacts(trackId, undefined);
+    let rendition: RenditionRef;
+    try {
+      rendition = renditionFor(undefined, facts);
+    } catch (err) {
+      if (err instanceof AppError) return null;
+      throw err;
+    }
+    const stored = await this.repo.peaks(trackId);
+    const { path: _path, ...stream } = this.sign(trackId, rendition, null, this.clock.now());
+    return {
+      trackId,
+      title: facts!.title,
+      durationMs: facts!.durationMs,
+      stream,
+      peaks: stored ? peaksAt(stored, pixels) : null,
+      file: rendition,
+    };
+  }
+
+  private sign(
+    trackId: string,
+    rendition: RenditionRef,
+    caller: string | null,
+    now: Date,
+  ): StreamLinkDto & { path: string } {
     const expires = addSeconds(now, this.config.limits.streamLinkSeconds);
     const token = signMediaLink(this.secret.value, {
       track: trackId,
       rendition: rendition.sha256,
-      caller: principal?.userId ?? null,
+      caller,
       exp: Math.floor(expires.getTime() / 1000),
     });
     return {
@@ -114,16 +175,7 @@ export class ListeningService {
     const track = hearable(principal, await this.repo.streamFacts(trackId, principal?.userId));
     const stored = await this.repo.peaks(trackId);
     if (!stored) throw new AppError(ListeningErrors.peaksNotFound);
-    const base = {
-      version: 2 as const,
-      channels: 1 as const,
-      sample_rate: stored.sampleRate,
-      samples_per_pixel: stored.samplesPerPixel,
-      bits: 8 as const,
-      length: stored.data.length / 2,
-      data: stored.data,
-    };
-    const body = resamplePeaks(base, pixels);
+    const body = peaksAt(stored, pixels);
     const etag = `"${createHash('sha256')
       .update(`${trackId}:${stored.createdAt.toISOString()}:${pixels}`)
       .digest('base64url')

@@ -37,6 +37,34 @@ export const RollingBudget = {
     windows: readonly RollingWindow[],
     now: Date,
   ): Promise<BudgetOutcome> {
+    const outcome = await RollingBudget.check(tx, kind, subject, windows, now);
+    if (!outcome.ok) return outcome;
+    const longest = Math.max(...windows.map((w) => w.seconds));
+    await tx.execute(
+      'DELETE FROM rate_events WHERE kind = $1 AND subject = $2 AND at <= $3',
+      [kind, subject, new Date(now.getTime() - longest * 1000)],
+      'budget_forget',
+    );
+    await tx.execute(
+      'INSERT INTO rate_events (kind, subject, at) VALUES ($1, $2, $3)',
+      [kind, subject, now],
+      'budget_spend',
+    );
+    return { ok: true };
+  },
+
+  /**
+   * Whether every window has room, without spending (for an action that is refused while the
+   * budget is spent but does not spend it: a right access code after too many wrong ones). Takes
+   * the lock itself.
+   */
+  async check(
+    tx: Tx,
+    kind: string,
+    subject: string,
+    windows: readonly RollingWindow[],
+    now: Date,
+  ): Promise<BudgetOutcome> {
     await RollingBudget.lock(tx, kind, subject);
     let worst: { retryAfter: number; window: RollingWindow } | undefined;
     for (const window of windows) {
@@ -57,18 +85,6 @@ export const RollingBudget = {
         if (!worst || retryAfter > worst.retryAfter) worst = { retryAfter, window };
       }
     }
-    if (worst) return { ok: false, ...worst };
-    const longest = Math.max(...windows.map((w) => w.seconds));
-    await tx.execute(
-      'DELETE FROM rate_events WHERE kind = $1 AND subject = $2 AND at <= $3',
-      [kind, subject, new Date(now.getTime() - longest * 1000)],
-      'budget_forget',
-    );
-    await tx.execute(
-      'INSERT INTO rate_events (kind, subject, at) VALUES ($1, $2, $3)',
-      [kind, subject, now],
-      'budget_spend',
-    );
-    return { ok: true };
+    return worst ? { ok: false, ...worst } : { ok: true };
   },
 };

@@ -14,6 +14,7 @@ import {
   MinLength,
   ValidateNested,
 } from 'class-validator';
+import { FrozenSplitSheetDto } from '../../split-sheets/dto/split-sheet.dto';
 
 export const LICENSE_TYPES = ['basic', 'premium', 'unlimited', 'exclusive'] as const;
 export type LicenseTypeName = (typeof LICENSE_TYPES)[number];
@@ -157,6 +158,8 @@ export class CertificateDto {
   track_title!: string;
   holder_name!: string;
   issued_at!: string;
+  /** the track's split sheet in force when the license was issued (null: it had none) */
+  split_sheet!: FrozenSplitSheetDto | null;
 }
 
 export class DownloadLinkDto {
