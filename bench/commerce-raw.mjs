@@ -150,6 +150,14 @@ async function paymentSucceeded(tx, paymentIntentId) {
   );
   if (!issued) throw new Error(`purchase ${p.id}: license refused, a refund is not a flow of this benchmark`);
   p.licenseId = issued.id;
+  // SplitSheetsRepository.freeze: the split sheet in force, frozen on the license
+  await tx.execute(
+    `INSERT INTO license_split_sheets (license_id, version, composition, master, frozen_at)
+       SELECT $1, version, composition, master, $3 FROM split_sheets WHERE track_id = $2
+       ON CONFLICT (license_id) DO NOTHING`,
+    [issued.id, p.trackId, now],
+    'split_sheet_freeze',
+  );
   // EarningsRepository.recordSale: the sale, its credits (FOR SHARE), the legs
   const [sale] = await tx.query(
     `SELECT p.amount_cents - p.platform_fee_cents AS net, p.currency, p.track_id AS "trackId", t.owner_id AS "ownerId"

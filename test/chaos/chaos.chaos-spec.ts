@@ -379,7 +379,10 @@ describe('chaos', () => {
         const pending = (
           await left.query<{ n: number }>(
             `SELECT (SELECT count(*) FROM tracks WHERE processing_status IN ('pending', 'processing'))
-                  + (SELECT count(*) FROM purchases WHERE status = 'refunding') AS n`,
+                  + (SELECT count(*) FROM purchases WHERE status = 'refunding')
+                  -- money on its way: a transfer or a reversal whose job retries after a fault
+                  + (SELECT count(*) FROM transfers WHERE status = 'claimed')
+                  + (SELECT count(*) FROM reversals WHERE status = 'claimed') AS n`,
           )
         ).rows[0].n;
         await left.end();

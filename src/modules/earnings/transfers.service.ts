@@ -62,14 +62,14 @@ export class TransfersService implements OnModuleInit, OnApplicationBootstrap {
       name: SEND_JOB,
       handler: async (data) => void (await this.send(data.transferId, true)),
       retryLimit: 20,
-      retryDelay: 60,
+      retryDelay: 10,
       retryBackoff: true,
     });
     this.jobs.register<{ reversalId: string }>({
       name: REVERSE_JOB,
       handler: (data) => this.reverse(data.reversalId),
       retryLimit: 20,
-      retryDelay: 60,
+      retryDelay: 10,
       retryBackoff: true,
     });
     this.jobs.register<{ day: string }>({
