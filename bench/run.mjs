@@ -40,6 +40,7 @@ const QUICK_ENV = {
   BENCH_RADIO_SIZES: '10000',
   BENCH_RADIO_DRAWS: '200',
   BENCH_TRACKS: '2000',
+  BENCH_EARNINGS_PRODUCERS: '500',
 };
 
 const WORKLOADS = {
@@ -53,6 +54,7 @@ const WORKLOADS = {
   feed: () => import('./workloads/feed.mjs'),
   radio: () => import('./workloads/radio.mjs'),
   listening: () => import('./workloads/listening.mjs'),
+  earnings: () => import('./workloads/earnings.mjs'),
   memory: () => import('./workloads/memory.mjs'),
 };
 /** Left out of --quick unless named (a 60 s load is the point of it). */

@@ -54,7 +54,11 @@ async function stripeFake() {
   return { ...JSON.parse(line), stop: () => child.kill('SIGTERM') };
 }
 
-export default async function commerce() {
+/**
+ * `only: 'flow'` runs the purchase flow alone (the earnings workload's first line), reported to
+ * `file`.
+ */
+export default async function commerce({ only, file = 'commerce.json' } = {}) {
   const stripe = await stripeFake();
   const server = await databaseServer();
   const url = await freshDatabase(server.url, 'beat_bench_commerce');
@@ -193,6 +197,23 @@ export default async function commerce() {
       ),
     ];
 
+    // every fulfilled sale's legs add up with the fee to what the buyer paid, on both sides
+    const { unbalanced, sales } = (
+      await db.query(
+        `SELECT count(*) FILTER (WHERE p.amount_cents - p.platform_fee_cents
+                  <> COALESCE((SELECT sum(amount_cents) FROM earnings_legs l WHERE l.purchase_id = p.id), 0))::int AS unbalanced,
+                count(*)::int AS sales
+         FROM purchases p WHERE p.status = 'succeeded'`,
+      )
+    ).rows[0];
+    check(sales > 0 && unbalanced === 0, `every sale's legs + fee = amount (${unbalanced} of ${sales} not)`);
+    if (only === 'flow') {
+      report(
+        rows.map((r) => ({ ...r, title: `${r.title}, legs written` })),
+        file,
+      );
+      return;
+    }
     // webhook ingestion: distinct signed events about a payment Stripe has that is not a purchase
     // (each is re-read from Stripe, then recorded with no effect)
     const stripeCall = async (path, body) => {
@@ -229,7 +250,7 @@ export default async function commerce() {
         ingest(raw.base, '/webhooks/stripe'),
       ),
     );
-    report(rows, 'commerce.json');
+    report(rows, file);
     console.log('  (req/s columns are flows/s and events/s; p50/p99 in ms per flow or per event)');
     const { n } = (await db.query(`SELECT count(*)::int AS n FROM purchases WHERE status = 'succeeded'`))
       .rows[0];

@@ -339,6 +339,14 @@ export class StripeFake {
       if (!a) throw this.missing('account', rid);
       if (method === 'GET') return a;
     }
+    // Stripe's test helpers (the benchmark readies thousands of accounts without webhooks)
+    if (resource === 'test_helpers' && rid === 'accounts' && method === 'POST') {
+      const [, , , , accountId, what] = path.split('/');
+      if (what !== 'ready' || !this.accounts.has(accountId)) throw this.missing('account', accountId);
+      this.setAccountReady(accountId, true);
+      this.events.pop(); // no webhook: the caller records readiness itself
+      return this.accounts.get(accountId)!;
+    }
     if (resource === 'account_links' && method === 'POST') {
       const a = this.accounts.get(String(p.account));
       if (!a) throw this.missing('account', String(p.account));

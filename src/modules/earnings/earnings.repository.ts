@@ -253,6 +253,16 @@ export class EarningsRepository {
     );
   }
 
+  /** The person a credit names (null: no such credit, or the track owner's own). */
+  async creditHolder(creditId: string): Promise<{ userId: string } | null> {
+    const [row] = await this.db.query<{ userId: string }>(
+      `SELECT c.user_id AS "userId" FROM track_collaborators c JOIN tracks t ON t.id = c.track_id
+       WHERE c.credit_id = $1 AND c.user_id <> t.owner_id`,
+      [creditId],
+    );
+    return row ?? null;
+  }
+
   /**
    * Accepts or declines a credit of the caller's (the credit row's lock orders it against a sale
    * reading the credits). Accepted: the legs held for it become owed to them; declined: those legs

@@ -20,6 +20,7 @@ import type {
   SalesDto,
   SalesQueryDto,
 } from './dto/earnings.dto';
+import { creditAccess } from './credit-access';
 import { EarningsErrors } from './earnings.errors';
 import {
   type AccountState,
@@ -138,7 +139,10 @@ export class EarningsService {
     return (await this.repo.credits(principal.userId)).map(toCreditDto);
   }
 
+  /** Accepts or declines a credit; credit_not_found unless it is the caller's (creditAccess). */
   async respond(principal: Principal, creditId: string, answer: 'accepted' | 'declined'): Promise<CreditDto> {
+    creditAccess.assert(principal, 'answer', await this.repo.creditHolder(creditId));
+    // the statement is conditional on the same person: a credit removed meanwhile is not found
     const row = await this.repo.respondToCredit(principal.userId, creditId, answer, this.clock.now());
     if (!row) throw new AppError(EarningsErrors.creditNotFound);
     return toCreditDto(row);
