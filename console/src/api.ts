@@ -268,3 +268,32 @@ export interface Maintenance {
   enabled: boolean;
   message: string | null;
 }
+
+export interface Holds {
+  waiting_on_accounts: { user_id: string; currency: string; amount_cents: number; reason: string }[];
+  waiting_on_acceptance: { user_id: string; track_id: string; currency: string; amount_cents: number }[];
+  failed_transfers: {
+    id: string;
+    user_id: string;
+    currency: string;
+    amount_cents: number;
+    failure: string | null;
+    at: string;
+  }[];
+  open_disputes: {
+    purchase_id: string;
+    currency: string;
+    amount_cents: number;
+    frozen_cents: number;
+    disputed_at: string;
+  }[];
+}
+
+export interface Purchase {
+  id: string;
+  status: string;
+  amount_cents: number;
+  currency: string;
+  refund_requested_at: string | null;
+  dispute_status: string | null;
+}

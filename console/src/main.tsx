@@ -3,6 +3,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { currentSession, onSessionChange, signOut } from './api';
 import { Audit } from './pages/Audit';
 import { Backstage } from './pages/Backstage';
+import { Finances } from './pages/Finances';
 import { Licenses } from './pages/Licenses';
 import { Maintenance } from './pages/Maintenance';
 import { SignIn } from './pages/SignIn';
@@ -15,6 +16,7 @@ const NAV: [string, string][] = [
   ['/users', 'Users'],
   ['/backstage', 'Backstage'],
   ['/licenses', 'Licenses'],
+  ['/finances', 'Finances'],
   ['/audit', 'Audit log'],
   ['/maintenance', 'Maintenance'],
 ];
@@ -30,6 +32,8 @@ function Page({ path }: { path: string }) {
       return <Backstage />;
     case '/licenses':
       return <Licenses />;
+    case '/finances':
+      return <Finances />;
     case '/audit':
       return <Audit />;
     case '/maintenance':

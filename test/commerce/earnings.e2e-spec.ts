@@ -126,6 +126,34 @@ describe('earnings, refunds and disputes', () => {
     ]);
   });
 
+  it('the Connect endpoint takes only events signed with its secret, and only account changes', async () => {
+    const producer = await registerUser(c.t);
+    const opened = await http()
+      .post(`${API}/me/payout-account`)
+      .set(producer.auth)
+      .send({ country: 'US' })
+      .expect(201);
+    const ready = c.stripe.setAccountReady(opened.body.account.account_id, true);
+    // signed with the platform endpoint's secret: refused, nothing applied
+    const now = Date.parse((await http().get(`${API}/__test/clock`)).body.now);
+    const wrong = await c.stripe.deliver(`${c.webhook}/connect`, ready, Math.floor(now / 1000));
+    expect(wrong.status).toBe(400);
+    expect(JSON.parse(wrong.body).code).toBe('stripe_signature_invalid');
+    expect((await http().get(`${API}/me/payout-account`).set(producer.auth)).body.transfers_ready).toBe(
+      false,
+    );
+    // a connected account's own payment: acknowledged, never read from Stripe
+    const before = c.stripe.requests.length;
+    const foreign = c.stripe.emit('payment_intent.succeeded', {
+      id: 'pi_of_a_connected_account',
+      object: 'payment_intent',
+    });
+    expect((await c.deliverConnect(foreign)).status).toBe(200);
+    expect(c.stripe.requests.length).toBe(before);
+    expect((await c.deliverConnect(ready)).status).toBe(200);
+    expect((await http().get(`${API}/me/payout-account`).set(producer.auth)).body.transfers_ready).toBe(true);
+  });
+
   it('refuses more than LIMIT_TRACK_COLLABORATORS people on a track', async () => {
     const { producer, track } = await trackForSale(c.t);
     const people = await Promise.all(Array.from({ length: 10 }, () => registerUser(c.t)));

@@ -286,6 +286,8 @@ export class Fulfilment implements OnModuleInit {
       if (claim === 'not_eligible' || claim === 'downloaded')
         throw new AppError(RefundErrors.refundNotEligible);
       await this.jobs.enqueue(REFUND_JOB, { purchaseId }, { tx, singletonKey: purchaseId });
+      // the sale's shares wait for the refund instead of leaving in a transfer meanwhile
+      await this.ledger.setFrozen(tx, purchaseId, true, now);
       if ('adminId' in by) {
         await this.audit.record(tx, {
           actorId: by.adminId,

@@ -3,7 +3,7 @@ import { Database, type Tx } from '../../platform/database/database';
 import { pgErrorOf } from '../../platform/database/db-errors';
 import type { Keyset } from '../../platform/pagination/pagination';
 import { exclusiveSoldSql } from '../licensing/exclusive.sql';
-import { trackCreditedSql } from '../tracks/track-visibility';
+import { trackCreditedSql, trackPlayableSql } from '../tracks/track-visibility';
 
 export interface PackRow {
   id: string;
@@ -58,8 +58,7 @@ const LINK_COLUMNS = `l.id, l.pack_id AS "packId", l.slug, l.label, l.access_cod
  * What a pack link shows of a track `t`: a ready upload (something to hear) that has not been sold
  * exclusively — such a track leaves every link at once, by licensing's own rule, read here.
  */
-const SHOWN_SQL = (t: string) =>
-  `${t}.source = 'upload' AND ${t}.processing_status = 'ready' AND NOT ${exclusiveSoldSql(t)}`;
+const SHOWN_SQL = (t: string) => `${trackPlayableSql(t)} AND NOT ${exclusiveSoldSql(t)}`;
 
 const nameTaken = (e: unknown) => {
   const pg = pgErrorOf(e);

@@ -42,7 +42,7 @@ export class StripeWebhooksController {
   @ApiOperation({
     summary: 'Stripe Connect events (signed): payout accounts’ readiness (account.updated)',
     description:
-      'The Connect endpoint’s events, verified like POST /webhooks/stripe but against STRIPE_CONNECT_WEBHOOK_SECRET (a Stripe key without it refuses to start). account.updated re-reads the account from Stripe and records whether it can receive transfers (charges_enabled, payouts_enabled, the transfers capability, requirements due, disabled reason); an account that is not one of ours is acknowledged and ignored. Each event id takes effect once.',
+      'The Connect endpoint’s events, verified like POST /webhooks/stripe but against STRIPE_CONNECT_WEBHOOK_SECRET (a Stripe key without it refuses to start). account.updated re-reads the account from Stripe and records whether it can receive transfers (charges_enabled, payouts_enabled, the transfers capability, requirements due, disabled reason); an account that is not one of ours is acknowledged and ignored, and so is every other event type (connected accounts’ own payments are not ours). Each event id takes effect once.',
   })
   @ApiErrors(
     StripeWebhookErrors.signatureInvalid,
@@ -53,6 +53,6 @@ export class StripeWebhooksController {
     @Req() req: FastifyRequest & { rawBody?: Buffer },
     @Headers('stripe-signature') signature?: string,
   ): Promise<{ received: true; duplicate: boolean }> {
-    return this.webhooks.handle(this.webhooks.verify(req.rawBody, signature, 'connect'));
+    return this.webhooks.handle(this.webhooks.verify(req.rawBody, signature, 'connect'), 'connect');
   }
 }

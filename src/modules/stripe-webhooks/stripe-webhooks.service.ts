@@ -107,9 +107,19 @@ export class StripeWebhooksService {
     return { id, type, created, object: object as VerifiedEvent['object'] };
   }
 
-  async handle(event: VerifiedEvent): Promise<{ received: true; duplicate: boolean }> {
+  /**
+   * `connect`: the Connect endpoint, which Stripe sends connected accounts' events to; only their
+   * account changes concern us there (anything else is acknowledged and recorded, never read).
+   */
+  async handle(
+    event: VerifiedEvent,
+    endpoint: 'account' | 'connect' = 'account',
+  ): Promise<{ received: true; duplicate: boolean }> {
     if (await this.repo.seen(event.id)) return { received: true, duplicate: true };
-    const effect = await this.effect(event);
+    const effect =
+      endpoint === 'connect' && event.type !== 'account.updated'
+        ? ({ kind: 'ignore' } as const)
+        : await this.effect(event);
     const applied = await this.repo.apply(event, this.clock.now(), effect);
     return { received: true, duplicate: !applied };
   }
