@@ -8,7 +8,8 @@
 //   key, the outcome recorded), triggered through the test hooks (clock to the next run, drain).
 // - the raw baseline, in this process on its own half of the data: the same statements in the
 //   same transactions with pg (the due producers' page, the advisory lock, the account, the legs
-//   FOR UPDATE, the transfer inserted, the legs moved; then sent, the legs paid) and the same
+//   FOR UPDATE, the transfer inserted, the legs moved, the finishing job queued; then sent, the
+//   legs paid) and the same
 //   Stripe call with fetch, 8 producers at a time as the app's job.
 // The summary's req/s columns are transfers per second; p50/p99 are the whole job's seconds.
 import { spawn } from 'node:child_process';
@@ -16,6 +17,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import pg from 'pg';
+import { appModule } from '../raw-db.mjs';
 import {
   appEnv,
   check,
@@ -131,6 +133,27 @@ export default async function earnings() {
     );
 
     // ---- raw: the job's statements with pg, the transfers with fetch -----------------------------
+    // the claim queues the job that finishes a transfer should the process stop, through the app's
+    // own JobsService (pg-boss's statements, as in the app), on a pg-boss pool of its own
+    const { JobsService } = appModule('platform/jobs/jobs.service.js');
+    const { Clock } = appModule('platform/clock/clock.js');
+    const jobsUrl = new URL(url);
+    jobsUrl.searchParams.set('application_name', 'bench-raw-jobs');
+    const jobs = new JobsService(
+      { databaseUrl: jobsUrl.toString(), jobsAutorun: false, jobsSuperviseSeconds: 30 },
+      new Clock(),
+    );
+    jobs.register({
+      name: 'earnings.send-transfer',
+      handler: async () => undefined,
+      retryLimit: 20,
+      retryDelay: 10,
+    });
+    await jobs.onApplicationBootstrap();
+    const txOf = (c) => ({
+      inTransaction: true,
+      query: async (text, values) => (await c.query(text, values)).rows,
+    });
     const rawRun = async () => {
       const began = performance.now();
       let sent = 0;
@@ -191,6 +214,11 @@ export default async function earnings() {
                       `UPDATE earnings_legs SET status = 'in_transit', transfer_id = $1, updated_at = $3 WHERE id = ANY($2::text[])`,
                       [id, legs.map((l) => l.id), now],
                     );
+                    await jobs.enqueue(
+                      'earnings.send-transfer',
+                      { transferId: id },
+                      { tx: txOf(c), singletonKey: id, startAfterSeconds: 120 },
+                    );
                     claimed = { id, total, account: account.stripeAccountId };
                   }
                   await c.query('COMMIT');
@@ -242,6 +270,7 @@ export default async function earnings() {
       return { seconds: (performance.now() - began) / 1000, sent };
     };
     const raw = await rawRun();
+    await jobs.stop();
 
     // ---- the app: its daily job, run through the test hooks ---------------------------------------
     app = await startServer(

@@ -154,6 +154,95 @@ describe('earnings, refunds and disputes', () => {
     expect((await http().get(`${API}/me/payout-account`).set(producer.auth)).body.transfers_ready).toBe(true);
   });
 
+  it('a credit removed before it was answered leaves its held shares to its holder', async () => {
+    const { producer, track } = await trackForSale(c.t);
+    const writer = await registerUser(c.t);
+    const credits = (split: number) =>
+      http()
+        .put(`${API}/tracks/${track.id}/collaborators`)
+        .set(producer.auth)
+        .send({
+          collaborators: [
+            { user_id: producer.id, role: 'producer', split_percent: 100 - split },
+            ...(split ? [{ user_id: writer.id, role: 'songwriter', split_percent: split }] : []),
+          ],
+        })
+        .expect(200);
+    await credits(50);
+    const { purchase } = await buy(c.t, await registerUser(c.t), track.id, 'basic', 2999);
+    expect((await legsOf(purchase.id)).find((l) => l.user_id === writer.id)?.status).toBe('held');
+    await credits(0);
+    // the sale was made under the 50/50 credits: the writer's half is theirs, owed now
+    expect((await legsOf(purchase.id)).find((l) => l.user_id === writer.id)).toMatchObject({
+      status: 'open',
+      amount_cents: 1499,
+    });
+    expect((await http().get(`${API}/me/credits`).set(writer.auth)).body.data).toEqual([]);
+  });
+
+  it('sales racing an acceptance: no share stays held once the credit is accepted', async () => {
+    const { producer, track } = await trackForSale(c.t);
+    const writer = await registerUser(c.t);
+    await http()
+      .put(`${API}/tracks/${track.id}/collaborators`)
+      .set(producer.auth)
+      .send({
+        collaborators: [
+          { user_id: producer.id, role: 'producer', split_percent: 70 },
+          { user_id: writer.id, role: 'songwriter', split_percent: 30 },
+        ],
+      })
+      .expect(200);
+    const credit = (await http().get(`${API}/me/credits`).set(writer.auth)).body.data[0];
+    const buyers = await Promise.all(Array.from({ length: 8 }, () => registerUser(c.t)));
+    await Promise.all([
+      ...buyers.map((b) => buy(c.t, b, track.id, 'basic', 2999)),
+      http().post(`${API}/me/credits/${credit.id}/accept`).set(writer.auth).expect(200),
+    ]);
+    const legs = await c.db.query<{ status: string; n: number }>(
+      `SELECT status::text, count(*)::int AS n FROM earnings_legs WHERE track_id = $1 AND credited_user_id = $2 GROUP BY 1`,
+      [track.id, writer.id],
+    );
+    expect(legs.rows).toEqual([{ status: 'open', n: 8 }]);
+  });
+
+  it('a download racing a refund request: one of them wins, never both', async () => {
+    const { track } = await trackForSale(c.t);
+    const buyer = await registerUser(c.t);
+    const { purchase, confirmed } = await buy(c.t, buyer, track.id, 'basic', 2999);
+    const licenseId = confirmed.body.license_id as string;
+    const links = await Promise.all(
+      Array.from({ length: 5 }, () =>
+        http().post(`${API}/licenses/${licenseId}/download-links`).set(buyer.auth).expect(201),
+      ),
+    );
+    const answers = await Promise.all([
+      ...links.map((l) => http().get(new URL(l.body.url).pathname + new URL(l.body.url).search)),
+      ...Array.from({ length: 5 }, () =>
+        http().post(`${API}/purchases/${purchase.id}/refund`).set(buyer.auth),
+      ),
+    ]);
+    const downloads = answers.slice(0, 5).filter((r) => r.status === 200 || r.status === 302).length;
+    const refunds = answers.slice(5).filter((r) => r.status === 202).length;
+    const row = (
+      await c.db.query(
+        `SELECT p.status::text, l.downloaded_at IS NOT NULL AS downloaded FROM purchases p JOIN licenses l ON l.purchase_id = p.id
+         WHERE p.id = $1`,
+        [purchase.id],
+      )
+    ).rows[0] as { status: string; downloaded: boolean };
+    if (refunds) {
+      expect(refunds).toBe(1);
+      expect(row).toEqual({ status: 'refunding', downloaded: downloads > 0 });
+      // a download served before the refund was claimed would have made it ineligible
+      expect(downloads).toBe(0);
+      answers.slice(0, 5).forEach((r) => expectError(r, 410, 'license_revoked'));
+    } else {
+      expect(row).toEqual({ status: 'succeeded', downloaded: true });
+      answers.slice(5).forEach((r) => expectError(r, 409, 'refund_not_eligible'));
+    }
+  });
+
   it('refuses more than LIMIT_TRACK_COLLABORATORS people on a track', async () => {
     const { producer, track } = await trackForSale(c.t);
     const people = await Promise.all(Array.from({ length: 10 }, () => registerUser(c.t)));

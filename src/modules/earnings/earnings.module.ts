@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { TracksModule } from '../tracks/tracks.module';
 import { AdminEarningsController, EarningsController } from './earnings.controller';
 import { EarningsRepository } from './earnings.repository';
 import { EarningsService } from './earnings.service';
@@ -11,6 +12,7 @@ import { TransfersService } from './transfers.service';
  * producers and admins see of it. Licensing's fulfilment writes the legs through EarningsLedger.
  */
 @Module({
+  imports: [TracksModule],
   controllers: [EarningsController, AdminEarningsController],
   providers: [EarningsRepository, EarningsService, EarningsLedger, TransfersService],
   exports: [EarningsLedger, EarningsService],

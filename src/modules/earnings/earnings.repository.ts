@@ -300,6 +300,15 @@ export class EarningsRepository {
     });
   }
 
+  /** Held legs of credits removed from a track become owed to their holders (EarningsLedger). */
+  async releaseHeld(tx: Tx, trackId: string, userIds: string[], at: Date): Promise<void> {
+    await tx.execute(
+      `UPDATE earnings_legs SET status = 'open', updated_at = $3
+       WHERE track_id = $1 AND credited_user_id = ANY($2::text[]) AND status = 'held'`,
+      [trackId, userIds, at],
+    );
+  }
+
   // ---- transfers --------------------------------------------------------------------------------
 
   /** Currencies in which the user has legs that could be transferred now. */

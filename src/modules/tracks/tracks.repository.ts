@@ -177,6 +177,7 @@ export interface UploadedAudio {
 @Injectable()
 export class TracksRepository {
   private readonly deletionHooks: ((tx: Tx, trackId: string) => Promise<string[]>)[] = [];
+  private readonly uncreditHooks: ((tx: Tx, trackId: string, userIds: string[]) => Promise<void>)[] = [];
 
   constructor(
     private readonly db: Database,
@@ -354,6 +355,14 @@ export class TracksRepository {
     this.deletionHooks.push(hook);
   }
 
+  /**
+   * Another module's consequence of credits removed from a track (earnings: what the sales so far
+   * owe them stays theirs), run inside the transaction that removes them.
+   */
+  addUncreditHook(hook: (tx: Tx, trackId: string, userIds: string[]) => Promise<void>): void {
+    this.uncreditHooks.push(hook);
+  }
+
   async delete(id: string, now: Date): Promise<boolean> {
     const orphans: string[] = [];
     let deleted: boolean;
@@ -433,10 +442,18 @@ export class TracksRepository {
       // a credit that stays keeps its id and its acceptance (only the money waits for it); a new
       // one is pending, the owner's accepted. Rows are locked by the upsert, so a sale reading the
       // credits (FOR SHARE) sees either the old set or the new one.
-      await tx.execute('DELETE FROM track_collaborators WHERE track_id = $1 AND user_id <> ALL($2::text[])', [
-        trackId,
-        list.map((c) => c.userId),
-      ]);
+      const removed = await tx.query<{ userId: string }>(
+        'DELETE FROM track_collaborators WHERE track_id = $1 AND user_id <> ALL($2::text[]) RETURNING user_id AS "userId"',
+        [trackId, list.map((c) => c.userId)],
+      );
+      if (removed.length) {
+        for (const hook of this.uncreditHooks)
+          await hook(
+            tx,
+            trackId,
+            removed.map((r) => r.userId),
+          );
+      }
       await tx.execute(
         `INSERT INTO track_collaborators (track_id, user_id, role, split_percent, created_at, credit_id, credit_status, responded_at)
          SELECT $1, c.user_id, c.role, c.split_percent, $5::timestamptz + (c.n - 1) * interval '1 microsecond', c.credit_id,
