@@ -250,7 +250,8 @@ export default async function earnings() {
                     [claimed.id, made.id, new Date()],
                   );
                   await s.query(
-                    `UPDATE earnings_legs SET status = 'paid', updated_at = $2 WHERE transfer_id = $1`,
+                    `UPDATE earnings_legs SET status = 'paid', updated_at = $2 WHERE transfer_id = $1
+         RETURNING voided_at IS NOT NULL AS voided`,
                     [claimed.id, new Date()],
                   );
                   await s.query(

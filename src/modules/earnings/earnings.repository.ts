@@ -407,14 +407,16 @@ export class EarningsRepository {
         [id, stripeTransferId, at],
       );
       if (!t) return null;
-      await tx.execute(`UPDATE earnings_legs SET status = 'paid', updated_at = $2 WHERE transfer_id = $1`, [
-        id,
-        at,
-      ]);
+      const legs = await tx.query<{ voided: boolean }>(
+        `UPDATE earnings_legs SET status = 'paid', updated_at = $2 WHERE transfer_id = $1
+         RETURNING voided_at IS NOT NULL AS voided`,
+        [id, at],
+      );
       await tx.execute(`UPDATE payout_accounts SET failures = 0, retry_after = NULL WHERE user_id = $1`, [
         t.userId,
       ]);
-      return this.claimReversals(tx, `l.transfer_id = $1`, [id], at);
+      // a sale refunded while its share was in transit: the share is reversed now
+      return legs.some((l) => l.voided) ? this.claimReversals(tx, `l.transfer_id = $1`, [id], at) : [];
     });
   }
 
