@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { AppError } from '../errors/app-error';
 import { GeneralErrors } from '../errors/general.errors';
 import { Database } from '../database/database';
+import { isConnectFailure } from '../database/db-errors';
 import { RedisService } from '../redis/redis.service';
 import { CheckDto, HealthDto } from './health.dto';
 
@@ -19,8 +20,17 @@ export class HealthService {
   ) {}
 
   async check(): Promise<HealthDto> {
+    const select = async () => (await this.db.query<{ ok: number }>('SELECT 1 AS ok')).length === 1;
+    // a connection that could not be had is the answer; one that died in the pool is not
+    const again = (err: unknown) => {
+      if (isConnectFailure(err)) throw err;
+      return select();
+    };
     const [db, redis] = await Promise.all([
-      timed(async () => (await this.db.query<{ ok: number }>('SELECT 1 AS ok')).length === 1),
+      // again, up to three times, when a pooled connection the server ended (a restart, a
+      // failover) failed the statement: the pool drops it; the question is whether PostgreSQL
+      // answers now, not whether an idle connection survived
+      timed(() => select().catch(again).catch(again)),
       this.redis.client ? timed(() => this.redis.ping()) : Promise.resolve(undefined),
     ]);
     const checks = { db, ...(redis ? { redis } : {}) };
