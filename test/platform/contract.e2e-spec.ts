@@ -20,6 +20,11 @@ const IMPLEMENTED = [
   'collaboration',
   'social',
   'messaging',
+  'radio',
+  'listening',
+  'earnings',
+  'refunds',
+  'packs',
 ];
 
 interface Operation {
