@@ -235,7 +235,7 @@ export default async function earnings() {
                     amount: String(claimed.total),
                     currency,
                     destination: claimed.account,
-                    transfer_group: `earnings:${userId}`,
+                    transfer_group: `earnings-transfer:${claimed.id}`,
                     'metadata[transfer_id]': claimed.id,
                     'metadata[user_id]': userId,
                   },

@@ -243,6 +243,87 @@ describe('earnings, refunds and disputes', () => {
     }
   });
 
+  it('a refund Stripe refuses is withdrawn: the purchase is paid again and its shares unfrozen', async () => {
+    const { track } = await trackForSale(c.t);
+    const buyer = await registerUser(c.t);
+    const { purchase } = await buy(c.t, buyer, track.id, 'basic', 2999);
+    await http().post(`${API}/purchases/${purchase.id}/refund`).set(buyer.auth).expect(202);
+    expect(
+      (
+        await c.db.query('SELECT frozen_at IS NOT NULL AS f FROM earnings_legs WHERE purchase_id = $1', [
+          purchase.id,
+        ])
+      ).rows,
+    ).toEqual([{ f: true }]);
+    c.stripe.failNext('POST /v1/refunds', 400, {
+      type: 'invalid_request_error',
+      code: 'charge_disputed',
+      message: 'This charge has been disputed.',
+    });
+    await c.t.drain();
+    const row = (
+      await c.db.query('SELECT status::text, refund_requested_at FROM purchases WHERE id = $1', [purchase.id])
+    ).rows[0];
+    expect(row).toEqual({ status: 'succeeded', refund_requested_at: null });
+    expect(
+      (await c.db.query('SELECT frozen_at FROM earnings_legs WHERE purchase_id = $1', [purchase.id])).rows,
+    ).toEqual([{ frozen_at: null }]);
+    // asked again, it goes through
+    await http().post(`${API}/purchases/${purchase.id}/refund`).set(buyer.auth).expect(202);
+  });
+
+  it('a partial refund in Stripe changes nothing here; a dispute closed as prevented unfreezes', async () => {
+    const { track } = await trackForSale(c.t);
+    const buyer = await registerUser(c.t);
+    const sale = await buy(c.t, buyer, track.id, 'basic', 2999);
+    const pi = (
+      await c.db.query('SELECT stripe_payment_intent_id AS pi FROM purchases WHERE id = $1', [
+        sale.purchase.id,
+      ])
+    ).rows[0].pi as string;
+    const charge = c.stripe.charges.get(String(c.stripe.paymentIntents.get(pi)!.latest_charge))!;
+    Object.assign(charge, { amount_refunded: 100 });
+    expect((await c.deliver(c.stripe.emit('charge.refunded', charge))).status).toBe(200);
+    expect(
+      (await c.db.query('SELECT status::text FROM licenses WHERE purchase_id = $1', [sale.purchase.id])).rows,
+    ).toEqual([{ status: 'active' }]);
+    const opened = c.stripe.dispute(pi);
+    await c.deliver(opened);
+    const dp = c.stripe.disputes.get((opened.data.object as { id: string }).id)!;
+    dp.status = 'prevented';
+    expect((await c.deliver(c.stripe.emit('charge.dispute.closed', dp))).status).toBe(200);
+    const licenseId = sale.confirmed.body.license_id as string;
+    await http().post(`${API}/licenses/${licenseId}/download-links`).set(buyer.auth).expect(201);
+  });
+
+  it('a transfer whose idempotency key expired is looked up at Stripe, not made again', async () => {
+    const { producer, track } = await trackForSale(c.t);
+    const account = await readyProducer(producer);
+    await buy(c.t, await registerUser(c.t), track.id, 'basic', 2999);
+    await advance(8 * DAY, producer);
+    // Stripe makes it, the answer never comes; the retries find nobody home for a day
+    c.stripe.faultNext('POST /v1/transfers', 'hang');
+    // and the SDK's own retries (same key) are cut before Stripe reads them
+    c.stripe.faultNext('POST /v1/transfers', 'drop');
+    c.stripe.faultNext('POST /v1/transfers', 'drop');
+    const first = await http().post(`${API}/me/earnings/transfers`).set(producer.auth).expect(201);
+    expect(first.body.data[0].status).toBe('in_transit');
+    await advance(25 * 3600, producer);
+    // a day later Stripe has forgotten the key: asked again blindly, it would make a second one
+    c.stripe.expireIdempotencyKeys();
+    await c.t.drain();
+    const made = [...c.stripe.transfers.values()].filter((t) => t.destination === account);
+    expect(made).toHaveLength(1);
+    expect(
+      (
+        await c.db.query('SELECT status::text, stripe_transfer_id FROM transfers WHERE id = $1', [
+          first.body.data[0].id,
+        ])
+      ).rows,
+    ).toEqual([{ status: 'sent', stripe_transfer_id: made[0].id }]);
+    expect(c.stripe.calls('GET', '/v1/transfers').length).toBeGreaterThan(0);
+  });
+
   it('refuses more than LIMIT_TRACK_COLLABORATORS people on a track', async () => {
     const { producer, track } = await trackForSale(c.t);
     const people = await Promise.all(Array.from({ length: 10 }, () => registerUser(c.t)));

@@ -160,6 +160,11 @@ export class StripeFake {
     this.fault = { mode, cleared, clear };
   }
 
+  /** What 24 hours do at Stripe: every idempotency key is forgotten (a retry is a new request). */
+  expireIdempotencyKeys(): void {
+    this.idempotent.clear();
+  }
+
   /** The requests made to a route, e.g. calls('POST', '/v1/subscriptions'). */
   calls(method: string, path: string) {
     return this.requests.filter((r) => r.method === method && r.path === path);
@@ -287,7 +292,10 @@ export class StripeFake {
         const [f] = this.failures.splice(failure, 1);
         throw new StripeHttpError(f.status, f.error);
       }
-      body = JSON.stringify(this.route(method, url.pathname, parseForm(raw)));
+      // a GET's parameters are in its query string, a POST's in its form body
+      body = JSON.stringify(
+        this.route(method, url.pathname, parseForm(method === 'GET' ? url.search.slice(1) : raw)),
+      );
     } catch (err) {
       if (!(err instanceof StripeHttpError)) throw err;
       status = err.status;
@@ -359,6 +367,19 @@ export class StripeFake {
     }
     if (resource === 'transfers') {
       if (method === 'POST' && !rid) return this.createTransfer(p);
+      if (method === 'GET' && !rid) {
+        // the list, filtered by transfer_group and destination as Stripe's is
+        const data = [...this.transfers.values()].filter(
+          (t) =>
+            (p.transfer_group === undefined || t.transfer_group === p.transfer_group) &&
+            (p.destination === undefined || t.destination === p.destination),
+        );
+        return {
+          object: 'list',
+          data: data.slice(0, Number(p.limit ?? 10)),
+          has_more: data.length > Number(p.limit ?? 10),
+        };
+      }
       const tr = this.transfers.get(rid);
       if (!tr) throw this.missing('transfer', rid);
       if (method === 'GET' && !action) return tr;

@@ -41,6 +41,7 @@ CREATE TABLE "payout_accounts" (
     "transfers_active" BOOLEAN NOT NULL DEFAULT false,
     "requirements_due" TEXT[] DEFAULT ARRAY[]::TEXT[],
     "disabled_reason" TEXT,
+    "state_read_at" TIMESTAMPTZ(3),
     "retry_after" TIMESTAMPTZ(3),
     "failures" INTEGER NOT NULL DEFAULT 0,
     "created_at" TIMESTAMPTZ(3) NOT NULL,

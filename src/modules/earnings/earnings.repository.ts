@@ -122,23 +122,27 @@ export class EarningsRepository {
   }
 
   /** Records the Stripe account made for the row (the same one whoever asked: one idempotency key). */
-  async setStripeAccount(userId: string, state: AccountState, at: Date): Promise<void> {
+  async setStripeAccount(userId: string, state: AccountState, readAt: Date, at: Date): Promise<void> {
     await this.db.execute(
       `UPDATE payout_accounts SET stripe_account_id = $2, updated_at = $3
        WHERE user_id = $1 AND stripe_account_id IS NULL`,
       [userId, state.stripeAccountId, at],
     );
-    await this.applyAccount(this.db, state, at);
+    await this.applyAccount(this.db, state, readAt, at);
   }
 
-  /** Stripe's state of an account; false when the account is not one of ours. */
-  async applyAccount(db: Db, s: AccountState, at: Date): Promise<boolean> {
+  /**
+   * Stripe's state of an account as read at `readAt` (before the call that read it); a state read
+   * before the one recorded is stale and left out (two webhooks applying in either order). False
+   * when the account is not one of ours, or the state is stale.
+   */
+  async applyAccount(db: Db, s: AccountState, readAt: Date, at: Date): Promise<boolean> {
     return (
       (await db.execute(
         `UPDATE payout_accounts SET charges_enabled = $2, payouts_enabled = $3, transfers_active = $4,
-           requirements_due = $5, disabled_reason = $6, updated_at = $7,
+           requirements_due = $5, disabled_reason = $6, updated_at = $7, state_read_at = $8,
            retry_after = CASE WHEN $4 AND $3 AND $6::text IS NULL THEN NULL ELSE retry_after END
-         WHERE stripe_account_id = $1`,
+         WHERE stripe_account_id = $1 AND (state_read_at IS NULL OR state_read_at <= $8)`,
         [
           s.stripeAccountId,
           s.chargesEnabled,
@@ -147,6 +151,7 @@ export class EarningsRepository {
           s.requirementsDue,
           s.disabledReason,
           at,
+          readAt,
         ],
       )) > 0
     );
@@ -374,10 +379,15 @@ export class EarningsRepository {
 
   async transfer(
     id: string,
-  ): Promise<(ClaimedTransfer & { status: string; stripeTransferId: string | null }) | null> {
-    const [row] = await this.db.query<ClaimedTransfer & { status: string; stripeTransferId: string | null }>(
+  ): Promise<
+    (ClaimedTransfer & { status: string; stripeTransferId: string | null; createdAt: Date }) | null
+  > {
+    const [row] = await this.db.query<
+      ClaimedTransfer & { status: string; stripeTransferId: string | null; createdAt: Date }
+    >(
       `SELECT t.id, t.user_id AS "userId", t.stripe_account_id AS "stripeAccountId", t.currency,
               t.amount_cents AS "amountCents", t.status, t.stripe_transfer_id AS "stripeTransferId",
+              t.created_at AS "createdAt",
               CASE WHEN count(DISTINCT l.purchase_id) FILTER (WHERE l.amount_cents > 0) = 1
                    THEN min(l.purchase_id) FILTER (WHERE l.amount_cents > 0) END AS "singlePurchaseId"
        FROM transfers t LEFT JOIN earnings_legs l ON l.transfer_id = t.id
@@ -577,7 +587,8 @@ export class EarningsRepository {
 
   /**
    * Sales of the user's tracks (as owner) between two instants, grouped: count, gross (what
-   * buyers paid), fee (the platform's) and net (the rest). Refunded sales are left out.
+   * buyers paid), fee (the platform's) and net (the rest). Sales refunded, being refunded or
+   * lost to a dispute are left out.
    */
   async sales(
     userId: string,
@@ -594,7 +605,7 @@ export class EarningsRepository {
       `SELECT ${key} AS key, p.currency, count(*)::int AS count, sum(p.amount_cents)::int AS gross,
               sum(p.platform_fee_cents)::int AS fee, sum(p.amount_cents - p.platform_fee_cents)::int AS net
        FROM purchases p JOIN tracks t ON t.id = p.track_id
-       WHERE t.owner_id = $1 AND p.paid_at >= $2 AND p.paid_at < $3 AND p.refunded_at IS NULL
+       WHERE t.owner_id = $1 AND p.paid_at >= $2 AND p.paid_at < $3 AND p.status = 'succeeded'
          AND EXISTS (SELECT 1 FROM licenses l WHERE l.purchase_id = p.id)
        GROUP BY 1, 2 ORDER BY 1, 2`,
       [userId, from, to],

@@ -87,6 +87,7 @@ export class EarningsService {
     let row = await this.repo.claimPayoutAccount(principal.userId, country.toUpperCase(), this.clock.now());
     try {
       if (!row.stripeAccountId) {
+        const readAt = this.clock.now();
         const made = await this.stripe.api.accounts.create(
           {
             type: 'express',
@@ -96,7 +97,7 @@ export class EarningsService {
           },
           { idempotencyKey: `payout-account:${principal.userId}` },
         );
-        await this.repo.setStripeAccount(principal.userId, accountState(made), this.clock.now());
+        await this.repo.setStripeAccount(principal.userId, accountState(made), readAt, this.clock.now());
         row = (await this.repo.payoutAccount(principal.userId))!;
       }
       const link = await this.stripe.api.accountLinks.create({
@@ -128,9 +129,12 @@ export class EarningsService {
     );
   }
 
-  /** account.updated (re-read from Stripe): false when the account is not one of ours. */
-  applyAccount(db: Db, account: Stripe.Account): Promise<boolean> {
-    return this.repo.applyAccount(db, accountState(account), this.clock.now());
+  /**
+   * account.updated, re-read from Stripe at `readAt`: false when the account is not one of ours
+   * or a later read was applied already.
+   */
+  applyAccount(db: Db, account: Stripe.Account, readAt: Date): Promise<boolean> {
+    return this.repo.applyAccount(db, accountState(account), readAt, this.clock.now());
   }
 
   // ---- credits ----------------------------------------------------------------------------------

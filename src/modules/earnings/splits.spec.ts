@@ -66,6 +66,14 @@ describe('saleLegs', () => {
     ]);
   });
 
+  it('records shares of credits that add up to 100.01 % within 10,000 bps (a declined one merged)', () => {
+    const legs = saleLegs(2999, 'own', [
+      { userId: 'own', bps: 5001, status: 'accepted' },
+      { userId: 'a', bps: 5000, status: 'declined' },
+    ]);
+    expect(legs).toEqual([{ userId: 'own', cents: 2999, bps: 10_000, held: false }]);
+  });
+
   it('gives everything to the owner when no split is recorded', () => {
     expect(saleLegs(999, 'own', [])).toEqual([{ userId: 'own', cents: 999, bps: 10_000, held: false }]);
   });

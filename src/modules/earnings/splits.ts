@@ -54,7 +54,14 @@ export function saleLegs(
   }
   const list = [...shares.values()];
   if (list.every((s) => s.bps === 0)) list[0].bps = 10_000;
+  // credits may add up to 100 % ± 0.01: each part is recorded as its share of their total
+  const total = list.reduce((sum, s) => sum + s.bps, 0);
   return splitCents(net, list)
-    .map((p, i) => ({ userId: p.userId, cents: p.cents, bps: list[i].bps, held: list[i].held }))
+    .map((p, i) => ({
+      userId: p.userId,
+      cents: p.cents,
+      bps: Math.min(10_000, Math.round((list[i].bps * 10_000) / total)),
+      held: list[i].held,
+    }))
     .filter((l) => l.cents > 0);
 }

@@ -16,6 +16,10 @@ const SEND_JOB = 'earnings.send-transfer';
 const DAILY_JOB = 'earnings.daily-transfers';
 /** the hour (UTC, application clock) the daily job runs */
 const DAILY_HOUR_UTC = 2;
+/** how long Stripe keeps an idempotency key (24 h), less an hour of margin */
+const KEY_LIFETIME_MS = 23 * 3600_000;
+/** each claim its own transfer group at Stripe: how a transfer whose key expired is found */
+const transferGroup = (transferId: string) => `earnings-transfer:${transferId}`;
 /** a refused transfer waits this long, doubling per refusal (at most 64×), before the daily job tries again */
 const REFUSAL_BACKOFF_SECONDS = 3600;
 /** the daily job sends this many transfers at once */
@@ -95,10 +99,16 @@ export class TransfersService implements OnModuleInit, OnApplicationBootstrap {
     );
     if (next <= now) next.setUTCDate(next.getUTCDate() + 1);
     const day = next.toISOString().slice(0, 10);
+    // one job per day whoever queues it: pg-boss's singleton slot (a year long, so the key decides)
+    // holds even for jobs that ran, on a queue of the standard policy
     await this.jobs.enqueue(
       DAILY_JOB,
       { day },
-      { singletonKey: `day:${day}`, startAfterSeconds: Math.ceil((next.getTime() - now.getTime()) / 1000) },
+      {
+        singletonKey: `day:${day}`,
+        singletonSeconds: 365 * 86_400,
+        startAfterSeconds: Math.ceil((next.getTime() - now.getTime()) / 1000),
+      },
     );
   }
 
@@ -114,8 +124,12 @@ export class TransfersService implements OnModuleInit, OnApplicationBootstrap {
     const claimed: ClaimedTransfer[] = [];
     for (const currency of await this.repo.transferableCurrencies(userId, this.clock.now())) {
       const c = await this.claim(userId, currency);
-      // the account stopped being ready meanwhile (account.updated): the check under the lock wins
-      if (c === 'not_ready') throw new AppError(EarningsErrors.payoutAccountNotReady);
+      // the account stopped being ready meanwhile (account.updated): the check under the lock
+      // wins — what was claimed before goes; the rest stays available
+      if (c === 'not_ready') {
+        if (claimed.length) break;
+        throw new AppError(EarningsErrors.payoutAccountNotReady);
+      }
       if ('id' in c) claimed.push(c);
     }
     if (!claimed.length) throw new AppError(EarningsErrors.payoutBelowMinimum);
@@ -156,30 +170,41 @@ export class TransfersService implements OnModuleInit, OnApplicationBootstrap {
   async send(transfer: string | ClaimedTransfer, fromJob: boolean): Promise<TransferOutcome['status']> {
     // a transfer just claimed is sent as claimed; one named by a job is read first
     const t =
-      typeof transfer === 'string' ? await this.repo.transfer(transfer) : { ...transfer, status: 'claimed' };
+      typeof transfer === 'string'
+        ? await this.repo.transfer(transfer)
+        : { ...transfer, status: 'claimed', createdAt: this.clock.now() };
     if (!t) return 'failed';
     if (t.status === 'sent') return 'sent';
     if (t.status === 'failed') return 'failed';
+    // only Stripe's answer to the transfer itself can refuse it; a failed read before it is no answer
+    let asked = false;
     try {
-      const source = t.singlePurchaseId ? await this.chargeOf(t.singlePurchaseId) : null;
-      const made = await this.stripe.api.transfers.create(
-        {
-          amount: t.amountCents,
-          currency: t.currency,
-          destination: t.stripeAccountId,
-          ...(source ? { source_transaction: source } : {}),
-          transfer_group: `earnings:${t.userId}`,
-          metadata: { transfer_id: t.id, user_id: t.userId },
-        },
-        { idempotencyKey: `transfer:${t.id}` },
-      );
+      // Stripe keeps an idempotency key 24 hours: a claim older than that is looked up first (by
+      // its own transfer group), so an answer lost a day ago is not made a second time
+      const made =
+        (this.clock.nowMs() - t.createdAt.getTime() > KEY_LIFETIME_MS ? await this.findMade(t) : null) ??
+        (await (async () => {
+          const source = t.singlePurchaseId ? await this.chargeOf(t.singlePurchaseId) : null;
+          asked = true;
+          return this.stripe.api.transfers.create(
+            {
+              amount: t.amountCents,
+              currency: t.currency,
+              destination: t.stripeAccountId,
+              ...(source ? { source_transaction: source } : {}),
+              transfer_group: transferGroup(t.id),
+              metadata: { transfer_id: t.id, user_id: t.userId },
+            },
+            { idempotencyKey: `transfer:${t.id}` },
+          );
+        })());
       const reversals = await this.repo.transferSent(t.id, made.id, this.clock.now());
       for (const reversalId of reversals ?? []) {
         await this.jobs.enqueue(REVERSE_JOB, { reversalId }, { singletonKey: reversalId });
       }
       return 'sent';
     } catch (err) {
-      if (refusedByStripe(err)) {
+      if (asked && refusedByStripe(err)) {
         await this.repo.transferFailed(
           t.id,
           `${err.code ?? err.type}: ${err.message}`,
@@ -200,6 +225,12 @@ export class TransfersService implements OnModuleInit, OnApplicationBootstrap {
       this.logger.warn(`transfer ${t.id} unanswered (${(err as Error).message}); its job asks again`);
       return 'in_transit';
     }
+  }
+
+  /** The transfer Stripe made for this claim, if any (its transfer group names the claim). */
+  private async findMade(t: { id: string }): Promise<Stripe.Transfer | null> {
+    const list = await this.stripe.api.transfers.list({ transfer_group: transferGroup(t.id), limit: 10 });
+    return list.data.find((x) => x.metadata?.transfer_id === t.id) ?? null;
   }
 
   /** The sale's charge, so the transfer draws on that payment's funds (source_transaction). */

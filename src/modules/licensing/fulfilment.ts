@@ -210,8 +210,9 @@ export class Fulfilment implements OnModuleInit {
         await this.repo.revokeLicense(tx, licenseId, revoked, now);
         await this.ledger.voidSale(tx, p.id, now);
       } else if (frozen || p.disputeOutcome === 'won') {
-        // only a dispute's facts move the freeze: a paid sale's later facts cost no statement
-        await this.ledger.setFrozen(tx, p.id, frozen, now);
+        // only a dispute's facts move the freeze: a paid sale's later facts cost no statement; a
+        // won dispute leaves a sale being refunded frozen
+        await this.ledger.setFrozen(tx, p.id, frozen || p.status === 'refunding', now);
       }
       await this.setStatus(
         tx,
@@ -323,7 +324,31 @@ export class Fulfilment implements OnModuleInit {
         { idempotencyKey: `refund:${purchaseId}` },
       );
     } catch (err) {
-      if (!(err instanceof Stripe.errors.StripeError && err.code === 'charge_already_refunded')) throw err;
+      if (!(err instanceof Stripe.errors.StripeError)) throw err;
+      if (err.code !== 'charge_already_refunded') {
+        // Stripe answered and refused (a 4xx: e.g. the charge is disputed meanwhile): a refund
+        // someone asked for is withdrawn — the purchase is paid again, its shares unfrozen — and
+        // the reason logged; anything else (no answer, 5xx, 429) is retried with the same key
+        const refused =
+          (err.statusCode ?? 0) >= 400 &&
+          (err.statusCode ?? 0) < 500 &&
+          err.statusCode !== 429 &&
+          err.statusCode !== 409;
+        if (!refused || !purchase.refundRequestedAt || !purchase.license) throw err;
+        this.logger.warn(
+          `refund of purchase ${purchaseId} refused by Stripe (${err.code ?? err.type}): withdrawn`,
+        );
+        await this.repo.transaction(async (tx) => {
+          if (await this.repo.withdrawRefund(tx, purchaseId, this.clock.now()))
+            await this.ledger.setFrozen(
+              tx,
+              purchaseId,
+              !!purchase.disputedAt && !purchase.disputeClosedAt,
+              this.clock.now(),
+            );
+        });
+        return;
+      }
     }
     await this.repo.transaction(async (tx) => this.paymentRefunded(tx, purchase.stripePaymentIntentId!));
   }

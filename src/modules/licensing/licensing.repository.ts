@@ -462,12 +462,19 @@ export class LicensingRepository {
     | 'downloaded'
     | { purchase: PurchaseRow }
   > {
-    const [p] = await tx.query<RawPurchase & { downloadedAt: Date | null }>(
-      `SELECT ${PURCHASE_COLUMNS}, ${WITH_LICENSE},
-              (SELECT l.downloaded_at FROM licenses l WHERE l.purchase_id = p.id) AS "downloadedAt"
-       FROM purchases p WHERE p.id = $1 FOR UPDATE`,
+    const [locked] = await tx.query<RawPurchase>(
+      `SELECT ${PURCHASE_COLUMNS}, ${WITH_LICENSE} FROM purchases p WHERE p.id = $1 FOR UPDATE`,
       [id],
     );
+    // read after the lock, in a statement of its own: its snapshot sees a download that held the
+    // row (FOR SHARE) until it committed — the locking statement's own snapshot was taken before
+    const [lic] = locked
+      ? await tx.query<{ downloadedAt: Date | null }>(
+          'SELECT downloaded_at AS "downloadedAt" FROM licenses WHERE purchase_id = $1',
+          [id],
+        )
+      : [];
+    const p = locked && { ...locked, downloadedAt: lic?.downloadedAt ?? null };
     const buyer = 'buyerId' in by;
     if (!p || (buyer && p.buyerId !== by.buyerId)) return 'not_found';
     if (p.refundedAt || p.refundRequestedAt || p.status === 'refunding' || p.status === 'refunded')
@@ -483,6 +490,18 @@ export class LicensingRepository {
       [id, at, buyer ? 'buyer' : 'admin', buyer ? null : by.reason],
     );
     return { purchase: toPurchaseRow(row) };
+  }
+
+  /** A refund Stripe refused: the purchase is paid (and refundable) again. False when not claimed. */
+  async withdrawRefund(tx: Tx, id: string, at: Date): Promise<boolean> {
+    return (
+      (await tx.execute(
+        `UPDATE purchases SET status = 'succeeded', refund_requested_at = NULL, refund_requested_by = NULL,
+           refund_reason = NULL, updated_at = $2
+         WHERE id = $1 AND status = 'refunding' AND refunded_at IS NULL`,
+        [id, at],
+      )) === 1
+    );
   }
 
   /**

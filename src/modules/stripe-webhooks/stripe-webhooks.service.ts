@@ -146,6 +146,12 @@ export class StripeWebhooksService {
         const charge = await this.retrieve(() => this.stripe.api.charges.retrieve(event.object.id));
         if (!charge || !(charge.refunded || charge.amount_refunded > 0))
           throw unknownObject(`a refunded charge ${event.object.id}`);
+        if (!charge.refunded) {
+          // a partial refund (made in Stripe's dashboard): the license and the producers' shares
+          // stand; the platform's support settles it (only a full refund revokes and voids)
+          this.logger.warn(`charge ${charge.id} partly refunded (${charge.amount_refunded}): not applied`);
+          return { kind: 'ignore' };
+        }
         const pi = idOf(charge.payment_intent);
         if (!pi || !(await this.fulfilment.purchaseOfIntent(pi))) return { kind: 'ignore' };
         return { kind: 'apply', run: (tx) => this.fulfilment.paymentRefunded(tx, pi) };
@@ -160,13 +166,13 @@ export class StripeWebhooksService {
       case 'charge.dispute.closed': {
         const dispute = await this.retrieve(() => this.stripe.api.disputes.retrieve(event.object.id));
         if (!dispute) throw unknownObject(`dispute ${event.object.id}`);
-        // what Stripe says now: won (or closed with a warning) unfreezes, lost acts as a refund
-        const outcome =
-          dispute.status === 'won' || dispute.status === 'warning_closed'
-            ? 'won'
-            : dispute.status === 'lost'
-              ? 'lost'
-              : null;
+        // what Stripe says now: won (or closed with a warning, or prevented) unfreezes, lost acts
+        // as a refund
+        const outcome = ['won', 'warning_closed', 'prevented'].includes(dispute.status)
+          ? 'won'
+          : dispute.status === 'lost'
+            ? 'lost'
+            : null;
         if (!outcome) throw unknownObject(`a closed dispute ${dispute.id} (it is ${dispute.status})`);
         const pi = idOf(dispute.payment_intent);
         if (!pi || !(await this.fulfilment.purchaseOfIntent(pi))) return { kind: 'ignore' };
@@ -175,7 +181,7 @@ export class StripeWebhooksService {
       case 'account.updated': {
         const account = await this.retrieve(() => this.stripe.api.accounts.retrieve(event.object.id));
         if (!account) throw unknownObject(`account ${event.object.id}`);
-        return { kind: 'apply', run: (tx) => this.earnings.applyAccount(tx, account) };
+        return { kind: 'apply', run: (tx) => this.earnings.applyAccount(tx, account, readAt) };
       }
       case 'customer.subscription.created':
       case 'customer.subscription.updated':

@@ -32,8 +32,12 @@ export interface JobDefinition<T extends object = object> {
 export interface EnqueueOptions {
   /** enqueue inside this transaction: the job exists iff it commits */
   tx?: Tx;
-  /** at most one queued job with this key */
+  /**
+   * with `singletonSeconds`: at most one job with this key per slot of that many seconds, run or
+   * not (pg-boss's singleton slot); alone, a key pg-boss's standard queues do not enforce
+   */
   singletonKey?: string;
+  singletonSeconds?: number;
   startAfterSeconds?: number;
 }
 
@@ -137,6 +141,7 @@ export class JobsService implements OnApplicationBootstrap, OnApplicationShutdow
     if (!this.definitions.has(name)) throw new Error(`no job named ${name} is registered`);
     return this.boss.send(name, data, {
       singletonKey: options.singletonKey,
+      ...(options.singletonSeconds ? { singletonSeconds: options.singletonSeconds } : {}),
       startAfter: options.startAfterSeconds,
       ...(options.tx ? { db: jobDb(options.tx) } : {}),
     });
