@@ -72,6 +72,22 @@ export async function createApp(
   registerRouteHooks(fastify, config);
   fastify.addHook('onRequest', (req, reply, done) => {
     void reply.header('X-Request-Id', req.id);
+    // Fastify's onResponse (below) runs on 'finish' only: a response whose connection closed
+    // first — a client that hangs up, or one that closes as soon as the last byte of a streamed
+    // download arrived — would leave no line. It gets one here, marked `aborted`.
+    reply.raw.once('close', () => {
+      if (reply.raw.writableFinished) return;
+      req.log.info(
+        {
+          method: req.method,
+          url: req.url,
+          status: reply.statusCode,
+          ms: Math.round(reply.elapsedTime),
+          aborted: true,
+        },
+        'request completed',
+      );
+    });
     done();
   });
   fastify.addHook('onResponse', (req, reply, done) => {
