@@ -5,6 +5,7 @@ import { Clock } from '../../platform/clock/clock';
 import { AppError } from '../../platform/errors/app-error';
 import { JobsService } from '../../platform/jobs/jobs.service';
 import { idOf } from '../../platform/payments/stripe-fields';
+import { refusedByStripe } from '../../platform/payments/payment-errors';
 import { StripeClient } from '../../platform/payments/stripe.client';
 import { EarningsErrors } from './earnings.errors';
 import { accountReady, type ClaimedTransfer, EarningsRepository } from './earnings.repository';
@@ -31,15 +32,6 @@ export type TransferOutcome = {
   amount_cents: number;
   status: 'sent' | 'in_transit' | 'failed';
 };
-
-/** Stripe answered and refused (a 4xx that is not a rate limit or a concurrent-use conflict): the transfer did not happen. */
-const refusedByStripe = (err: unknown): err is Stripe.errors.StripeError =>
-  err instanceof Stripe.errors.StripeError &&
-  typeof err.statusCode === 'number' &&
-  err.statusCode >= 400 &&
-  err.statusCode < 500 &&
-  err.statusCode !== 429 &&
-  err.statusCode !== 409;
 
 /**
  * Money out: a producer's available legs become one Stripe transfer per currency. The transfer

@@ -5,6 +5,7 @@ import { Clock } from '../../platform/clock/clock';
 import { AppError } from '../../platform/errors/app-error';
 import { GeneralErrors } from '../../platform/errors/general.errors';
 import { JobsService } from '../../platform/jobs/jobs.service';
+import { refusedByStripe } from '../../platform/payments/payment-errors';
 import { StripeClient } from '../../platform/payments/stripe.client';
 import type { Tx } from '../../platform/database/database';
 import { SplitSheetsService } from '../split-sheets/split-sheets.service';
@@ -329,12 +330,7 @@ export class Fulfilment implements OnModuleInit {
         // Stripe answered and refused (a 4xx: e.g. the charge is disputed meanwhile): a refund
         // someone asked for is withdrawn — the purchase is paid again, its shares unfrozen — and
         // the reason logged; anything else (no answer, 5xx, 429) is retried with the same key
-        const refused =
-          (err.statusCode ?? 0) >= 400 &&
-          (err.statusCode ?? 0) < 500 &&
-          err.statusCode !== 429 &&
-          err.statusCode !== 409;
-        if (!refused || !purchase.refundRequestedAt || !purchase.license) throw err;
+        if (!refusedByStripe(err) || !purchase.refundRequestedAt || !purchase.license) throw err;
         this.logger.warn(
           `refund of purchase ${purchaseId} refused by Stripe (${err.code ?? err.type}): withdrawn`,
         );

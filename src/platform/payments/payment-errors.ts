@@ -59,3 +59,16 @@ export function stripeUnreachable(err: unknown): AppError | undefined {
   }
   return undefined;
 }
+
+/**
+ * Stripe answered and refused (a 4xx that is not a rate limit or a concurrent-use conflict): what
+ * was asked did not happen, and asking again with the same idempotency key would be refused
+ * again. Everything else — no answer, a cut connection, a 5xx, 429, 409 — may have happened.
+ */
+export const refusedByStripe = (err: unknown): err is Stripe.errors.StripeError =>
+  err instanceof Stripe.errors.StripeError &&
+  typeof err.statusCode === 'number' &&
+  err.statusCode >= 400 &&
+  err.statusCode < 500 &&
+  err.statusCode !== 429 &&
+  err.statusCode !== 409;
